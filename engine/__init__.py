@@ -1,0 +1,1 @@
+"""trajet routing core: pure numpy/scipy/numba, no file formats, no web."""
