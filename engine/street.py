@@ -2,18 +2,26 @@
 
 The searches are numba kernels over the graph's CSR arrays and one cost array per profile:
 
-* ``_dijkstra``: multi-source Dijkstra with an indexed binary heap, early exit when every target
+* ``_dijkstra``: multi-source Dijkstra with an indexed 4-ary heap, early exit when every target
   is settled (one-to-many) or when no cheaper way to a target can remain (one-to-one with
   offsets at the targets), and a cost limit. The same kernel runs on the reversed CSR for
   backward searches ("from every node to this point", arrive-by).
-* ``_astar``: the same search led by a straight-line lower bound (see :func:`_astar_cost_per_m`).
+* ``_astar``: the same search led by a lower bound: the straight line (see
+  :func:`_astar_cost_per_m`) and, for method ``alt``, landmarks (ALT: Goldberg & Harrelson's
+  triangle-inequality bounds from 16 landmarks per mode, the 4 best for each query).
 * ``_bidirectional``: Dijkstra from both ends at once, stopping when the two frontier keys add up
-  to the best meeting cost found (Goldberg & Harrelson's rule).
+  to the best meeting cost found.
 
 Search state lives in preallocated per-thread workspaces; a search resets only the nodes the
 previous search touched, so a short query on a 250,000-node graph costs what it explores, not
-``O(n)``. Batched entry points (:func:`pair_costs`, :func:`many_to_many`) run many queries in
-one kernel call, arrays in and arrays out.
+``O(n)``. Batched entry points (:func:`pair_costs`, :func:`point_costs`, :func:`many_to_many`)
+run many queries in one kernel call, arrays in and arrays out.
+
+Which method wins (``bench/street.py``): ALT everywhere once its tables exist (about 0.5 s per
+mode on Monaco, 1-2 s on a 250,000-node grid), 5-20x fewer nodes settled than Dijkstra; without
+them, straight-line A* on grids and for walking (uniform speed, tight bound), bidirectional
+Dijkstra for cars on real streets (speeds vary, so the straight-line bound is loose). The default
+``auto`` uses ALT when the tables exist or a batch is large enough to pay for them, else A*.
 
 Points (lon/lat) snap to the nearest segment of the mode's largest strongly connected component
 (:func:`snap`, :func:`snap_many`); a search then starts from both ends of that segment with the
@@ -22,6 +30,9 @@ partial edge costs, and a route on a single segment takes the direct way along i
 Costs are seconds of travel time, except that a bicycle profile with ``bike_lane_preference``
 p > 0 pays ``(1 + p)`` times the travel time on edges without a bike lane: searches minimise that
 *generalized cost*; paths report real travel time (``duration_s``) and length separately.
+Isochrones (:func:`isochrone`) measure travel time and come back as nodes, GeoJSON points, edge
+pieces, or an alpha-shape polygon built with scipy.spatial (the engine does not use shapely).
+Turn restrictions are not applied (the OSM loader does not read them).
 """
 from __future__ import annotations
 
@@ -55,7 +66,11 @@ METHODS = ("dijkstra", "astar", "alt", "bidirectional")
 landmarks (ALT, preprocessed per graph and mode on first use), bidirectional Dijkstra.
 See ``bench/street.py`` for which wins where."""
 
-DEFAULT_METHOD = "alt"
+DEFAULT_METHOD = "auto"
+"""``auto``: ALT when the mode's landmarks are built (see :func:`prepare`) or the call has at least
+``AUTO_LANDMARK_QUERIES`` queries (worth building them), else A* with the straight-line bound."""
+
+AUTO_LANDMARK_QUERIES = 64
 
 _NOT_IN_HEAP = -1   # pos[] of a node never pushed (or reset)
 _SETTLED = -2       # pos[] of a node popped with its final cost
@@ -86,7 +101,7 @@ class LocationNotAccessible(ValueError):
         self.lon, self.lat, self.mode = float(lon), float(lat), Mode(mode)
         self.distance_m, self.max_distance_m = float(distance_m), float(max_distance_m)
         super().__init__(
-            f"point lon={self.lon:.6f} lat={self.lat:.6f} is {self.distance_m:.0f} m from the nearest "
+            f"point lon={self.lon:.6f} lat={self.lat:.6f} is about {self.distance_m:,.0f} m from the nearest "
             f"street {self.mode.name} may use (maximum {self.max_distance_m:.0f} m) "
             f"[{LOCATION_NOT_ACCESSIBLE}]")
 
@@ -852,6 +867,10 @@ def prepare(graph: StreetGraph, modes=tuple(Mode), *, landmarks: bool = True) ->
 # Node-level searches
 # ---------------------------------------------------------------------------------------------
 def _as_nodes(graph: StreetGraph, nodes, name: str) -> np.ndarray:
+    if isinstance(nodes, int | np.integer) and not isinstance(nodes, bool):  # the common scalar
+        if 0 <= nodes < graph.n_nodes:
+            return np.array([nodes], dtype=np.int32)
+        raise ValueError(f"{name}: node index {nodes} is outside the graph (0..{graph.n_nodes - 1})")
     arr = np.atleast_1d(np.asarray(nodes))
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a node index or a 1-d sequence of them")
@@ -975,10 +994,19 @@ def many_to_many(graph: StreetGraph, profile: StreetProfile, source_nodes, targe
     return out
 
 
+def _resolve_method(graph: StreetGraph, mode: Mode, method: str, n_queries: int) -> str:
+    if method == "auto":
+        if n_queries >= AUTO_LANDMARK_QUERIES or _cache_of(graph).landmarks.get(mode) is not None:
+            return "alt"
+        return "astar"
+    if method not in _METHOD_CODE:
+        raise ValueError(f"method must be 'auto' or one of {METHODS}, got {method!r}")
+    return method
+
+
 def _run_pairs(graph, profile, method, q_src_ptr, q_src_node, q_src_cost, q_tgt_ptr, q_tgt_node,
                q_tgt_cost, q_goal_x, q_goal_y, max_cost) -> np.ndarray:
-    if method not in _METHOD_CODE:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    method = _resolve_method(graph, profile.mode, method, q_src_ptr.size - 1)
     arrays = _profile_arrays(graph, profile)
     lm = _landmarks(graph, profile.mode) if method == "alt" else _NO_LANDMARKS
     ws_f, ws_b = _workspaces(graph.n_nodes)
@@ -996,7 +1024,7 @@ def pair_costs(graph: StreetGraph, profile: StreetProfile, source_nodes, target_
                max_cost: float = math.inf, method: str = DEFAULT_METHOD) -> np.ndarray:
     """Cost (s) of each (source_nodes[i], target_nodes[i]) pair, all in one kernel call.
 
-    ``method`` is one of METHODS; all give the same costs. UNREACHED where there is no path
+    ``method`` is "auto" or one of METHODS; all give the same costs. UNREACHED where there is no path
     within ``max_cost``. Raises ValueError for nodes outside the graph or arrays of unequal size.
     """
     sources = _as_nodes(graph, source_nodes, "source_nodes")
@@ -1005,9 +1033,9 @@ def pair_costs(graph: StreetGraph, profile: StreetProfile, source_nodes, target_
         raise ValueError(f"pair_costs: {sources.size} source_nodes but {targets.size} target_nodes")
     ptr = np.arange(sources.size + 1, dtype=np.int64)
     zeros = np.zeros(sources.size)
+    topo = _topology(graph)
     return _run_pairs(graph, profile, method, ptr, sources, zeros, ptr, targets, zeros,
-                      np.asarray(graph.node_x_m)[targets], np.asarray(graph.node_y_m)[targets],
-                      _check_limit(max_cost))
+                      topo.node_x[targets], topo.node_y[targets], _check_limit(max_cost))
 
 
 def one_to_one(graph: StreetGraph, profile: StreetProfile, source_node: int, target_node: int, *,
@@ -1093,9 +1121,10 @@ class Snaps:
     fraction: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
-    distance_m: np.ndarray     # distance to the nearest usable street (even beyond the maximum)
+    distance_m: np.ndarray     # to the nearest usable street (beyond the maximum: within 12.5 m)
     input_lon: np.ndarray
     input_lat: np.ndarray
+    max_distance_m: float
 
     @property
     def accessible(self) -> np.ndarray:
@@ -1107,7 +1136,7 @@ class Snaps:
     def __getitem__(self, i: int) -> Snap:
         if self.edge_idx[i] < 0:
             raise LocationNotAccessible(self.input_lon[i], self.input_lat[i], self.mode,
-                                        self.distance_m[i], math.nan)
+                                        self.distance_m[i], self.max_distance_m)
         return Snap(mode=self.mode, edge_idx=int(self.edge_idx[i]), tail_node=int(self.tail_node[i]),
                     head_node=int(self.head_node[i]), fraction=float(self.fraction[i]),
                     lon=float(self.lon[i]), lat=float(self.lat[i]),
@@ -1182,7 +1211,8 @@ def snap_many(graph: StreetGraph, lon, lat, mode: Mode, *,
     slon, slat = graph.projection.to_lonlat(sx, sy)
     return Snaps(mode=mode, edge_idx=edge_out, tail_node=tail, head_node=head,
                  fraction=np.where(ok, frac_out, np.nan), lon=np.atleast_1d(slon),
-                 lat=np.atleast_1d(slat), distance_m=dist_out, input_lon=lon, input_lat=lat)
+                 lat=np.atleast_1d(slat), distance_m=dist_out, input_lon=lon, input_lat=lat,
+                 max_distance_m=float(max_distance_m))
 
 
 def snap(graph: StreetGraph, lon: float, lat: float, mode: Mode, *,
@@ -1318,6 +1348,7 @@ def _nodes_of(graph: StreetGraph, edges: np.ndarray, first_node: int) -> np.ndar
 def _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost, goal_xy, max_cost,
                     method) -> tuple[float, np.ndarray, int]:
     """(cost, forward edges of the path, first node) of the cheapest source -> target way."""
+    method = _resolve_method(graph, profile.mode, method, 1)
     arrays = _profile_arrays(graph, profile)
     ws_f, ws_b = _workspaces(graph.n_nodes)
     topo = _topology(graph)
@@ -1346,7 +1377,7 @@ def _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost, go
                                   tgt_nodes, tgt_cost, True, max_cost, ws_f.fbuf, ws_f.ibuf,
                                   ws_f.count)
         else:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+            raise AssertionError(method)
         if not math.isfinite(best):
             return UNREACHED, np.zeros(0, np.int32), -1
         edges = _path_edges(graph, ws_f, int(end))
@@ -1481,11 +1512,15 @@ def point_costs(graph: StreetGraph, origins: Snaps, destinations: Snaps, profile
     ot, oh, ofwd, obwd = links(origins)
     dt, dh, dfwd, dbwd = links(destinations)
     fo, fd = origins.fraction[ok], destinations.fraction[ok]
+
+    def part(share, c):  # share of an edge's cost; inf (not 0 * inf = NaN) where not allowed
+        return np.where(np.isfinite(c), share * np.where(np.isfinite(c), c, 0.0), np.inf)
+
     # Two candidate nodes per side; an infinite offset is skipped by the kernels.
     src_node = np.column_stack([oh, ot]).reshape(-1)
-    src_cost = np.column_stack([(1 - fo) * ofwd, fo * obwd]).reshape(-1)
+    src_cost = np.column_stack([part(1 - fo, ofwd), part(fo, obwd)]).reshape(-1)
     tgt_node = np.column_stack([dt, dh]).reshape(-1)
-    tgt_cost = np.column_stack([fd * dfwd, (1 - fd) * dbwd]).reshape(-1)
+    tgt_cost = np.column_stack([part(fd, dfwd), part(1 - fd, dbwd)]).reshape(-1)
     ptr = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
     gx, gy = graph.projection.to_xy_m(destinations.lon[ok], destinations.lat[ok])
     found = _run_pairs(graph, profile, method, ptr, src_node, src_cost, ptr, tgt_node, tgt_cost,
@@ -1493,7 +1528,7 @@ def point_costs(graph: StreetGraph, origins: Snaps, destinations: Snaps, profile
     # Same segment: the direct way along it.
     same = (np.minimum(ot, oh) == np.minimum(dt, dh)) & (np.maximum(ot, oh) == np.maximum(dt, dh))
     f_dest = np.where(dt == ot, fd, 1 - fd)
-    direct = np.where(f_dest >= fo, (f_dest - fo) * ofwd, (fo - f_dest) * obwd)
+    direct = np.where(f_dest >= fo, part(f_dest - fo, ofwd), part(fo - f_dest, obwd))
     direct = np.where(same & (direct <= max_cost), direct, np.inf)
     out[ok] = np.minimum(found, direct)
     return out

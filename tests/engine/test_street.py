@@ -458,3 +458,53 @@ def test_isochrone_polygon_covers_the_reached_streets_and_nothing_far(town):
     # foot, so walking there and back are alike.
     back = street.isochrone(town, profile, origin, 240.0, reverse=True)
     assert sorted(back.node_idx.tolist()) == sorted(iso.node_idx.tolist())
+
+
+@needs_monaco
+@pytest.mark.parametrize("mode", [Mode.CAR, Mode.BICYCLE], ids=lambda m: m.name)
+def test_monaco_point_to_point_costs_equal_an_oracle_over_the_segment_ends(monaco, mode):
+    # Oracle: leave the origin's segment by either end the mode may take, arrive on the
+    # destination's segment from either end, with scipy's costs in between; or go straight along
+    # a shared segment.
+    rng = np.random.default_rng(5)
+    n = 60
+    lon = rng.uniform(monaco.node_lon.min(), monaco.node_lon.max(), 2 * n)
+    lat = rng.uniform(monaco.node_lat.min(), monaco.node_lat.max(), 2 * n)
+    profile = StreetProfile(mode)
+    cost = street.edge_costs(monaco, profile)
+    snaps = street.snap_many(monaco, lon, lat, mode, max_distance_m=1e9)
+    origins = street.snap_many(monaco, lon[:n], lat[:n], mode, max_distance_m=1e9)
+    destinations = street.snap_many(monaco, lon[n:], lat[n:], mode, max_distance_m=1e9)
+
+    def way_cost(a, b):  # cheapest edge a -> b for the mode, inf if none
+        found = cost[(monaco.edge_tail == a) & (monaco.indices == b)]
+        return found.min() if found.size else math.inf
+
+    def part(share, c):
+        return share * c if math.isfinite(c) else math.inf
+
+    expected = []
+    for i in range(n):
+        o, d = snaps[i], snaps[n + i]
+        leave = [(o.head_node, part(1 - o.fraction, way_cost(o.tail_node, o.head_node))),
+                 (o.tail_node, part(o.fraction, way_cost(o.head_node, o.tail_node)))]
+        arrive = [(d.tail_node, part(d.fraction, way_cost(d.tail_node, d.head_node))),
+                  (d.head_node, part(1 - d.fraction, way_cost(d.head_node, d.tail_node)))]
+        dist = scipy_costs(monaco, cost, [leave[0][0], leave[1][0]])
+        best = min(c1 + dist[k][node2] + c2 for k, (_, c1) in enumerate(leave) for node2, c2 in arrive)
+        if {o.tail_node, o.head_node} == {d.tail_node, d.head_node}:
+            f = d.fraction if d.tail_node == o.tail_node else 1 - d.fraction
+            along = (part(f - o.fraction, way_cost(o.tail_node, o.head_node)) if f >= o.fraction
+                     else part(o.fraction - f, way_cost(o.head_node, o.tail_node)))
+            best = min(best, along)
+        expected.append(best)
+    assert np.isfinite(expected).all()  # snapped points share the mode's component
+    for method in METHODS:
+        assert_same_costs(street.point_costs(monaco, origins, destinations, profile, method=method),
+                          expected)
+    for i in range(0, n, 6):
+        path = street.route(monaco, origins[i], destinations[i], profile)
+        assert path.cost == pytest.approx(expected[i], rel=1e-9)
+        assert path.duration_s == pytest.approx(path.cost, rel=1e-9)
+        assert path.length_m == pytest.approx(
+            float(np.sum(monaco.edge_length_m[path.edge_idx] * path.edge_fraction)), rel=1e-9)
