@@ -204,14 +204,16 @@ class LiveObservations:
 
     Arrays are indexed by facility_idx; a facility without observation has ``time_utc_s``
     ``NO_OBSERVATION`` and NaN ``free_spaces``. ``deviation`` is the filtered deviation from the
-    profile, advanced by :meth:`update` when it is given the profile (else forecasts use the
-    latest observation alone).
+    profile, advanced by :meth:`update` when it is given the parking (else forecasts use the
+    latest observation alone). ``unchanged_since_utc_s`` tells a stuck sensor: a count unchanged
+    for more than ``STUCK_AFTER_S`` is not used.
     """
 
     time_utc_s: np.ndarray          # facility_idx -> instant of the observation (int64 s since epoch)
     free_spaces: np.ndarray         # facility_idx -> free spaces observed (float64), NaN if none
     capacity: np.ndarray            # facility_idx -> capacity reported with it (int32), -1 unknown
     full: np.ndarray                # facility_idx -> the operator reported it full (bool)
+    unchanged_since_utc_s: np.ndarray  # facility_idx -> first observation of the current count
     deviation: DeviationState       # facility_idx -> Kalman state of the deviation
 
     @classmethod
@@ -220,6 +222,7 @@ class LiveObservations:
                    free_spaces=np.full(n_facilities, np.nan),
                    capacity=np.full(n_facilities, -1, dtype=np.int32),
                    full=np.zeros(n_facilities, dtype=bool),
+                   unchanged_since_utc_s=np.full(n_facilities, NO_OBSERVATION, dtype=np.int64),
                    deviation=DeviationState.empty(n_facilities))
 
     @classmethod
@@ -276,9 +279,22 @@ class LiveObservations:
         if parking is not None and parking.profile is not None:
             _assimilate_rows(parking.profile, parking.capacity, f[order], t[order], x[order],
                              full[order], self.deviation, None)
+        fs, ts, xs = f[order], t[order], x[order]
+        rows = np.arange(order.size)
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = fs[1:] != fs[:-1]
+        previous = np.empty(order.size)
+        previous[1:] = xs[:-1]
+        previous[first] = self.free_spaces[fs[first]]     # NaN (none yet) differs from any count
+        changed = xs != previous
+        group_first = np.maximum.accumulate(np.where(first, rows, 0))
+        last_change = np.maximum.accumulate(np.where(changed, rows, -1))
+        since = np.where(last_change >= group_first, ts[np.maximum(last_change, 0)],
+                         self.unchanged_since_utc_s[fs])
         last = np.ones(order.size, dtype=bool)
-        last[:-1] = f[order][1:] != f[order][:-1]
+        last[:-1] = ~first[1:]
         pick = order[last]
+        self.unchanged_since_utc_s[f[pick]] = since[last]
         self.time_utc_s[f[pick]] = t[pick]
         self.free_spaces[f[pick]] = x[pick]
         self.capacity[f[pick]] = c[pick]
@@ -665,6 +681,19 @@ def deviation_states(parking: Parking, history: OccupancyHistory | None = None) 
 # ---------------------------------------------------------------------------------------------
 # Fitting
 # ---------------------------------------------------------------------------------------------
+def unchanged_since(facility_idx, time_utc_s, free_spaces) -> np.ndarray:
+    """Row -> instant (s) since which its facility's count has not changed.
+
+    Rows sorted by facility, then time (as in OccupancyHistory).
+    """
+    facility_idx, free_spaces = np.asarray(facility_idx), np.asarray(free_spaces)
+    time_utc_s = np.asarray(time_utc_s, dtype=np.int64)
+    n = facility_idx.size
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = (facility_idx[1:] != facility_idx[:-1]) | (free_spaces[1:] != free_spaces[:-1])
+    return time_utc_s[starts][np.cumsum(starts) - 1]
+
+
 def _stuck_mask(facility_idx, time_utc_s, free_spaces, stuck_after_s) -> np.ndarray:
     """Observations inside a run of one unchanged count lasting longer than ``stuck_after_s``."""
     n = facility_idx.size
@@ -899,8 +928,9 @@ def _normal_cdf(z):
 @numba.njit(cache=True)
 def _forecast_kernel(level_mean, level_std, level_offset, full_threshold, full_spread, bin_s,
                      holiday_days, tz_transitions, tz_offsets, capacity,
-                     facility_idx, at_utc_s, obs_time_utc_s, obs_free, obs_full,
-                     st_time, st_short, st_long, st_cov, deviation_scale, now_utc_s, stale_after_s,
+                     facility_idx, at_utc_s, obs_time_utc_s, obs_free, obs_full, obs_since,
+                     stuck_after_s, st_time, st_short, st_long, st_cov, deviation_scale,
+                     now_utc_s, stale_after_s,
                      nugget, short_weight, short_s, long_s, unknown_p_free,
                      full_wait_s, busy_search_s, busy_occupancy,
                      expected_free_out, free_std_out, p_full_out, search_out, basis_out):
@@ -924,7 +954,8 @@ def _forecast_kernel(level_mean, level_std, level_offset, full_threshold, full_s
         ts = st_time[i]
         have_state = ts != -1
         latest = max(t0 if have_obs else -1, ts if have_state else -1)
-        fresh = latest != -1 and now_utc_s[i] - latest <= stale_after_s
+        stuck = obs_since[i] != -1 and now_utc_s[i] - obs_since[i] > stuck_after_s
+        fresh = latest != -1 and now_utc_s[i] - latest <= stale_after_s and not stuck
         day, second = _local_time(t, tz_transitions, tz_offsets)
         mean, std = _profile_at(level_mean, level_std, f, day, second, bin_s, holiday_days)
         m = math.nan
@@ -994,16 +1025,20 @@ def _forecast_kernel(level_mean, level_std, level_offset, full_threshold, full_s
 
 def forecast_from_observations(profile: OccupancyProfile | None, capacity, facility_idx, at_utc_s,
                                *, obs_time_utc_s=None, obs_free_spaces=None, obs_full=None,
+                               obs_unchanged_since_utc_s=None,
                                obs_state: DeviationState | None = None, now_utc_s=None,
                                stale_after_s: float = STALE_AFTER_S,
+                               stuck_after_s: float = STUCK_AFTER_S,
                                unknown_p_free: float = UNKNOWN_P_FREE,
                                search: SearchTimeModel = SearchTimeModel()) -> ParkingForecast:
     """Forecast rows (facility, instant), each with its own latest observation (or none).
 
     ``facility_idx``, ``at_utc_s``, ``obs_time_utc_s`` (NO_OBSERVATION for none),
-    ``obs_free_spaces`` (NaN for none), ``obs_full`` (reported full) and ``now_utc_s`` broadcast
-    to one length; ``obs_state`` (one row each, e.g. from :func:`deviation_states`) is the
-    filtered deviation up to that observation (without it the observation is used alone).
+    ``obs_free_spaces`` (NaN for none), ``obs_full`` (reported full),
+    ``obs_unchanged_since_utc_s`` (first observation of that count: older than ``stuck_after_s``
+    before now means a stuck sensor, ignored) and ``now_utc_s`` broadcast to one length;
+    ``obs_state`` (one row each, e.g. from :func:`deviation_states`) is the filtered deviation
+    up to that observation (without it the observation is used alone).
     ``now_utc_s``, the instant the question is asked (to judge staleness), defaults to the
     newest observation given. ``capacity`` is facility_idx -> spaces (<= 0 unknown); ``profile``
     None means no facility has one. Raises ValueError naming the argument for a facility_idx
@@ -1023,6 +1058,8 @@ def forecast_from_observations(profile: OccupancyProfile | None, capacity, facil
     t0 = _rows(t0, n, np.int64, "obs_time_utc_s")
     x0 = _rows(np.nan if obs_free_spaces is None else obs_free_spaces, n, np.float64, "obs_free_spaces")
     full0 = _rows(False if obs_full is None else obs_full, n, np.bool_, "obs_full")
+    since = _rows(NO_OBSERVATION if obs_unchanged_since_utc_s is None else obs_unchanged_since_utc_s,
+                  n, np.int64, "obs_unchanged_since_utc_s")
     now = _rows(now_utc_s, n, np.int64, "now_utc_s")
     if n and (f.min() < 0 or f.max() >= n_fac):
         raise ValueError(f"forecast: facility_idx must be in 0..{n_fac - 1}")
@@ -1043,7 +1080,7 @@ def forecast_from_observations(profile: OccupancyProfile | None, capacity, facil
     basis = np.empty(n, dtype=np.int8)
     _forecast_kernel(scale.level_mean, scale.level_std, scale.offset, scale.threshold,
                      scale.spread, int(profile.bin_s), _holidays_of(profile), transitions,
-                     offsets, capacity, f, at, t0, x0, full0,
+                     offsets, capacity, f, at, t0, x0, full0, since, float(stuck_after_s),
                      np.ascontiguousarray(obs_state.time_utc_s, dtype=np.int64),
                      np.ascontiguousarray(obs_state.short, dtype=np.float64),
                      np.ascontiguousarray(obs_state.long, dtype=np.float64),
@@ -1079,14 +1116,15 @@ def _empty_profile(n_facilities: int) -> OccupancyProfile:
 
 def forecast(parking: Parking, facility_idx, at_utc_s, *, live: LiveObservations | None = None,
              now_utc_s=None, stale_after_s: float = STALE_AFTER_S,
-             unknown_p_free: float = UNKNOWN_P_FREE,
+             stuck_after_s: float = STUCK_AFTER_S, unknown_p_free: float = UNKNOWN_P_FREE,
              search: SearchTimeModel = SearchTimeModel()) -> ParkingForecast:
     """Availability of facilities at an instant: expected free spaces, p_free, search time.
 
     ``facility_idx``: an array of facility_idx, or None for every facility. ``at_utc_s``: the
     instant (s since epoch; a scalar, or an array matching ``facility_idx``). ``live``: the latest
     observations (and their filtered deviation), used when younger than ``stale_after_s`` at
-    ``now_utc_s`` (default: the newest observation in ``live``, the feed's own clock). Example::
+    ``now_utc_s`` (default: the newest observation in ``live``, the feed's own clock) and whose
+    count changed within ``stuck_after_s``. Example::
 
         fc = forecast(network.parking, None, arrival_utc_s, live=live, now_utc_s=now)
         usable = fc.p_free >= 0.2
@@ -1107,13 +1145,16 @@ def forecast(parking: Parking, facility_idx, at_utc_s, *, live: LiveObservations
         now_utc_s = int(seen.max()) if seen.size else 0
     if facility_idx is None:    # every facility: the live arrays as they are (no copies)
         t0, x0, full0, state = live.time_utc_s, live.free_spaces, live.full, live.deviation
+        since = live.unchanged_since_utc_s
     else:
         f = np.atleast_1d(f)
         if f.size and (f.min() < 0 or f.max() >= n_fac):
             raise ValueError(f"forecast: facility_idx must be in 0..{n_fac - 1}")
         t0, x0, full0 = live.time_utc_s[f], live.free_spaces[f], live.full[f]
+        since = live.unchanged_since_utc_s[f]
         state = live.deviation.take(f)
     return forecast_from_observations(
         parking.profile, parking.capacity, f, at_utc_s, obs_time_utc_s=t0, obs_free_spaces=x0,
-        obs_full=full0, obs_state=state, now_utc_s=now_utc_s, stale_after_s=stale_after_s,
-        unknown_p_free=unknown_p_free, search=search)
+        obs_full=full0, obs_unchanged_since_utc_s=since, obs_state=state, now_utc_s=now_utc_s,
+        stale_after_s=stale_after_s, stuck_after_s=stuck_after_s, unknown_p_free=unknown_p_free,
+        search=search)
