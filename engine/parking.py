@@ -536,16 +536,20 @@ def _deviation_scales(level_std: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _deviation(level, mean, std, deviation_scale):
+def _deviation(level, mean, std, deviation_scale, threshold_level):
     """The deviation of a level from the profile, in units of sqrt(std x facility scale), clipped.
 
     The unit is the geometric mean of the bin's spread and the facility's typical spread: a
     deviation measured in the bin's own spread alone overshoots when carried from a calm hour
     (7:00) to a busy one (11:00), one measured in the facility's spread alone ignores that busy
     hours vary more. On a validation split inside the training period (fit January-April, score
-    May-June) the mix beat both pure forms on MAE at every horizon.
+    May-June) the mix beat both pure forms on MAE at every horizon. Deviations are clipped to
+    +-_DEVIATION_CLIP, except a reading at or below the full threshold: "full" is the one signal
+    a parking forecast must not discard, and believing a false one only costs a detour.
     """
     z = (level - mean) / math.sqrt(std * deviation_scale)
+    if level <= threshold_level:
+        return min(z, _DEVIATION_CLIP)
     return min(max(z, -_DEVIATION_CLIP), _DEVIATION_CLIP)
 
 
@@ -614,7 +618,8 @@ def _assimilate_kernel(level_mean, level_std, level_offset, full_threshold, bin_
             if not math.isnan(mean):
                 if reported_full[i]:
                     x = min(x, math.floor(full_threshold[f]))
-                z = _deviation(math.log(x + level_offset[f]), mean, std, deviation_scale[f])
+                z = _deviation(math.log(x + level_offset[f]), mean, std, deviation_scale[f],
+                               math.log(full_threshold[f] + level_offset[f]))
                 if st_time[f] == -1:
                     a, b, paa, pab, pbb = 0.0, 0.0, var_short, 0.0, var_long
                 else:
@@ -983,7 +988,8 @@ def _forecast_kernel(level_mean, level_std, level_offset, full_threshold, full_s
                         if have_state:
                             a, b, paa, pab, pbb = _kf_predict(a, b, paa, pab, pbb, t0 - ts,
                                                               var_short, var_long, short_s, long_s)
-                        z0 = _deviation(math.log(x0 + c), mean0, std0, deviation_scale[f])
+                        z0 = _deviation(math.log(x0 + c), mean0, std0, deviation_scale[f],
+                                        threshold_level)
                         a, b, paa, pab, pbb = _kf_update(a, b, paa, pab, pbb, z0, var_noise)
                         t_ref = t0
                 if t_ref != -1:
