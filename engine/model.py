@@ -463,10 +463,11 @@ class OccupancyProfile:
         default_factory=lambda: np.zeros(0, dtype=np.float32))  # deviation's unit (float32)
     # Correlation of a deviation from the profile after a lag of h seconds:
     # nugget * (short_weight * exp(-h / short_s) + (1 - short_weight) * exp(-h / long_s)).
-    deviation_nugget: float = 0.95
-    deviation_short_weight: float = 0.5
-    deviation_short_s: float = 4 * 3600.0
-    deviation_long_s: float = 5 * 86_400.0
+    # Defaults (used when a history is too short to fit them): Montpellier, January-June 2026.
+    deviation_nugget: float = 0.97
+    deviation_short_weight: float = 0.59
+    deviation_short_s: float = 7.4 * 3600.0
+    deviation_long_s: float = 17.0 * 86_400.0
 
 
 @dataclass(frozen=True)

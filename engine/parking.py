@@ -14,21 +14,27 @@ and standard deviation of the level (``level_mean``, ``level_std``) and, for dis
 spaces (``free_mean``, ``free_std``). Between bin centres it is interpolated linearly (across
 midnight into the neighbouring day and its day type): 10:45 mixes the 10:00 and 11:00 bins.
 
-*Deviation.* An observation at t0 deviates from the profile by ``z0 = (y0 - mu(t0)) / sd(t0)``
-level standard deviations. Deviations persist: a car park emptier than usual at 9:00 is likely
-emptier than usual at 10:00 and, less so, tomorrow (the summer holidays are a weeks-long
-deviation). Their correlation after a lag h, fitted on the history, is
+*Deviation.* An observation at t0 deviates from the profile by
+``z0 = (y0 - mu(t0)) / sqrt(sd(t0) * scale)``, with ``scale`` the facility's typical level spread
+(the unit mixes the hour's spread and the facility's: see :func:`_deviation`); ``z0`` is clipped
+to +-6 (robustness to glitches) except for readings at or below the full threshold. Deviations
+persist: a car park emptier than usual at 9:00 is likely emptier than usual at 10:00 and, less
+so, tomorrow (the summer holidays are a weeks-long deviation). Their correlation after a lag h,
+fitted on the history, is
 
     rho(h) = nugget * (w * exp(-h / tau_short) + (1 - w) * exp(-h / tau_long))
 
-i.e. a short-lived part (tau_short: hours), a long-lived part (tau_long: days), and a share
-``1 - nugget`` of noise in each observation. A two-state Kalman filter (one state per part)
-follows each facility's deviation through its observations (``LiveObservations.update`` with a
-profile, or :func:`deviation_states` over a history); with a single observation it reduces to
-``E[z(t0 + h)] = rho(h) * z0``. The forecast of the level at t is Gaussian with mean
-``mu(t) + sd(t) * E[z(t)]`` and variance ``sd(t)^2 * Var[z(t)]``; back on the count, the
-expected free spaces are the log-normal mean ``exp(m + s^2 / 2) - c``, clipped to [0, capacity].
-Without a usable observation ``z`` is 0 with variance 1 (the profile).
+i.e. a short-lived part (tau_short: hours), a long-lived part (tau_long: days; about two weeks
+on Montpellier), and a share ``1 - nugget`` of noise in each observation. A two-state Kalman
+filter (one AR(1) state per part) follows each facility's deviation through its observations
+(``LiveObservations.update`` with the parking, or :func:`deviation_states` over a history);
+with a single observation it reduces to ``E[z(t0 + h)] = rho(h) * z0``. The long-lived part is
+how the forecaster adapts to a new regime (school holidays, works, a new tariff) from the live
+feed alone, without a calendar of such periods. The forecast of the level at t is Gaussian with
+mean ``m = mu(t) + sqrt(sd(t) * scale) * E[z(t)]`` and standard deviation
+``s = sd(t) * sqrt(Var[z(t)])``; back on the count, the expected free spaces are the log-normal
+mean ``exp(m + s^2 / 2) - c``, clipped to [0, capacity]. Without a usable observation ``z`` is 0
+with variance 1: the profile.
 
 *Full.* Operators report a car park full before the count reaches 0 (Montpellier's feed says
 "Full" at 5-10 free spaces in a 64-space car park). Each facility gets a probit threshold fitted
@@ -77,7 +83,8 @@ STALE_AFTER_S = 3 * 3600
 """A live observation older than this before *now* is ignored (the feed has stopped for it)."""
 
 STUCK_AFTER_S = 2 * 86_400
-"""A count that does not change for this long is a stuck sensor: left out of the fit."""
+"""A count that does not change for this long is a stuck sensor: left out of the fit, and a live
+count unchanged for longer is not used (Montpellier has six car parks whose count never changes)."""
 
 UNKNOWN_P_FREE = 0.5
 """p_free of an unknown facility: neither full nor surely free (see the module docstring)."""
@@ -87,8 +94,10 @@ MIN_FULL_EVENTS = 3
 
 LEVEL_OFFSET_SHARE = 0.1
 """c of the level log(free + c), as a share of capacity (at least 1 space). Chosen on a
-validation split inside the training period (fit January-April, score May-June): 0.02 to 0.5
-all calibrate p_full; larger offsets give a slightly lower MAE, smaller a slightly lower Brier."""
+validation split inside the training period (fit January-April, score May-June, with the
+single-observation blend): offsets from 0.02 to 0.5 all calibrate p_full where a Gaussian on the
+count over-forecast "full" by 2-3 times; larger offsets give a slightly lower MAE, smaller ones
+a slightly lower Brier score."""
 
 NO_OBSERVATION = -1
 """Time of "no observation" in ``LiveObservations`` and :class:`DeviationState`."""
