@@ -296,7 +296,7 @@ class _Table:
     def has(self, column: str) -> bool:
         return column in self.df.columns
 
-    def str(self, column: str) -> pd.Series:
+    def text(self, column: str) -> pd.Series:
         """The column's values, stripped; all '' when the column is absent."""
         if column not in self._stripped:
             if column in self.df.columns:
@@ -307,7 +307,7 @@ class _Table:
         return self._stripped[column]
 
     def values(self, column: str) -> np.ndarray:
-        return self.str(column).to_numpy(dtype=object)
+        return self.text(column).to_numpy(dtype=object)
 
     def error(self, code: str, mask, column: str | None, message) -> NoReturn:
         """Raise for the first row in ``mask``; ``message(i)`` describes row position i."""
@@ -446,14 +446,14 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
     n_cols = len(header)
     keep = np.ones(len(data), dtype=bool)
     if width > n_cols:
-        extra = data.iloc[:, n_cols:].to_numpy(dtype=object)
+        extra = np.char.strip(data.iloc[:, n_cols:].to_numpy(dtype=str))
         nonempty = (extra != "").any(axis=1) & (counts > n_cols)
         if nonempty.any():
             i = int(np.flatnonzero(nonempty)[0])
             raise LoaderError.of(
                 "invalid_row_length",
                 f"the row has {counts[i]} values but the header has {n_cols} columns; the values "
-                f"{[v for v in extra[i] if v]} cannot be assigned a column (an unquoted comma?)",
+                f"{[str(v) for v in extra[i] if v]} cannot be assigned a column (an unquoted comma?)",
                 file=file, row=int(lines[i]), more=int(nonempty.sum()) - 1)
         long_rows = counts > n_cols
         if long_rows.any():
@@ -487,7 +487,7 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
 # ---------------------------------------------------------------------------------------------
 def _times_s(t: _Table, column: str, *, label: str = "time") -> np.ndarray:
     """H:MM:SS / HH:MM:SS / HHH:MM:SS to seconds (float, NaN when empty); invalid -> invalid_time."""
-    s = t.str(column)
+    s = t.text(column)
     n = len(s)
     empty = (s == "").to_numpy()
     lens = s.str.len().to_numpy()
@@ -512,7 +512,7 @@ def _times_s(t: _Table, column: str, *, label: str = "time") -> np.ndarray:
 
 def _days(t: _Table, column: str) -> np.ndarray:
     """YYYYMMDD to days since 1970-01-01 (int64); empty or invalid -> invalid_date / missing field."""
-    s = t.str(column)
+    s = t.text(column)
     empty = (s == "").to_numpy()
     if empty.any():
         t.error("missing_required_field", empty, column, lambda i: f"{column} is empty")
@@ -529,7 +529,7 @@ def _days(t: _Table, column: str) -> np.ndarray:
 def _numbers(t: _Table, column: str, *, integer: bool, fatal: bool, report: BuildReport | None = None,
              ) -> np.ndarray:
     """Numbers as float (NaN when empty); invalid -> fatal invalid_integer/float, or warn and NaN."""
-    s = t.str(column)
+    s = t.text(column)
     if not t.has(column):
         return np.full(len(s), np.nan)
     v = np.array(pd.to_numeric(s.where(s != "", None), errors="coerce"), dtype=np.float64)
@@ -595,7 +595,7 @@ def _lookup(t: _Table, ids: np.ndarray, index: pd.Index, column: str, target: st
 
 
 def _color(t: _Table, column: str, report: BuildReport) -> np.ndarray:
-    s = t.str(column).str.upper().str.removeprefix("#")
+    s = t.text(column).str.upper().str.removeprefix("#")
     ok = s.str.fullmatch(r"[0-9A-F]{6}").to_numpy(dtype=bool)
     empty = (s == "").to_numpy()
     vals = t.values(column)
@@ -809,7 +809,7 @@ def _calendar(cal: _Table | None, dates: _Table | None) -> tuple[np.ndarray, int
         flags = np.stack([_enum(cal, d, (0, 1), 0, fatal=True) for d in _WEEKDAYS],
                          axis=1).astype(bool)
         for d in _WEEKDAYS:
-            empty = (cal.str(d) == "").to_numpy()
+            empty = (cal.text(d) == "").to_numpy()
             if empty.any():
                 cal.error("missing_required_field", empty, d, lambda i, d=d: f"{d} is empty")
         start, end = _days(cal, "start_date"), _days(cal, "end_date")
@@ -1185,7 +1185,7 @@ def _transfers(t: _Table | None, stops: dict, report: BuildReport) -> dict:
     n = t.warn(report, "unexpected_enum_value", odd, "transfer_type",
                lambda i: f"transfer_type {t.values('transfer_type')[i]!r} is not 0-5; row ignored")
     report.drop(what, "unexpected transfer_type", n)
-    ok = ~odd & ~(np.isnan(raw_type) & (t.str("transfer_type") != "").to_numpy())
+    ok = ~odd & ~(np.isnan(raw_type) & (t.text("transfer_type") != "").to_numpy())
     ttype = np.where(np.isfinite(raw_type), raw_type, 0).astype(np.int64)  # empty means 0
     min_time = _numbers(t, "min_transfer_time", integer=True, fatal=False, report=report)
     neg = min_time < 0
@@ -1215,7 +1215,7 @@ def _transfers(t: _Table | None, stops: dict, report: BuildReport) -> dict:
         ok &= ~unknown
     specific = np.zeros(len(t), dtype=bool)
     for col in ("from_route_id", "to_route_id", "from_trip_id", "to_trip_id"):
-        specific |= (t.str(col) != "").to_numpy()
+        specific |= (t.text(col) != "").to_numpy()
     forbid_specific = ok & specific & (ttype == 3)
     n = t.warn(report, "unsupported_transfer_specificity", forbid_specific, "from_route_id",
                lambda i: "a forbidden transfer restricted to routes or trips would forbid every "

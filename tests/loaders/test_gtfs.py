@@ -712,3 +712,82 @@ def test_locations_without_coordinates_take_their_parents(tmp_path):
     assert (tt.stop_lat[n], tt.stop_lon[n]) == (45.5, 5.5)
     assert "Q" not in set(tt.stop_ids)
     assert report.dropped[("stops", "no coordinates, none inherited from a parent")] == 1
+
+
+TWO_TRIPS = "route_id,service_id,trip_id\nR,S,T1\nR,S,T2\n"
+
+
+@pytest.mark.parametrize("files, warning, count, dropped", [
+    # a trip without stop times
+    ({"trips__txt": TWO_TRIPS}, ("trips.txt", "unused_trip"), 1,
+     {("trips", "unused_trip: no stop times"): 1}),
+    # a trip with a single stop time
+    ({"trips__txt": TWO_TRIPS, "stop_times__txt": BASE["stop_times.txt"] + "T2,11:00:00,11:00:00,A,1\n"},
+     ("stop_times.txt", "unusable_trip"), 1, {("trips", "unusable_trip: fewer than two stop times"): 1}),
+    # a timepoint without times: interpolated, reported twice (timepoint and interpolation)
+    ({"stop_times__txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence,timepoint\n"
+                         "T1,10:00:00,10:00:00,A,1,1\nT1,,,B,2,1\nT1,10:10:00,10:10:00,D,3,1\n"},
+     ("stop_times.txt", "stop_time_timepoint_without_times"), 1, {}),
+    # a stop time at a station
+    ({"stops__txt": BASE["stops.txt"].replace("stop_lon\n", "stop_lon,location_type\n")
+      .replace("D,Delta,45.006,5.0", "D,Delta,45.006,5.0,1")},
+     ("stop_times.txt", "wrong_stop_time_stop_location_type"), 1, {}),
+    # frequencies: an empty window, and a window of a dropped template
+    ({"frequencies__txt": "trip_id,start_time,end_time,headway_secs\nT1,08:00:00,07:00:00,600\n"},
+     ("frequencies.txt", "start_and_end_range_out_of_order"), 1,
+     {("frequencies.txt rows", "empty time window"): 1}),
+    ({"trips__txt": TWO_TRIPS, "frequencies__txt": "trip_id,start_time,end_time,headway_secs\n"
+                                                   "T2,08:00:00,09:00:00,600\n"},
+     ("frequencies.txt", "frequency_of_dropped_trip"), 1,
+     {("trips", "unused_trip: no stop times"): 1, ("frequencies.txt rows", "template trip dropped"): 1}),
+    # transfers: a station without child stops, an unexpected type
+    ({"stops__txt": BASE["stops.txt"].replace("stop_lon\n", "stop_lon,location_type\n")
+      + "P,Pole,45.5,5.5,1\n", "transfers__txt": "from_stop_id,to_stop_id,transfer_type\nP,A,0\n"},
+     ("transfers.txt", "station_without_stops"), 1,
+     {("transfers.txt rows", "station without child stops"): 1}),
+    ({"transfers__txt": "from_stop_id,to_stop_id,transfer_type\nA,B,9\n"},
+     ("transfers.txt", "unexpected_enum_value"), 1, {("transfers.txt rows", "unexpected transfer_type"): 1}),
+    # a stop time with a pickup_type out of range: read as 0
+    ({"stop_times__txt": BASE["stop_times.txt"].replace("stop_sequence\n", "stop_sequence,pickup_type\n")
+      .replace(",A,1\n", ",A,1,7\n")}, ("stop_times.txt", "unexpected_enum_value"), 1, {}),
+    # a blank line in the middle of a file
+    ({"stops__txt": BASE["stops.txt"].replace("\nB,", "\n\nB,")}, ("stops.txt", "empty_row"), 1, {}),
+    # a service that never runs (end before start is fatal, no matching weekday is not)
+    ({"calendar__txt": BASE["calendar.txt"].replace("1,1,1,1,1,0,0", "0,0,0,0,0,0,0")},
+     ("trips.txt", "service_never_active"), 1, {}),
+])
+def test_repairs_and_drops_are_reported(tmp_path, files, warning, count, dropped):
+    _, report = load(feed(tmp_path, **files))
+    assert report.counts[warning] == count
+    assert dict(report.dropped) == dropped
+
+
+def test_several_agencies_need_one_timezone_and_each_route_an_agency(tmp_path):
+    agencies = ("agency_id,agency_name,agency_url,agency_timezone\n"
+                "X,Demo,https://x.org,Europe/Paris\nY,Other,https://y.org,Europe/Paris\n")
+    tt, _ = load(feed(tmp_path, "ok", agency__txt=agencies,
+                      routes__txt=BASE["routes.txt"].replace("R,X,", "R,Y,")))
+    assert list(tt.line_agency) == ["Other"]
+    with pytest.raises(LoaderError) as info:
+        load(feed(tmp_path, "tz", agency__txt=agencies.replace("y.org,Europe/Paris",
+                                                               "y.org,Europe/Rome")))
+    assert (info.value.notice.code, info.value.notice.row) == ("inconsistent_agency_timezone", 3)
+    with pytest.raises(LoaderError) as info:
+        load(feed(tmp_path, "route", agency__txt=agencies,
+                  routes__txt=BASE["routes.txt"].replace("R,X,", "R,,")))
+    n = info.value.notice
+    assert (n.code, n.file, n.row, n.column) == ("missing_required_field", "routes.txt", 2, "agency_id")
+
+
+def test_an_empty_optional_file_is_ignored_with_a_warning(tmp_path):
+    tt, report = load(feed(tmp_path, transfers__txt="", frequencies__txt="trip_id,start_time,"
+                                                                        "end_time,headway_secs\n"))
+    assert tt.n_trips == 1
+    assert report.counts == {("transfers.txt", "empty_file"): 1}
+
+
+def test_every_trip_dropped_still_gives_a_valid_empty_timetable(tmp_path):
+    st = BASE["stop_times.txt"].replace("T1,10:00:00,10:00:00,A,1", "T1,,,A,1")
+    tt, report = load(feed(tmp_path, stop_times__txt=st))
+    assert tt.n_trips == 0 and tt.n_routes == 0 and tt.n_stops == 4
+    assert report.dropped[DROPPED_EDGE] == 1
