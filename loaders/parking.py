@@ -39,6 +39,7 @@ import json
 import math
 import re
 import unicodedata
+import zoneinfo
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +126,7 @@ def normalize_name(name: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a name: 'Comédie ' -> 'comedie'."""
     text = unicodedata.normalize("NFKD", str(name))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
 
 
 # Words that say "this is a parking" in the languages of the sources, not which parking it is.
@@ -677,11 +678,7 @@ def _parse_times(raw: pd.Series, timestamp_format: str | None, timezone: str, fa
         return out
     ok = naive.notna()
     naive = naive[ok]
-    try:
-        probe = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-    except Exception as exc:  # pytz/zoneinfo raise several types for unknown zones
-        raise LoaderError.of("invalid_timezone", f"timezone {timezone!r} is not an IANA name "
-                             f"({exc})", file=file) from None
+    probe = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
     dst_first = naive.dt.tz_localize(timezone, ambiguous=np.ones(len(naive), dtype=bool),
                                      nonexistent="NaT")
     nonexistent = dst_first.isna()
@@ -776,6 +773,11 @@ def occupancy_from_csv(path: str | Path, report: BuildReport, *, preset: str | N
     if not path.is_file():
         raise _missing_file(path)
     file = path.name
+    try:
+        zoneinfo.ZoneInfo(str(timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise LoaderError.of("invalid_timezone", f"timezone {timezone!r} is not an IANA name "
+                             "(e.g. Europe/Paris)", file=file, column="timezone") from None
     header = _read_header(path)
     flags = dict(timestamp_col=timestamp_col, facility_col=facility_col, free_col=free_col,
                  occupied_col=occupied_col, capacity_col=capacity_col, status_col=status_col)
@@ -925,6 +927,7 @@ def _dedup_across_sources(df: pd.DataFrame, x: np.ndarray, y: np.ndarray, distan
             continue
         alive[j] = False
         absorbed.setdefault(i, []).append(j)
+        absorbed[i].extend(absorbed.pop(j, []))
         taken.setdefault(i, {sources[i]}).update({sources[j]}, taken.get(j, set()))
     if absorbed:
         examples = [(i, absorbed[i][0]) for i in list(absorbed)[:3]]

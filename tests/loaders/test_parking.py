@@ -352,6 +352,14 @@ def test_a_missing_column_names_the_file_and_column(tmp_path):
     assert (err.value.notice.file, err.value.notice.column) == ("short.csv", "plazas_libres")
 
 
+def test_an_unknown_timezone_is_refused_before_reading(tmp_path):
+    path = tmp_path / "occ.csv"
+    path.write_text("code,capacity,occupancy,last_updated\nP1,100,40,2026-03-02 08:00\n")
+    with pytest.raises(LoaderError) as err:
+        occupancy_from_csv(path, BuildReport(), preset="generic", timezone="Europe/Montpelier")
+    assert err.value.notice.code == "invalid_timezone"
+
+
 # --- facilities + history -> Parking ----------------------------------------------------------
 def test_all_24_montpellier_history_names_match_their_ngsi_car_parks(montpellier_history,
                                                                      montpellier_facilities):
