@@ -8,7 +8,11 @@ kept lane:
 * both end points and the midpoint of the edge lie within ``max_distance_m`` of a lane (lanes are
   drawn on the carriageway's side or centre, a few metres from OSM's centre line), and
 * the edge is roughly parallel to the lane there (angle below ``max_angle_deg``), so crossing
-  streets, whose short stubs at a junction may lie close to the lane, are not flagged.
+  streets, whose short stubs at a junction may lie close to the lane, are not flagged;
+* no other edge passing these tests is clearly nearer to the lane there (by more than
+  ``_NEAREST_TOLERANCE_M``): a lane beside a boulevard does not also flag a slip road a few metres
+  farther. A lane drawn *between* two parallel ways (a carriageway and its service road 6 m
+  apart) is equally near both and flags both: geometry alone cannot tell them apart.
 
 The test ignores the edge's direction: a lane drawn once serves both directions of a two-way
 street (a ``bidirectionnelle`` track is drawn once; so is a ``bilaterale`` pair of lanes), so both
@@ -40,6 +44,7 @@ MAX_ANGLE_DEG = 30.0
 
 _TANGENT_HALF_M = 5.0          # the lane's direction is taken over +-5 m around the edge's midpoint
 _MIN_EDGE_FOR_ANGLE_M = 2.0    # shorter edges have no reliable direction: distance alone decides
+_NEAREST_TOLERANCE_M = 2.0     # ways this much farther from a lane than the nearest one are not on it
 _BBOX_MARGIN_DEG = 0.01        # about 1 km: lanes slightly past the extract still count as inside
 
 _LINE_TYPES = ("LineString", "MultiLineString")
@@ -218,10 +223,11 @@ def edges_along_lines(street: StreetGraph, lines_lonlat, *, max_distance_m: floa
     """Bool mask over ``street``'s edges: the edges that run along one of the lines.
 
     ``lines_lonlat`` are shapely (Multi)LineStrings in WGS84. An edge runs along the lines when its
-    tail, head and midpoint each lie within ``max_distance_m`` of a line and, for edges of
-    2 m or more, its direction is within ``max_angle_deg`` of the nearest line's direction at the
-    midpoint (either way along it). With ``bike_edges_only`` only edges with a finite
-    ``bike_time_s`` qualify.
+    tail, head and midpoint each lie within ``max_distance_m`` of a line, for edges of 2 m or
+    more its direction is within ``max_angle_deg`` of the nearest line's direction at the
+    midpoint (either way along it), and no other such edge is more than 2 m nearer to the line
+    point facing its midpoint. With ``bike_edges_only`` only edges with a finite ``bike_time_s``
+    qualify.
     """
     m = street.n_edges
     out = np.zeros(m, dtype=bool)
@@ -268,9 +274,23 @@ def edges_along_lines(street: StreetGraph, lines_lonlat, *, max_distance_m: floa
     e_len, l_len = np.hypot(ex, ey), np.hypot(lx, ly)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = np.abs(ex * lx + ey * ly) / (e_len * l_len)
-    parallel = cos >= math.cos(math.radians(max_angle_deg))
-    no_direction = (e_len < _MIN_EDGE_FOR_ANGLE_M) | (l_len == 0)
-    out[candidates[sel[parallel | no_direction]]] = True
+    along = (cos >= math.cos(math.radians(max_angle_deg))) | (e_len < _MIN_EDGE_FOR_ANGLE_M) \
+        | (l_len == 0)
+    if not along.any():
+        return out
+    # Where several parallel ways run beside a lane (a slip road, a service road, the other
+    # carriageway), the lane belongs to the nearest: each edge is measured from the lane point
+    # facing its midpoint, and kept only if no other edge along a lane is clearly nearer there.
+    sel, lane, s = sel[along], lane[along], s[along]
+    facing = shapely.line_interpolate_point(lane, s)
+    segments = shapely.linestrings(np.stack([np.column_stack([ax[sel], ay[sel]]),
+                                             np.column_stack([bx[sel], by[sel]])], axis=1))
+    own = shapely.distance(facing, segments)
+    pairs, dist = shapely.STRtree(segments).query_nearest(facing, return_distance=True,
+                                                          all_matches=False)
+    nearest = np.full(sel.size, np.inf)
+    nearest[pairs[0]] = dist
+    out[candidates[sel[own <= nearest + _NEAREST_TOLERANCE_M]]] = True
     return out
 
 

@@ -255,9 +255,59 @@ def test_a_lane_along_the_tiny_towns_avenue_de_la_gare_flags_only_that_avenue(tm
     lane = [[7.5 + 0.0025 * i, 43.8018 + 3 * LAT_M] for i in range(5)]
     path = write_geojson(tmp_path / "gare.json", [line_feature(lane, status="done")])
     marked, summary = mark_bike_lanes(street, [path], BuildReport())
+    way_name = street.way_name[street.edge_way_idx]
+    on_avenue = np.flatnonzero(way_name == "Avenue de la Gare")
+    # The avenue has 6 segments (nodes 2001, 2002
+    # between intersections), 12 directed edges; OSM already flags the 6 eastbound ones
+    # (cycleway:right=lane): the lane adds the 6 westbound ones.
+    assert on_avenue.size == 12 and street.edge_is_bike_lane[on_avenue].sum() == 6
+    assert marked.edge_is_bike_lane[on_avenue].all()
     newly = np.flatnonzero(marked.edge_is_bike_lane & ~street.edge_is_bike_lane)
-    names = set(street.way_name[street.edge_way_idx[newly]])
-    assert names == {"Avenue de la Gare"}
-    on_avenue = np.flatnonzero(street.way_name[street.edge_way_idx] == "Avenue de la Gare")
-    assert set(newly) == set(on_avenue[np.isfinite(street.bike_time_s[on_avenue])])
-    assert summary.edges_newly_marked == newly.size
+    assert set(way_name[newly]) == {"Avenue de la Gare"} and newly.size == 6
+    assert summary.edges_matched == 12 and summary.edges_newly_marked == 6
+    # The crossing streets (Rue des Écoles, Rue du Marché, ...) keep their flags.
+    others = np.setdiff1d(np.arange(street.n_edges), on_avenue)
+    assert (marked.edge_is_bike_lane[others] == street.edge_is_bike_lane[others]).all()
+
+
+def test_a_lane_along_boulevard_albert_1er_in_monaco_flags_that_boulevard(tmp_path):
+    street_graph_from_osm = _osm_loader()
+    import osmium
+    import shapely
+    import shapely.geometry
+
+    street = street_graph_from_osm(MONACO_PBF, BuildReport()).street
+    # The lane: the boulevard's own OSM ways (one-way, 2 lanes, along the port), drawn 3 m to
+    # their right, in WGS84.
+    proj = street.projection
+
+    def to_xy(a):
+        return np.column_stack(proj.to_xy_m(a[:, 0], a[:, 1]))
+
+    def to_lonlat(a):
+        return np.column_stack(proj.to_lonlat(a[:, 0], a[:, 1]))
+
+    features = []
+    for way in (osmium.FileProcessor(str(MONACO_PBF)).with_locations()
+                .with_filter(osmium.filter.KeyFilter("highway"))):
+        if (way.is_way() and way.tags.get("name") == "Boulevard Albert 1er"
+                and way.tags.get("highway") == "secondary"):
+            centre = shapely.geometry.LineString([(n.lon, n.lat) for n in way.nodes])
+            lane = shapely.transform(shapely.transform(centre, to_xy).offset_curve(-3.0),
+                                     to_lonlat)
+            features.append(line_feature(shapely.get_coordinates(lane).tolist(), status="done",
+                                         type="bilaterale"))
+    assert len(features) == 4
+    path = write_geojson(tmp_path / "albert1er.geojson", features)
+    marked, summary = mark_bike_lanes(street, [path], BuildReport())
+    matched = marked.edge_is_bike_lane & ~street.edge_is_bike_lane
+    way_name = street.way_name[street.edge_way_idx]
+    boulevard = ((way_name == "Boulevard Albert 1er")
+                 & (street.way_highway[street.edge_way_idx] == "secondary")
+                 & np.isfinite(street.bike_time_s))
+    assert boulevard.sum() == 62 and matched[boulevard].all()
+    # Beside it only the two edges where it enters the Sainte-Dévote roundabout: 12 m in all.
+    others = matched & ~boulevard
+    assert set(way_name[others]) == {"Rond-Point Sainte-Dévote"} and others.sum() == 2
+    assert street.edge_length_m[others].sum() < 15
+    assert summary.edges_matched == 64
