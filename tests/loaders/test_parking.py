@@ -492,3 +492,40 @@ def test_monaco_derived_occupancy_loads_and_casino_fills_up_on_weekday_afternoon
     # The other car parks keep Montpellier's unscaled shapes: rarely full.
     others = ~h["facility_key"].isin(car_parks.loc[car_parks["saturated"], "code"])
     assert (h.loc[others, "free_spaces"] == 0).mean() < 0.01
+
+
+def test_tiny_town_car_parks_link_to_their_entrances_and_get_their_history():
+    from loaders.osm import street_graph_from_osm
+
+    report = BuildReport()
+    extract = street_graph_from_osm(TINY / "tiny_town.osm", report)
+    history = occupancy_from_csv(TINY / "parking_occupancy.csv", report, preset="generic")
+    p = parking_from_records(extract.facilities, history, street=extract.street, report=report)
+    osm_id = extract.street.node_osm_id
+    by_name = {n: i for i, n in enumerate(p.facility_name)}
+    centre, relais = by_name["Parking Centre"], by_name["Parking Relais"]
+    # Cars enter Parking Centre at its mapped entrance (node 2003 on Rue du Marché); pedestrians
+    # leave at the nearest walkable node, intersection (2, 2).
+    assert osm_id[p.car_node_idx[centre]] == 2003 and osm_id[p.walk_node_idx[centre]] == 1022
+    assert osm_id[p.car_node_idx[relais]] == 2006
+    assert p.kind[relais] == ParkingKind.PARK_AND_RIDE
+    assert np.bincount(p.history.facility_idx, minlength=p.n_facilities).tolist() == \
+        [1344 if n.startswith("Parking ") else 0 for n in p.facility_name]
+    assert not report.dropped.get(("occupancy history rows", "facility key not matched"))
+
+
+def test_every_derived_monaco_series_matches_an_osm_car_park():
+    from loaders.osm import street_graph_from_osm
+
+    report = BuildReport()
+    extract = street_graph_from_osm(DATA / "monaco" / "monaco.osm.pbf", report)
+    history = occupancy_from_csv(MONACO / "parking_occupancy_derived.csv", report,
+                                 preset="generic")
+    p = parking_from_records(extract.facilities, history, street=extract.street, report=report)
+    assert p.history.n_observations == 49_416
+    assert np.unique(p.history.facility_idx).size == 29
+    assert report.counts[("<history>", "unmatched_facility_key")] == 0
+    car = np.isin(p.kind, (ParkingKind.CAR_PARK, ParkingKind.PARK_AND_RIDE))
+    assert car.sum() == 29 and (p.car_node_idx[car] != NO_INDEX).all()
+    # The derived series' capacities fill the car parks OSM leaves without one.
+    assert p.capacity[p.facility_name == "Parking du Casino"].tolist() == [437]
