@@ -173,7 +173,7 @@ def facilities_from_file(path: str | Path, report: BuildReport) -> pd.DataFrame:
     if not path.is_file():
         raise _missing_file(path)
     suffix = path.suffix.lower()
-    if suffix in (".json", ".geojson", ".jsonld"):
+    if suffix in (".json", ".jsonld"):
         return facilities_from_ngsi(path, report)
     if suffix in (".csv", ".txt"):
         return facilities_from_fr_csv(path, report)
@@ -869,6 +869,10 @@ def occupancy_from_csv(path: str | Path, report: BuildReport, *, preset: str | N
             df.loc[full, "free_spaces"] = 0
 
     df["time_utc_s"] = df["time_utc_s"].round().astype(np.int64)
+    same = df.duplicated(["facility_key", "time_utc_s", "free_spaces", "capacity", "status"],
+                         keep="last")
+    df = _drop(df, same, report, file, "duplicate_row", "exact duplicate",
+               "repeat the reading of a later row (same facility, instant and values)")
     conflict = df.duplicated(["facility_key", "time_utc_s"], keep="last")
     df = _drop(df, conflict, report, file, "conflicting_duplicate",
                "same facility and time, different values",

@@ -315,6 +315,7 @@ def test_bad_values_are_dropped_or_clamped_and_counted(tmp_path):
     path.write_text("fecha_lectura,nombre_parking,plazas_libres,capacidad_total,estado\n"
                     "2026-02-02 08:00:00,A,10,100,Open\n"
                     "2026-02-02 08:00:00,A,10,100,Open\n"      # exact duplicate
+                    "2026-02-02T07:00:00Z,A,10,100,Open\n"     # the same reading, in UTC
                     "2026-02-02 09:00:00,A,-4,100,Open\n"      # negative
                     "2026-02-02 10:00:00,A,130,100,Open\n"     # free above capacity
                     "2026-02-02 11:00:00,A,20,0,Open\n"        # capacity 0: the usual 100
@@ -332,7 +333,7 @@ def test_bad_values_are_dropped_or_clamped_and_counted(tmp_path):
     assert h["capacity"].tolist() == [100] * 5
     what = "bad.csv rows"
     assert dict(report.dropped) == {
-        (what, "exact duplicate"): 1, (what, "negative plazas_libres"): 1,
+        (what, "exact duplicate"): 2, (what, "negative plazas_libres"): 1,
         (what, "unparseable timestamp"): 1, (what, "unparseable plazas_libres"): 1,
         (what, "same facility and time, different values"): 1,
         (what, "implausible capacity jump"): 1, (what, "no capacity"): 1,
@@ -340,7 +341,7 @@ def test_bad_values_are_dropped_or_clamped_and_counted(tmp_path):
     assert report.counts[("bad.csv", "count_above_capacity")] == 1
     assert report.counts[("bad.csv", "capacity_filled")] == 2
     bad_time = next(n for n in report.notices if n.code == "invalid_timestamp")
-    assert bad_time.row == 7 and "yesterday" in bad_time.message
+    assert bad_time.row == 8 and "yesterday" in bad_time.message
 
 
 def test_a_missing_column_names_the_file_and_column(tmp_path):
