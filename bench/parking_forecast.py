@@ -17,8 +17,10 @@ training period:
 
 "Full" is what a driver meets at the gate: 0 free spaces *or* the operator's status "Full"
 (Montpellier reports Full with a reserve of spaces left: 138 of its 141 Full rows have free
-spaces). Scores: mean absolute error (MAE) of free spaces, Brier score of full (mean of
-(p_full - full)^2), and the share of observations inside the forecast's central 80 % interval.
+spaces; the counts are scored as reported). Scores: mean absolute error (MAE) of free spaces,
+Brier score of full (mean of (p_full - full)^2), and the share of observations inside the
+forecast's central 80 % interval.
+
 Scored facilities: those whose count changed during the training period. The six whose count
 never changed from January to June (stuck sensors: Gaumont EST, Pitot, Polygone...) have no
 profile and their live count is stuck, so the model calls them unknown (p_free 0.5) by design;
@@ -36,6 +38,7 @@ min old, so that horizon measures the use of a fresh observation more than a 15-
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -59,8 +62,15 @@ from engine.parking import (  # noqa: E402
     unchanged_since,
 )
 from loaders.calendar_days import public_holidays  # noqa: E402
+from loaders.parking import (  # noqa: E402
+    facilities_from_file,
+    occupancy_from_csv,
+    parking_from_records,
+)
+from loaders.report import BuildReport  # noqa: E402
 
 DATA = ROOT / ".." / "shared" / "data" / "montpellier" / "parking" / "parkings_montpellier_2026.csv"
+FACILITIES = DATA.with_name("data_parking.json")
 TIMEZONE = "Europe/Paris"
 TRAIN = ("2026-01-01", "2026-07-01")   # local dates, end exclusive
 TEST = ("2026-07-01", "2026-09-01")
@@ -70,32 +80,34 @@ HORIZONS_S = {"15min": 900, "1h": 3600, "3h": 3 * 3600, "24h": 24 * 3600}
 RELIABILITY_EDGES = (0.0, 0.001, 0.01, 0.05, 0.2, 0.5, 1.0)
 
 
-# ---- LOADER SWAP POINT ------------------------------------------------------------------------
-# Reads the CSV with pandas until loaders/parking.py (occupancy_from_csv, another helper's) lands
-# on main; the lead will replace this function with it.
-def read_montpellier_history(path: Path) -> tuple[np.ndarray, np.ndarray, OccupancyHistory]:
-    """(facility names, capacity per facility, history) from the Montpellier occupancy CSV.
+def load_montpellier(csv: Path, facilities_json: Path) -> tuple[Parking, BuildReport]:
+    """Montpellier's car parks (NGSI snapshot) and their occupancy history, through the loaders.
 
-    Capacity per facility: its most frequent reported capacity.
+    ``loaders.parking.occupancy_from_csv`` drops the two capacity glitches (Vicarello: 1000
+    spaces). By default it also reads a row whose status is "Full" as 0 free spaces; here the
+    counts are kept (``full_status_values=()``) and the status goes to
+    ``OccupancyHistory.status_full``, so that the engine learns each car park's full threshold
+    (Vicarello says Full at 5-10 free of 64). ``parking_from_records`` does not carry the status
+    yet: it is joined back here on (facility, time).
     """
-    df = pd.read_csv(path)
-    local = pd.to_datetime(df["fecha_lectura"], format="%Y-%m-%d %H:%M:%S")
-    utc = local.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT")
-    df = df[utc.notna()].assign(time_utc_s=(utc - pd.Timestamp("1970-01-01", tz="UTC"))
-                                // pd.Timedelta(seconds=1))
-    names = np.array(sorted(df["nombre_parking"].unique()))
-    df["facility_idx"] = np.searchsorted(names, df["nombre_parking"])
-    df = df.sort_values(["facility_idx", "time_utc_s"], kind="stable")
-    capacity = (df.groupby("facility_idx")["capacidad_total"].agg(lambda s: s.mode().iloc[0])
-                .to_numpy().astype(np.int32))
-    history = OccupancyHistory(
-        facility_idx=df["facility_idx"].to_numpy(np.int32),
-        time_utc_s=df["time_utc_s"].to_numpy(np.int64),
-        free_spaces=df["plazas_libres"].to_numpy(np.int32),
-        capacity=df["capacidad_total"].to_numpy(np.int32),
-        status_full=(df["estado"] == "Full").to_numpy())
-    return names, capacity, history
-# -----------------------------------------------------------------------------------------------
+    report = BuildReport()
+    facilities = facilities_from_file(facilities_json, report)
+    frame = occupancy_from_csv(csv, report, preset="montpellier", timezone=TIMEZONE,
+                               full_status_values=())
+    parking = parking_from_records(facilities, frame, report=report)
+    history = parking.history
+    key_of = {name: i for i, name in enumerate(parking.facility_name)}
+    frame_idx = frame["facility_key"].map(key_of)
+    if frame_idx.isna().any():
+        sys.exit(f"parking_forecast: history keys without facility: "
+                 f"{sorted(set(frame['facility_key'][frame_idx.isna()]))}")
+    frame_key = frame_idx.to_numpy(np.int64) * (1 << 40) + frame["time_utc_s"].to_numpy(np.int64)
+    order = np.argsort(frame_key)
+    hist_key = history.facility_idx.astype(np.int64) * (1 << 40) + history.time_utc_s
+    pos = order[np.searchsorted(frame_key, hist_key, sorter=order)]
+    status_full = (frame["status"].to_numpy() == "Full")[pos]
+    return dataclasses.replace(parking, history=dataclasses.replace(
+        history, status_full=status_full)), report
 
 
 def _utc_s(local_date: str) -> int:
@@ -105,7 +117,13 @@ def _utc_s(local_date: str) -> int:
 def _subset(history: OccupancyHistory, mask: np.ndarray) -> OccupancyHistory:
     return OccupancyHistory(history.facility_idx[mask], history.time_utc_s[mask],
                             history.free_spaces[mask], history.capacity[mask],
-                            history.status_full[mask])
+                            None if history.status_full is None else history.status_full[mask])
+
+
+def _full(history: OccupancyHistory) -> np.ndarray:
+    """Full: no free space, or reported full."""
+    full = np.asarray(history.free_spaces) == 0
+    return full if history.status_full is None else full | np.asarray(history.status_full)
 
 
 def _hist_mean_tables(train: OccupancyHistory, full: np.ndarray, n_fac: int):
@@ -164,11 +182,11 @@ def _time_forecast_us(parking: Parking, history: OccupancyHistory, at_utc_s: int
     return float(np.median(runs))
 
 
-def evaluate(history: OccupancyHistory, names: np.ndarray, capacity: np.ndarray,
-             train_range: tuple[str, str], test_range: tuple[str, str]) -> dict:
+def evaluate(loaded: Parking, train_range: tuple[str, str], test_range: tuple[str, str]) -> dict:
     """Fit on train_range, score on test_range; print the tables; return the headline figures."""
+    history, names, capacity = loaded.history, loaded.facility_name, loaded.capacity
     n_fac = names.size
-    full_all = (history.free_spaces == 0) | history.status_full
+    full_all = _full(history)
     t = history.time_utc_s
     train_mask = (t >= _utc_s(train_range[0])) & (t < _utc_s(train_range[1]))
     test_mask = (t >= _utc_s(test_range[0])) & (t < _utc_s(test_range[1]))
@@ -180,11 +198,7 @@ def evaluate(history: OccupancyHistory, names: np.ndarray, capacity: np.ndarray,
     fit_s = time.perf_counter() - t0
     hist_mean, hist_p_full = _hist_mean_tables(train, full_all[train_mask], n_fac)
     stuck = np.isnan(profile.free_mean).all(axis=(1, 2))
-    parking = Parking(facility_ids=names, facility_name=names, kind=np.zeros(n_fac, np.int8),
-                      lon=np.zeros(n_fac), lat=np.zeros(n_fac), capacity=capacity,
-                      car_node_idx=np.full(n_fac, -1, np.int32),
-                      walk_node_idx=np.full(n_fac, -1, np.int32),
-                      source=np.full(n_fac, "csv"), history=history, profile=profile)
+    parking = dataclasses.replace(loaded, profile=profile)
     # The filtered deviation after each observation: what a live feed would hold at that instant.
     states = deviation_states(parking)
     since = unchanged_since(history.facility_idx, t, history.free_spaces)
@@ -228,7 +242,7 @@ def evaluate(history: OccupancyHistory, names: np.ndarray, capacity: np.ndarray,
         fc = forecast_from_observations(profile, capacity, f, at,
                                         obs_time_utc_s=np.where(ok, t[j], -1),
                                         obs_free_spaces=obs_x,
-                                        obs_full=ok & history.status_full[j],
+                                        obs_full=ok & full_all[j],
                                         obs_unchanged_since_utc_s=since[j],
                                         obs_state=states.take(j), now_utc_s=at - h)
         persist_x = np.where(ok, obs_x, hist_mean[cell])
@@ -293,16 +307,21 @@ def evaluate(history: OccupancyHistory, names: np.ndarray, capacity: np.ndarray,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=DATA)
+    parser.add_argument("--facilities", type=Path, default=FACILITIES)
     parser.add_argument("--validate", action="store_true",
                         help="fit January-April, score May-June (the split the design was chosen on)")
     args = parser.parse_args()
-    if not args.csv.is_file():
-        sys.exit(f"parking_forecast: {args.csv} not found (the shared Montpellier data)")
-    names, capacity, history = read_montpellier_history(args.csv)
-    print(f"Montpellier parking occupancy: {history.n_observations:,} observations, "
-          f"{names.size} car parks")
+    for path in (args.csv, args.facilities):
+        if not path.is_file():
+            sys.exit(f"parking_forecast: {path} not found (the shared Montpellier data)")
+    loaded, report = load_montpellier(args.csv, args.facilities)
+    print(f"Montpellier parking occupancy: {loaded.history.n_observations:,} observations, "
+          f"{loaded.n_facilities} car parks (loaders.parking)")
+    for line in report.summary_lines():
+        if "not linked" not in line:      # no street graph in this bench
+            print(f"  {line}")
     train, test = (VALIDATE_TRAIN, VALIDATE_TEST) if args.validate else (TRAIN, TEST)
-    headline = evaluate(history, names, capacity, train, test)
+    headline = evaluate(loaded, train, test)
     print()
     print(json.dumps(headline))
 
