@@ -136,7 +136,7 @@ def make_blueprint() -> Blueprint:
         }
 
     @blp.get("/network")
-    @blp.response(200, schemas.FeatureCollectionSchema,
+    @blp.response(200, schemas.FeatureCollectionSchema, content_type="application/geo+json",
                   description="The street network as simplified GeoJSON (one feature per way)")
     @blp.alt_response(304, description="Not modified (the ETag matched)")
     def street_network():

@@ -154,7 +154,7 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
 
     @blp.get("/parking")
     @blp.arguments(schemas.ParkingArgs, location="query", as_kwargs=True, unknown=ma.RAISE)
-    @blp.response(200, schemas.FeatureCollectionSchema)
+    @blp.response(200, schemas.ParkingResponseSchema)
     def parking(at):
         """Car parks as GeoJSON: capacity, forecast free spaces and p(free) at ``at``, and the
         time of the last live observation."""

@@ -19,7 +19,7 @@ from api.timeutil import parse_iso
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
 MODE_ALIASES = {"CAR": "CAR_PARK", "BIKE": "BICYCLE", "FOOT": "WALK", "PR": "PARK_AND_RIDE",
                 "BUS": "TRANSIT", "PT": "TRANSIT"}
-DEFAULT_MODES = "WALK,TRANSIT"
+DEFAULT_MODES = ("WALK", "TRANSIT")
 _COORD_PATTERN = r"^\s*[-+]?\d{1,3}(\.\d+)?\s*,\s*[-+]?\d{1,3}(\.\d+)?\s*$"
 
 
@@ -82,7 +82,8 @@ class Modes(fields.String):
     """Comma-separated modes (case-insensitive, aliases accepted) -> tuple of canonical names."""
 
     def __init__(self, **kwargs):
-        metadata = {"pattern": r"^\s*[A-Za-z_]+(\s*,\s*[A-Za-z_]+)*\s*$", "example": DEFAULT_MODES,
+        metadata = {"pattern": r"^\s*[A-Za-z_]+(\s*,\s*[A-Za-z_]+)*\s*$",
+                    "example": ",".join(DEFAULT_MODES), "default": ",".join(DEFAULT_MODES),
                     "description": "Comma-separated modes among " + ", ".join(MODES)
                     + " (aliases: " + ", ".join(f"{k}={v}" for k, v in MODE_ALIASES.items()) + ")",
                     **kwargs.pop("metadata", {})}
@@ -229,9 +230,18 @@ def observations_body_schema(config: ApiConfig) -> type[ma.Schema]:
 # Responses (documentation and, for schemathesis, the contract every response must meet)
 # ---------------------------------------------------------------------------------------------
 class _Open(ma.Schema):
+    """A response schema that documents the keys it names and passes the others through."""
+
     class Meta:
         unknown = ma.INCLUDE
         ordered = True
+
+    @ma.post_dump(pass_original=True)
+    def _keep_undeclared(self, data, original, **kwargs):
+        if isinstance(original, dict):
+            for key, value in original.items():
+                data.setdefault(key, value)
+        return data
 
 
 class GeometrySchema(_Open):
@@ -240,6 +250,7 @@ class GeometrySchema(_Open):
 
 
 class FeatureSchema(_Open):
+    id = fields.String()
     type = fields.String(required=True, validate=validate.OneOf(["Feature"]))
     geometry = fields.Nested(GeometrySchema, required=True, allow_none=True)
     properties = fields.Dict(required=True)
@@ -248,6 +259,32 @@ class FeatureSchema(_Open):
 class FeatureCollectionSchema(_Open):
     type = fields.String(required=True, validate=validate.OneOf(["FeatureCollection"]))
     features = fields.List(fields.Nested(FeatureSchema), required=True)
+
+
+class ParkingPropertiesSchema(_Open):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, metadata={
+        "description": "CAR_PARK, PARK_AND_RIDE, ON_STREET, BIKE_PARKING or BIKE_SHARE"})
+    capacity = fields.Integer(required=True, allow_none=True)
+    free_spaces = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Forecast free spaces at `at` (null without a forecast)"})
+    p_free = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Forecast probability that a space is free at `at`"})
+    forecast = fields.Dict(required=True, allow_none=True)
+    last_observation = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "The last live observation at or before `at`: {time, free_spaces, capacity}"})
+    last_observation_time = fields.String(required=True, allow_none=True)
+
+
+class ParkingFeatureSchema(FeatureSchema):
+    properties = fields.Nested(ParkingPropertiesSchema, required=True)
+
+
+class ParkingResponseSchema(FeatureCollectionSchema):
+    features = fields.List(fields.Nested(ParkingFeatureSchema), required=True)
+    at = fields.String(required=True, metadata={"description": "The forecast instant (ISO 8601)"})
+    forecast_available = fields.Boolean(required=True)
 
 
 class ServicePeriodSchema(ma.Schema):
@@ -319,6 +356,7 @@ class PlanResponseSchema(_Open):
 
 class IsochroneResponseSchema(FeatureCollectionSchema):
     request = fields.Dict(required=True)
+    code = fields.String(allow_none=True, metadata={"description": "Why it is empty, if it is"})
 
 
 class ObservationsAcceptedSchema(ma.Schema):
