@@ -14,8 +14,8 @@
   const map = L.map("map", { zoomControl: true, attributionControl: true, preferCanvas: false });
   map.attributionControl.setPrefix("Leaflet");
   map.attributionControl.addAttribution("© OpenStreetMap contributors");
-  const canvas = L.canvas({ padding: 0.3 });
   map.createPane("streets").style.zIndex = 350;
+  const canvas = L.canvas({ padding: 0.3, pane: "streets" });
   map.createPane("stops").style.zIndex = 420;
   map.createPane("legs").style.zIndex = 450;
   map.createPane("parking").style.zIndex = 460;
