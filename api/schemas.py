@@ -308,7 +308,8 @@ class InfoSchema(_Open):
     bbox = fields.List(fields.Float(), required=True, metadata={
         "description": "[min_lon, min_lat, max_lon, max_lat]"})
     service_period = fields.Nested(ServicePeriodSchema, allow_none=True, required=True)
-    counts = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True, metadata={
+        "description": "What the bundle holds (trajet info): stops, trips, street_nodes..."})
     feeds = fields.List(fields.String(), required=True)
     live_observations = fields.Integer(required=True)
     ingest_enabled = fields.Boolean(required=True)
