@@ -136,3 +136,15 @@ def test_the_page_fits_a_phone_screen(server, browser):
     page.screenshot(path=str(OUT / "demo_phone.png"))
     assert errors == []
     page.close()
+
+
+def test_the_api_docs_render_every_operation_offline(server, browser):
+    page = browser.new_page()
+    external: list[str] = []
+    page.on("request", lambda req: None if req.url.startswith(server) or req.url.startswith("data:")
+            else external.append(req.url))
+    page.goto(server + "/api/v1/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() == 9
+    assert external == []  # Swagger UI and the document come from the app itself
+    page.close()
