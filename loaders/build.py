@@ -230,9 +230,9 @@ def network_counts(network: Network) -> dict:
     if tt is not None:
         period = tt.service_period_days()
         counts.update(
-            stops=int((tt.stop_location_type == 0).sum()),
+            stops=tt.n_stops,
             stations=int((tt.stop_location_type == 1).sum()),
-            stop_records=tt.n_stops,
+            boarding_stops=int((tt.stop_location_type == 0).sum()),
             routes=int(tt.line_ids.shape[0]),
             patterns=tt.n_routes,
             trips=tt.n_trips,
