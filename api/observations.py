@@ -1,11 +1,13 @@
-"""Live parking observations: a SQLite store that survives restarts, and their in-memory view.
+"""Live parking observations: a SQLite store that survives restarts, and the forecaster's view.
 
 ``POST /api/v1/parking/observations`` appends rows to :class:`ObservationStore` (SQLite in WAL
 mode, so readers in other worker processes never block the writer and a crash loses nothing that
-was acknowledged). Each app keeps a :class:`LiveObservations` view for the forecaster and
-refreshes it from the store before every read with one indexed query for the rows it has not seen
-yet (``id > last_id``): an observation posted to one gunicorn worker is used by all of them on
-their next request, and a restarted app reloads everything at start-up.
+was acknowledged). Each app keeps a :class:`LiveFeed`: the posted observations, and the
+forecaster's state (:class:`engine.parking.LiveObservations`, started from the bundle's
+occupancy history and advanced by every posted observation). The feed refreshes itself from the
+store before every read with one indexed query for the rows it has not seen yet
+(``id > last_id``): an observation posted to one gunicorn worker is used by all of them on their
+next request, and a restarted app replays everything at start-up.
 
 Facility ids are stored as strings (the bundle's ``facility_ids``), so a rebuilt bundle keeps its
 live data; rows of facilities the bundle no longer has are skipped and counted.
@@ -19,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.model import OccupancyHistory
+from engine import parking as parking_engine
+from engine.model import OccupancyHistory, Parking
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -98,16 +101,24 @@ class ObservationStore:
             self._conn.close()
 
 
-class LiveObservations:
-    """The observations of one network's facilities, kept in memory and synced from a store.
+class LiveFeed:
+    """The live observations of one network's facilities, synced from a store, and the
+    forecaster's state fed with them. Thread-safe.
 
-    ``facility_ids`` are the bundle's ids, in facility_idx order. Thread-safe.
+    Without ``parking`` (tests of the store alone) only the observation log is kept.
     """
 
-    def __init__(self, facility_ids, store: ObservationStore | None):
+    def __init__(self, facility_ids, store: ObservationStore | None, parking: Parking | None = None):
         self._index = {str(f): i for i, f in enumerate(np.asarray(facility_ids).tolist())}
         self.n_facilities = len(self._index)
         self._store = store
+        self._parking = parking
+        self.engine_state: parking_engine.LiveObservations | None = None
+        if parking is not None:
+            history = parking.history
+            self.engine_state = (parking_engine.LiveObservations.from_history(parking)
+                                 if history is not None and history.n_observations
+                                 else parking_engine.LiveObservations.empty(parking.n_facilities))
         self._lock = threading.Lock()
         self._last_id = 0
         self._facility: list[int] = []
@@ -127,6 +138,7 @@ class LiveObservations:
             return 0
         with self._lock:
             rows = self._store.since(self._last_id)
+            n_before = len(self._facility)
             for row_id, o in rows:
                 self._last_id = max(self._last_id, row_id)
                 idx = self._index.get(o.facility_id)
@@ -139,7 +151,23 @@ class LiveObservations:
                 self._capacity.append(-1 if o.capacity is None else o.capacity)
             if rows:
                 self._history = None
+            if self.engine_state is not None and len(self._facility) > n_before:
+                free = np.asarray(self._free[n_before:], dtype=np.float64)
+                # observations older than the newest one held are ignored by the engine
+                self.engine_state.update(np.asarray(self._facility[n_before:]),
+                                         np.asarray(self._time[n_before:]), free,
+                                         np.asarray(self._capacity[n_before:]), free == 0,
+                                         parking=self._parking)
             return len(rows)
+
+    def forecast(self, at_utc_s: int, now_utc_s: int) -> parking_engine.ParkingForecast:
+        """Every facility's forecast at ``at_utc_s``, with the live observations as of now."""
+        if self._parking is None:
+            raise ValueError("LiveFeed.forecast: this feed was built without the parking")
+        self.sync()
+        with self._lock:  # the engine state's arrays change in place on sync
+            return parking_engine.forecast(self._parking, None, int(at_utc_s),
+                                           live=self.engine_state, now_utc_s=int(now_utc_s))
 
     def history(self) -> OccupancyHistory:
         """Every live observation as an OccupancyHistory, sorted by facility then time.

@@ -1,7 +1,9 @@
 """``/api/v1/parking``: car parks with their forecast, and live occupancy updates.
 
 ``GET /api/v1/parking?at=ISO`` lists every facility as GeoJSON with its capacity, its last live
-observation (at or before ``at``) and the forecast at ``at`` (:func:`_forecast`).
+observation (at or before ``at``) and the forecast at ``at`` by :func:`engine.parking.forecast`:
+expected free spaces, p(free), expected search time and what the forecast rests on (``live``,
+``profile`` or ``unknown``). Live observations count when they are recent at the server's clock.
 
 ``POST /api/v1/parking/observations`` takes ``{"observations": [{facility_id, timestamp,
 free_spaces | occupied, capacity?}, ...]}`` behind ``Authorization: Bearer <ingest_token>``.
@@ -29,17 +31,16 @@ from api.timeutil import iso, localize, to_utc_s
 from engine.model import UNKNOWN_CAPACITY, ParkingKind
 
 
-def _forecast(loaded: Loaded, at_utc_s: int, now_utc_s: int) -> dict | None:
-    """Forecast of every facility at ``at_utc_s``: {"free_spaces", "p_free"} arrays, or None.
-
-    LEAD: point this at ``engine.parking.forecast`` (with ``live=loaded.live`` converted to the
-    engine's LiveObservations and ``now_utc_s``) when the forecaster lands on main; until then
-    the endpoint serves capacities and live observations with ``forecast: null``.
-    """
-    return None
+def _forecast(loaded: Loaded, at_utc_s: int, now_utc_s: int):
+    """Every facility's forecast at ``at_utc_s`` (engine.parking), live observations included."""
+    return loaded.live.forecast(at_utc_s, now_utc_s)
 
 
-def _feature(loaded: Loaded, i: int, last: tuple, forecast: dict | None) -> dict:
+def _number(value: float, digits: int) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), digits)
+
+
+def _feature(loaded: Loaded, i: int, last: tuple, forecast) -> dict:
     pk = loaded.network.parking
     tz = loaded.network.timezone
     cap = int(pk.capacity[i])
@@ -48,12 +49,11 @@ def _feature(loaded: Loaded, i: int, last: tuple, forecast: dict | None) -> dict
     if t_last >= 0:
         observation = {"time": iso(t_last, tz), "free_spaces": free_last,
                        "capacity": cap_last if cap_last > 0 else None}
-    fc = None
-    if forecast is not None:
-        free = float(forecast["free_spaces"][i])
-        p_free = float(forecast["p_free"][i])
-        fc = {"free_spaces": None if np.isnan(free) else round(free, 1),
-              "p_free": None if np.isnan(p_free) else round(p_free, 3)}
+    fc = {"free_spaces": _number(forecast.expected_free[i], 1),
+          "free_spaces_std": _number(forecast.free_std[i], 1),
+          "p_free": _number(forecast.p_free[i], 3),
+          "expected_search_s": _number(forecast.expected_search_s[i], 0),
+          "basis": str(forecast.basis_names()[i])}
     kind = int(pk.kind[i])
     return {"type": "Feature", "id": str(pk.facility_ids[i]),
             "geometry": {"type": "Point", "coordinates": [round(float(pk.lon[i]), 6),
@@ -63,8 +63,8 @@ def _feature(loaded: Loaded, i: int, last: tuple, forecast: dict | None) -> dict
                 "kind": ParkingKind(kind).name if kind in ParkingKind._value2member_map_ else str(kind),
                 "capacity": None if cap == UNKNOWN_CAPACITY else cap,
                 "forecast": fc,
-                "free_spaces": fc["free_spaces"] if fc else None,
-                "p_free": fc["p_free"] if fc else None,
+                "free_spaces": fc["free_spaces"],
+                "p_free": fc["p_free"],
                 "last_observation": observation,
                 "last_observation_time": observation["time"] if observation else None,
             }}
@@ -167,8 +167,7 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
         features = [_feature(loaded, i, last, forecast)
                     for i in range(loaded.network.parking.n_facilities)]
         return {"type": "FeatureCollection", "features": features,
-                "at": iso(at_utc_s, loaded.network.timezone),
-                "forecast_available": forecast is not None}
+                "at": iso(at_utc_s, loaded.network.timezone)}
 
     @blp.post("/parking/observations")
     @_require_token

@@ -271,7 +271,9 @@ class ParkingPropertiesSchema(_Open):
         "description": "Forecast free spaces at `at` (null without a forecast)"})
     p_free = fields.Float(required=True, allow_none=True, metadata={
         "description": "Forecast probability that a space is free at `at`"})
-    forecast = fields.Dict(required=True, allow_none=True)
+    forecast = fields.Dict(required=True, metadata={
+        "description": "free_spaces, free_spaces_std, p_free, expected_search_s and basis "
+                       "(live, profile or unknown)"})
     last_observation = fields.Dict(required=True, allow_none=True, metadata={
         "description": "The last live observation at or before `at`: {time, free_spaces, capacity}"})
     last_observation_time = fields.String(required=True, allow_none=True)
@@ -284,7 +286,6 @@ class ParkingFeatureSchema(FeatureSchema):
 class ParkingResponseSchema(FeatureCollectionSchema):
     features = fields.List(fields.Nested(ParkingFeatureSchema), required=True)
     at = fields.String(required=True, metadata={"description": "The forecast instant (ISO 8601)"})
-    forecast_available = fields.Boolean(required=True)
 
 
 class ServicePeriodSchema(ma.Schema):

@@ -21,7 +21,7 @@ from scipy.spatial import cKDTree
 
 from api.config import ApiConfig
 from api.errors import ApiError
-from api.observations import LiveObservations, ObservationStore
+from api.observations import LiveFeed, ObservationStore
 from engine.model import Network
 from loaders.bundle import BundleError, load_bundle, read_manifest
 
@@ -48,7 +48,7 @@ class Loaded:
     network_geojson: bytes        # /api/v1/network body (JSON)
     network_geojson_gzip: bytes   # the same, gzip-compressed
     network_etag: str
-    live: LiveObservations
+    live: LiveFeed
     store: ObservationStore | None
     loaded_in_s: float
 
@@ -146,7 +146,13 @@ class AppState:
                 store = ObservationStore(db_path)
             except Exception as exc:
                 raise BundleError(f"cannot open the observations database {db_path}: {exc}") from None
-        live = LiveObservations(network.parking.facility_ids, store)
+        live = LiveFeed(network.parking.facility_ids, store, network.parking)
+        if network.parking.n_facilities:
+            # compile (or load from numba's cache) the forecaster now, not on the first request
+            try:
+                live.forecast(int(self.clock()), int(self.clock()))
+            except Exception:
+                log.exception("trajet: the parking forecast fails on this bundle")
         if live.skipped_unknown:
             log.warning("trajet: %d stored observations name facilities this bundle does not have",
                         live.skipped_unknown)

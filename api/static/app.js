@@ -327,7 +327,7 @@
       `timetable ${state.info.service_period.start} → ${state.info.service_period.end}` : "";
     setDefaultWhen(state.info);
     await drawBackground();
-    drawParking(whenIso());
+    await drawParking(whenIso());
     document.body.dataset.ready = "true";
   }
   start();

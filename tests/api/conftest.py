@@ -151,3 +151,35 @@ def client(make_app):
 
 
 TOKEN = "s3cret-token-for-tests-only"
+
+
+def occupancy_history(tz: str = "Europe/Monaco"):
+    """P1's hourly occupancy, 2026-01-05 to 2026-02-01: 20 free on weekdays 08:00-17:59, else 250."""
+    from zoneinfo import ZoneInfo
+
+    from engine.model import OccupancyHistory
+
+    start = dt.datetime(2026, 1, 5, tzinfo=ZoneInfo(tz))
+    hours = [start + dt.timedelta(hours=h) for h in range(27 * 24)]
+    free = [20 if (t.weekday() < 5 and 8 <= t.hour < 18) else 250 for t in hours]
+    n = len(hours)
+    return OccupancyHistory(facility_idx=np.zeros(n, dtype=np.int32),
+                            time_utc_s=np.array([int(t.timestamp()) for t in hours], dtype=np.int64),
+                            free_spaces=np.array(free, dtype=np.int32),
+                            capacity=np.full(n, 300, dtype=np.int32))
+
+
+@pytest.fixture(scope="session")
+def forecast_bundle(tmp_path_factory):
+    """The town with P1's occupancy history and its fitted profile (P2 has none)."""
+    import dataclasses
+
+    from engine.parking import fit_occupancy_profile
+
+    network = make_network()
+    history = occupancy_history()
+    profile = fit_occupancy_profile(history, network.parking.capacity, network.timezone)
+    parking = dataclasses.replace(network.parking, history=history, profile=profile)
+    out = tmp_path_factory.mktemp("bundles") / "town-forecast"
+    save_bundle(dataclasses.replace(network, parking=parking), out)
+    return out

@@ -163,3 +163,44 @@ def test_an_observation_posted_to_one_worker_is_seen_by_another(make_app):
     _post(worker_a.test_client(), {"facility_id": "P1", "timestamp": "2026-01-10T12:00",
                                    "free_spaces": 9})
     assert _props(worker_b.test_client())["P1"]["last_observation"]["free_spaces"] == 9
+
+
+# --- forecasts -------------------------------------------------------------------------------
+CLOCK = "2026-02-10T09:00:00+01:00"  # a Tuesday, a week after the history ends
+
+
+@pytest.fixture
+def forecasting(make_app, forecast_bundle):
+    def build():
+        app = make_app(bundle_dir=forecast_bundle, ingest_token=TOKEN)
+        app.extensions["trajet"].clock = lambda: dt.datetime.fromisoformat(CLOCK).timestamp()
+        return app
+    return build
+
+
+def test_the_forecast_follows_the_occupancy_profile(forecasting):
+    client = forecasting().test_client()
+    busy = _props(client, "2026-02-10T10:00")["P1"]["forecast"]
+    night = _props(client, "2026-02-10T03:00")["P1"]["forecast"]
+    assert busy["basis"] == night["basis"] == "profile"
+    assert busy["free_spaces"] == pytest.approx(20, abs=2)
+    assert night["free_spaces"] == pytest.approx(250, abs=5)
+    assert _props(client, "2026-02-10T10:00")["P1"]["p_free"] > 0.9
+    unknown = _props(client, "2026-02-10T10:00")["P2"]
+    assert unknown["forecast"]["basis"] == "unknown" and unknown["free_spaces"] is None
+
+
+def test_a_live_observation_is_used_at_once_and_after_a_restart(forecasting):
+    first = forecasting()
+    before = _props(first.test_client(), "2026-02-10T09:10")["P1"]["forecast"]
+    assert before["basis"] == "profile"
+    assert _post(first.test_client(), {"facility_id": "P1", "timestamp": CLOCK,
+                                       "free_spaces": 0}).status_code == 201
+    soon = _props(first.test_client(), "2026-02-10T09:10")["P1"]
+    # How far the forecast moves is engine.parking's business (tested there); here: it is used.
+    assert soon["forecast"]["basis"] == "live"
+    assert soon["forecast"]["free_spaces"] < before["free_spaces"]
+    first.extensions["trajet"].close()
+    again = _props(forecasting().test_client(), "2026-02-10T09:10")["P1"]  # same DB, new process
+    assert again["forecast"] == soon["forecast"]
+    assert again["last_observation"]["free_spaces"] == 0
