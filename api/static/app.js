@@ -93,9 +93,11 @@
         const p = f.properties;
         const lines = [`<b>${escapeHtml(p.name || p.id)}</b> <span class="muted">${escapeHtml(p.kind)}</span>`,
           `Capacity: ${p.capacity ?? "unknown"}`];
+        const basis = p.forecast && p.forecast.basis;
         if (p.free_spaces !== null && p.free_spaces !== undefined)
-          lines.push(`Forecast: ${Math.round(p.free_spaces)} free, p(free) ${(100 * p.p_free).toFixed(0)} %`);
-        else lines.push("Forecast: not available");
+          lines.push(`Forecast: ${Math.round(p.free_spaces)} free, p(free) ${(100 * p.p_free).toFixed(0)} %` +
+            (basis === "live" ? " (live data)" : " (usual occupancy)"));
+        else lines.push("Forecast: unknown (no occupancy data)");
         if (p.last_observation)
           lines.push(`Live: ${p.last_observation.free_spaces} free at ${formatTime(p.last_observation.time)}`);
         layer.bindPopup(lines.join("<br>"));
