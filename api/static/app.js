@@ -73,7 +73,7 @@
 
   function parkingColour(p) {
     const pf = p.p_free;
-    if (pf === null || pf === undefined) return "#8c8c8c";
+    if (pf === null || pf === undefined || !p.forecast || p.forecast.basis === "unknown") return "#8c8c8c";
     if (pf >= 0.7) return "#2e9d48";
     if (pf >= 0.3) return "#e69b00";
     return "#d0342c";
@@ -159,6 +159,9 @@
     $("time").value = s.datetime.slice(11, 16);
     if (s.note) { $("date-note").textContent = s.note; $("date-note").hidden = false; }
   }
+
+  // car parks are coloured for the chosen time
+  ["date", "time"].forEach((id) => $(id).addEventListener("change", () => drawParking(whenIso())));
 
   function whenIso() {
     if (!$("date").value || !$("time").value) return null;
