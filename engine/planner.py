@@ -1088,6 +1088,24 @@ def _bike_and_ride_mode(q: _Query) -> list[_Candidate]:
     return out
 
 
+def car_park_times(network: Network, origin, destination, *, options: PlanOptions | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(facility_idx, drive_s, walk_s) of every car facility linked to the streets: the drive
+    from the origin to its entrance and the walk from it to the destination (inf beyond
+    ``max_walk_m``), exactly as CAR_PARK measures them (for benchmarks and comparisons).
+    Raises ValueError when the network has no streets or a point is not accessible."""
+    options = options or PlanOptions()
+    q = _Query(network, _location(network, origin, "Origin"),
+               _location(network, destination, "Destination"), 0, False, options, None, None)
+    try:
+        fac = _facilities(network.parking, CAR_KINDS, vehicle=True)
+        drive = q.car_tree().times_to(np.asarray(network.parking.car_node_idx)[fac])
+        walk = q.walk_to_destination_tree().times_to(np.asarray(network.parking.walk_node_idx)[fac])
+    except _LeftOut as exc:
+        raise ValueError(exc.reason.message) from None
+    return fac, drive, walk
+
+
 _MODE_BUILDERS = {"WALK": _walk_mode, "BICYCLE": _bicycle_mode, "CAR_PARK": _car_park_mode,
                   "PARK_AND_RIDE": _park_and_ride_mode, "BIKE_AND_RIDE": _bike_and_ride_mode,
                   "TRANSIT": _transit_mode}
