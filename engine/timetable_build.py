@@ -16,6 +16,7 @@ Everything is numpy; the only Python loop runs once per trip at build time.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -323,3 +324,36 @@ def trips_of(tt: Timetable) -> TripStopTimes:
         trip_bikes_allowed=np.asarray(tt.trip_bikes_allowed), trip_headsign=np.asarray(tt.trip_headsign),
         st_offsets=st_offsets, st_stop_idx=st_stop, st_arrival_s=st_arr, st_departure_s=st_dep,
         st_can_board=st_board, st_can_alight=st_alight)
+
+
+def merge_footpaths(tt: Timetable, from_stop, to_stop, time_s) -> Timetable:
+    """A copy of ``tt`` with extra footpaths; pairs it already has keep their time.
+
+    Used at build time to add walking transfers between nearby stops to the transfers.txt ones
+    (which win: a feed's explicit transfer time beats a computed walk).
+    """
+    old_from = np.repeat(np.arange(tt.n_stops, dtype=np.int64),
+                         np.diff(np.asarray(tt.transfer_offsets)).astype(np.int64))
+    old_to = np.asarray(tt.transfer_to_stop, dtype=np.int64)
+    new_from = np.asarray(from_stop, dtype=np.int64)
+    new_to = np.asarray(to_stop, dtype=np.int64)
+    new_time = np.asarray(time_s, dtype=np.int64)
+    if not (new_from.shape == new_to.shape == new_time.shape):
+        raise ValueError("merge_footpaths: from_stop, to_stop and time_s differ in length")
+    if new_from.size and (min(new_from.min(), new_to.min()) < 0
+                          or max(new_from.max(), new_to.max()) >= tt.n_stops):
+        raise ValueError("merge_footpaths: stop index out of range")
+    known = set(zip(old_from.tolist(), old_to.tolist(), strict=True))
+    fresh = np.array([(f, t) not in known for f, t in zip(new_from.tolist(), new_to.tolist(),
+                                                          strict=True)], dtype=bool)
+    all_from = np.concatenate([old_from, new_from[fresh]])
+    all_to = np.concatenate([old_to, new_to[fresh]])
+    all_time = np.concatenate([np.asarray(tt.transfer_time_s, dtype=np.int64), new_time[fresh]])
+    order = np.lexsort((all_time, all_to, all_from))
+    all_from, all_to, all_time = all_from[order], all_to[order], all_time[order]
+    keep = np.ones(all_from.shape[0], dtype=bool)
+    keep[1:] = (all_from[1:] != all_from[:-1]) | (all_to[1:] != all_to[:-1])
+    offsets, _ = _csr(all_from[keep], tt.n_stops)
+    return dataclasses.replace(tt, transfer_offsets=offsets.astype(np.int32),
+                               transfer_to_stop=all_to[keep].astype(np.int32),
+                               transfer_time_s=all_time[keep].astype(np.int32))

@@ -22,7 +22,7 @@ class Notice:
     code: str                       # validator-style code, e.g. "invalid_time"
     message: str                    # what is wrong and what was done about it
     file: str | None = None         # the file (or zip member) it was found in
-    row: int | None = None          # 1-based data row (the header is row 0), when known
+    row: int | None = None          # line in the file as validators count (header = row 1), when known
     column: str | None = None       # the column or field name, when known
     severity: str = "warning"       # "warning" (repaired or dropped) or "error" (fatal)
 

@@ -87,3 +87,13 @@ def test_trips_of_inverts_the_layout():
 def test_times_going_backwards_are_refused():
     with pytest.raises(ValueError, match="goes back in time"):
         _build([("bad", 0, [(0, 100, 100), (1, 50, 50)])])
+
+
+def test_merged_walking_footpaths_never_override_feed_transfers():
+    from engine.timetable_build import merge_footpaths
+    tt = _build([("t", 0, [(0, 0, 0), (1, 60, 60)])],
+                transfer_from_stop=[0], transfer_to_stop=[1], transfer_time_s=[300])
+    merged = merge_footpaths(tt, [0, 1, 3], [1, 0, 2], [45, 45, 80])
+    assert list(merged.transfer_offsets) == [0, 1, 2, 2, 3]
+    assert list(merged.transfer_to_stop) == [1, 0, 2]
+    assert list(merged.transfer_time_s) == [300, 45, 80]

@@ -1,0 +1,320 @@
+"""``trajet build``: read every source, check it, link it into one Network, save the bundle.
+
+Order of work:
+1. GTFS feeds -> Timetable (``loaders.gtfs``);
+2. OSM extract -> StreetGraph and OSM car parks (``loaders.osm``); bike-lane GeoJSON marks edges
+   (``loaders.bike_lanes``);
+3. stops linked to the nearest node of the walk component; walking footpaths between nearby stops
+   (``engine.footpaths``) added to the feed's transfers;
+4. parking facilities (OSM, NGSI, French CSV) and occupancy history (``loaders.parking``), the
+   occupancy profile fitted (``engine.parking``);
+5. counts, bbox, report -> bundle (``loaders.bundle``).
+
+Every step writes its problems into one :class:`BuildReport`; fatal ones raise LoaderError.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from engine.model import NO_INDEX, LocalProjection, Mode, Network, Parking, StreetGraph, Timetable
+from engine.timetable_build import merge_footpaths
+from loaders.bundle import save_bundle, sha256_file
+from loaders.report import BuildReport, LoaderError
+
+MAX_STOP_LINK_M = 500.0
+"""A stop farther than this from every walkable street node is left unlinked (and reported)."""
+
+
+@dataclass
+class BuildOptions:
+    """Inputs and settings of one build (the flags of ``trajet build``)."""
+
+    gtfs: list[Path] = field(default_factory=list)
+    osm: Path | None = None
+    bike_lanes: list[Path] = field(default_factory=list)
+    bike_lane_status_property: str = "status"
+    bike_lane_statuses: tuple[str, ...] = ("done",)
+    parking_facilities: list[Path] = field(default_factory=list)
+    parking_history: Path | None = None
+    parking_history_preset: str | None = None
+    parking_history_columns: dict = field(default_factory=dict)  # occupancy_from_csv keywords
+    holidays_country: str | None = None
+    footpath_radius_m: float = 400.0
+    walk_speed_mps: float = 1.3
+    bike_speed_mps: float = 4.5
+    walk_detour_factor: float = 1.3
+    timezone: str | None = None     # when no GTFS feed gives one
+    progress: bool = True
+
+
+def _timed(step: str, timings: dict):
+    class _Timer:
+        def __enter__(self):
+            self.t0 = time.perf_counter()
+
+        def __exit__(self, *exc):
+            timings[step] = round(time.perf_counter() - self.t0, 3)
+    return _Timer()
+
+
+def link_stops_to_streets(street: StreetGraph, timetable: Timetable, report: BuildReport,
+                          max_link_m: float = MAX_STOP_LINK_M) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest walk-component node of every stop: (node_idx or NO_INDEX, distance in metres)."""
+    in_walk = np.flatnonzero(street.node_in_component[Mode.WALK])
+    n_stops = timetable.n_stops
+    if in_walk.size == 0:
+        report.warn("stops_not_linked", "the street graph has no walkable component: stops are "
+                    "reached by straight-line walking only")
+        return np.full(n_stops, NO_INDEX, dtype=np.int32), np.full(n_stops, np.inf)
+    tree = cKDTree(np.column_stack([street.node_x_m[in_walk], street.node_y_m[in_walk]]))
+    x, y = street.projection.to_xy_m(timetable.stop_lon, timetable.stop_lat)
+    dist, pos = tree.query(np.column_stack([x, y]))
+    node = in_walk[pos].astype(np.int32)
+    far = dist > max_link_m
+    if far.any():
+        first = int(np.flatnonzero(far)[0])
+        report.warn("stop_too_far_from_street",
+                    f"{int(far.sum())} stops lie more than {max_link_m:.0f} m from any walkable "
+                    f"street (e.g. {timetable.stop_ids[first]!r}, {dist[first]:.0f} m): they are "
+                    "reached by straight-line walking only", count=int(far.sum()))
+        node[far] = NO_INDEX
+    return node, np.where(far, np.inf, dist)
+
+
+def _holiday_days(country: str | None, years: range, report: BuildReport) -> np.ndarray:
+    if not country:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        from loaders.calendar_days import public_holidays
+    except ImportError:
+        report.warn("holidays_unavailable", "public holidays are not known to this build: "
+                    "holidays are treated as ordinary days")
+        return np.zeros(0, dtype=np.int64)
+    return public_holidays(country, years)
+
+
+def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilities,
+                  timezone: str, report: BuildReport) -> Parking:
+    from loaders import parking as parking_loader
+
+    frames = []
+    if osm_facilities is not None and len(osm_facilities):
+        frames.append(osm_facilities)
+    for path in options.parking_facilities:
+        frames.append(parking_loader.facilities_from_file(path, report))
+    if not frames and options.parking_history is None:
+        return Parking.empty()
+    import pandas as pd
+
+    facilities = (pd.concat(frames, ignore_index=True) if frames
+                  else parking_loader.empty_facilities())
+    history = None
+    if options.parking_history is not None:
+        history = parking_loader.occupancy_from_csv(
+            options.parking_history, report, preset=options.parking_history_preset,
+            timezone=timezone, **options.parking_history_columns)
+    parking = parking_loader.parking_from_records(facilities, history, street=street,
+                                                  report=report)
+    if parking.history is not None and parking.history.n_observations:
+        from engine.parking import fit_occupancy_profile
+
+        t = np.asarray(parking.history.time_utc_s)
+        first_year = dt.datetime.fromtimestamp(int(t.min()), dt.UTC).year
+        last_year = dt.datetime.fromtimestamp(int(t.max()), dt.UTC).year
+        holidays = _holiday_days(options.holidays_country, range(first_year - 1, last_year + 2),
+                                 report)
+        profile = fit_occupancy_profile(parking.history, parking.capacity, timezone,
+                                        holiday_days=holidays)
+        parking = dataclasses.replace(parking, profile=profile)
+    return parking
+
+
+def build_network(options: BuildOptions, report: BuildReport) -> tuple[Network, dict]:
+    """Read, check and link every input of ``options`` into a Network.
+
+    Returns the network and the step timings (seconds). Raises LoaderError for fatal input
+    problems (the report holds the warnings gathered until then).
+    """
+    if not options.gtfs and options.osm is None:
+        raise LoaderError.of("no_input", "nothing to build: give at least one --gtfs feed or --osm")
+    timings: dict = {}
+    timetable = None
+    if options.gtfs:
+        from loaders.gtfs import timetable_from_gtfs
+
+        with _timed("gtfs", timings):
+            timetable = timetable_from_gtfs(options.gtfs, report)
+    timezone = timetable.timezone if timetable is not None else options.timezone
+    if not timezone:
+        raise LoaderError.of("missing_timezone", "no GTFS feed gives a timezone: pass --timezone "
+                             "(an IANA name such as Europe/Paris)")
+
+    street = None
+    osm_facilities = None
+    if options.osm is not None:
+        from loaders.osm import street_graph_from_osm
+
+        with _timed("osm", timings):
+            extract = street_graph_from_osm(options.osm, report,
+                                            walk_speed_mps=options.walk_speed_mps,
+                                            bike_speed_mps=options.bike_speed_mps)
+        street, osm_facilities = extract.street, extract.facilities
+        if options.bike_lanes:
+            from loaders.bike_lanes import mark_bike_lanes
+
+            with _timed("bike_lanes", timings):
+                street, _ = mark_bike_lanes(street, options.bike_lanes, report,
+                                            status_property=options.bike_lane_status_property,
+                                            statuses=options.bike_lane_statuses)
+    elif options.bike_lanes:
+        report.warn("bike_lanes_without_streets", "bike lanes were given without --osm: there is "
+                    "no street graph to mark them on, so they are ignored",
+                    count=len(options.bike_lanes))
+
+    if street is not None:
+        projection = street.projection
+    elif timetable is not None and timetable.n_stops:
+        projection = LocalProjection.around(timetable.stop_lon, timetable.stop_lat)
+    else:
+        projection = LocalProjection(0.0, 0.0)
+
+    stop_node = np.zeros(0, dtype=np.int32)
+    stop_offset = np.zeros(0)
+    if timetable is not None:
+        if street is not None:
+            stop_node, stop_offset = link_stops_to_streets(street, timetable, report)
+        else:
+            stop_node = np.full(timetable.n_stops, NO_INDEX, dtype=np.int32)
+            stop_offset = np.full(timetable.n_stops, np.inf)
+
+    with _timed("parking", timings):
+        parking = _load_parking(options, street, osm_facilities, timezone, report)
+
+    lons, lats = [], []
+    if street is not None and street.n_nodes:
+        lons.append(street.node_lon)
+        lats.append(street.node_lat)
+    if timetable is not None:
+        located = timetable.stop_lon != 0
+        lons.append(timetable.stop_lon[located])
+        lats.append(timetable.stop_lat[located])
+    lon = np.concatenate(lons) if lons else np.zeros(1)
+    lat = np.concatenate(lats) if lats else np.zeros(1)
+    bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+    network = Network(timezone=timezone, projection=projection, bbox=bbox, street=street,
+                      timetable=timetable, parking=parking, stop_walk_node_idx=stop_node,
+                      stop_walk_offset_m=stop_offset,
+                      walk_detour_factor=options.walk_detour_factor)
+
+    if timetable is not None:
+        from engine.footpaths import compute_footpaths
+
+        with _timed("footpaths", timings):
+            f, t, s = compute_footpaths(network, radius_m=options.footpath_radius_m,
+                                        walk_speed_mps=options.walk_speed_mps)
+            network = dataclasses.replace(network, timetable=merge_footpaths(timetable, f, t, s))
+    return network, timings
+
+
+def network_counts(network: Network) -> dict:
+    """The figures ``trajet info`` prints; integers, JSON-able."""
+    counts: dict = {}
+    tt = network.timetable
+    if tt is not None:
+        period = tt.service_period_days()
+        counts.update(
+            stops=tt.n_stops,
+            stations=int((tt.stop_location_type == 1).sum()),
+            boarding_stops=int((tt.stop_location_type == 0).sum()),
+            routes=int(tt.line_ids.shape[0]),
+            patterns=tt.n_routes,
+            trips=tt.n_trips,
+            stop_times=tt.n_stop_times,
+            footpaths=int(tt.transfer_to_stop.shape[0]),
+            services=int(tt.service_ids.shape[0]),
+            service_start=(dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + period[0])
+                           .isoformat() if period else None),
+            service_end=(dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + period[1])
+                         .isoformat() if period else None),
+            feeds=list(tt.feed_ids),
+        )
+    sg = network.street
+    if sg is not None:
+        counts.update(
+            street_nodes=sg.n_nodes,
+            street_edges=sg.n_edges,
+            edges_walk=sg.n_edges_allowed(Mode.WALK),
+            edges_bike=sg.n_edges_allowed(Mode.BICYCLE),
+            edges_car=sg.n_edges_allowed(Mode.CAR),
+            nodes_walk_component=int(sg.node_in_component[Mode.WALK].sum()),
+            nodes_bike_component=int(sg.node_in_component[Mode.BICYCLE].sum()),
+            nodes_car_component=int(sg.node_in_component[Mode.CAR].sum()),
+            bike_lane_edges=int(np.asarray(sg.edge_is_bike_lane).sum()),
+        )
+    pk = network.parking
+    kinds = np.asarray(pk.kind)
+    counts.update(
+        parking_facilities=pk.n_facilities,
+        car_parks=int(np.isin(kinds, (0, 1, 2)).sum()),
+        bike_parkings=int(np.isin(kinds, (3, 4)).sum()),
+        occupancy_observations=pk.history.n_observations if pk.history is not None else 0,
+    )
+    counts.update(timezone=network.timezone, bbox=list(network.bbox))
+    return counts
+
+
+def _inputs_with_sha256(options: BuildOptions) -> dict:
+    def entry(p: Path) -> dict:
+        p = Path(p)
+        if p.is_dir():
+            files = sorted(q for q in p.rglob("*") if q.is_file())
+            import hashlib
+
+            digest = hashlib.sha256()
+            for q in files:
+                digest.update(q.relative_to(p).as_posix().encode())
+                digest.update(sha256_file(q).encode())
+            return {"path": str(p), "sha256": digest.hexdigest(), "kind": "folder"}
+        return {"path": str(p), "sha256": sha256_file(p)}
+
+    inputs = {"gtfs": [entry(p) for p in options.gtfs],
+              "osm": [entry(options.osm)] if options.osm else [],
+              "bike_lanes": [entry(p) for p in options.bike_lanes],
+              "parking_facilities": [entry(p) for p in options.parking_facilities],
+              "parking_history": [entry(options.parking_history)] if options.parking_history else []}
+    return {k: v for k, v in inputs.items() if v}
+
+
+def build_bundle(options: BuildOptions, out_dir: str | Path, report: BuildReport | None = None
+                 ) -> tuple[Network, dict]:
+    """Build the network of ``options`` and save it as a bundle at ``out_dir``.
+
+    Returns (network, manifest counts). Input files that do not exist raise LoaderError with code
+    ``missing_input``.
+    """
+    report = report if report is not None else BuildReport()
+    for role, paths in (("--gtfs", options.gtfs), ("--osm", [options.osm] if options.osm else []),
+                        ("--bike-lanes", options.bike_lanes),
+                        ("--parking-facilities", options.parking_facilities),
+                        ("--parking-history",
+                         [options.parking_history] if options.parking_history else [])):
+        for p in paths:
+            if not Path(p).exists():
+                raise LoaderError.of("missing_input", f"{role} {p}: no such file or folder",
+                                     file=str(p))
+    t0 = time.perf_counter()
+    network, timings = build_network(options, report)
+    counts = network_counts(network)
+    counts["warning_count"] = sum(report.counts.values())
+    timings["total"] = round(time.perf_counter() - t0, 3)
+    network = dataclasses.replace(network, metadata={"timings_s": timings})
+    save_bundle(network, out_dir, inputs=_inputs_with_sha256(options), report=report.to_json(),
+                counts=counts)
+    return network, counts

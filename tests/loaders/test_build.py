@@ -1,0 +1,95 @@
+"""`trajet build` end to end: the sample bundles build and their counts match the sources."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.model import NO_INDEX, Mode, ParkingKind
+from loaders.build import BuildOptions, build_bundle
+from loaders.bundle import load_bundle, read_manifest
+from loaders.report import BuildReport, LoaderError
+from tests.conftest import SAMPLES, SHARED_DATA
+
+
+def _info_json(bundle) -> dict:
+    run = subprocess.run([sys.executable, "-m", "api.cli", "info", str(bundle), "--json"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(run.stdout)
+
+
+def test_tiny_town_links_stops_parking_and_occupancy(tiny_town_bundle):
+    info = _info_json(tiny_town_bundle)
+    assert (info["stops"], info["routes"], info["trips"], info["stop_times"]) == (8, 2, 287, 1077)
+    assert (info["street_nodes"], info["street_edges"]) == (26, 74)
+    assert (info["edges_walk"], info["edges_bike"], info["edges_car"]) == (74, 64, 54)
+    assert info["parking_facilities"] == 4 and info["car_parks"] == 3
+    assert info["occupancy_observations"] == 4032
+    assert info["timezone"] == "Europe/Paris"
+    net = load_bundle(tiny_town_bundle)
+    # every stop of the town is within a few metres of a walkable street
+    boarding = net.timetable.stop_location_type == 0
+    assert (net.stop_walk_node_idx[boarding] != NO_INDEX).all()
+    assert net.stop_walk_offset_m[boarding].max() < 25
+    # car parks enter from a car-accessible node; the profile was fitted from the history
+    pk = net.parking
+    cars = np.isin(pk.kind, (ParkingKind.CAR_PARK, ParkingKind.PARK_AND_RIDE))
+    assert net.street.node_in_component[Mode.CAR][pk.car_node_idx[cars]].all()
+    assert pk.profile is not None and pk.profile.free_mean.shape[0] == pk.n_facilities
+    # walking footpaths were added between the bus and tram stops of the Mairie station
+    assert net.timetable.transfer_to_stop.shape[0] > 0
+
+
+@pytest.mark.slow
+def test_monaco_counts_match_the_catalogue(monaco_bundle):
+    info = _info_json(monaco_bundle)
+    assert isinstance(info["stops"], int) and isinstance(info["stop_times"], int)
+    assert (info["stops"], info["routes"], info["trips"], info["stop_times"]) == (98, 15, 10_344,
+                                                                                  137_978)
+    assert (info["service_start"], info["service_end"]) == ("2025-12-20", "2026-02-13")
+    assert info["car_parks"] == 29 and info["occupancy_observations"] == 49_416
+    assert info["edges_walk"] == 29_498 and info["bike_lane_edges"] == 83
+    manifest = read_manifest(monaco_bundle)
+    assert manifest["inputs"]["gtfs"][0]["sha256"].startswith("6d14d0a9")
+    assert manifest["inputs"]["osm"][0]["sha256"].startswith("1f24d3e4")
+
+
+@pytest.mark.slow
+def test_montpellier_builds_without_streets(montpellier_bundle):
+    info = _info_json(montpellier_bundle)
+    assert (info["stops"], info["stations"], info["routes"], info["trips"],
+            info["stop_times"]) == (2054, 654, 45, 16_393, 339_023)
+    assert (info["service_start"], info["service_end"]) == ("2023-12-18", "2024-02-25")
+    assert "street_nodes" not in info
+    assert info["car_parks"] == 24 and info["occupancy_observations"] == 90_574
+    net = load_bundle(montpellier_bundle)
+    assert (net.stop_walk_node_idx == NO_INDEX).all()
+    # straight-line footpaths were added beside the feed's 1,057 transfers
+    assert net.timetable.transfer_to_stop.shape[0] > 1057
+
+
+def test_a_missing_input_is_named_before_any_work(tmp_path):
+    with pytest.raises(LoaderError, match="--osm .*nowhere.osm.pbf: no such file") as err:
+        build_bundle(BuildOptions(gtfs=[SAMPLES / "tiny_town" / "gtfs"],
+                                  osm=tmp_path / "nowhere.osm.pbf"), tmp_path / "b", BuildReport())
+    assert err.value.notice.code == "missing_input"
+
+
+def test_the_cli_stops_with_the_loader_message_and_no_traceback(tmp_path):
+    bad = SHARED_DATA / "bad_gtfs" / "transitfeed" / "undefined_stop"
+    if not bad.exists():
+        pytest.skip("../shared/data is not beside the checkout")
+    run = subprocess.run([sys.executable, "-m", "api.cli", "build", "--gtfs", str(bad), "--out",
+                          str(tmp_path / "b"), "--quiet"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "stop_times.txt row 11" in run.stderr and "[foreign_key_violation]" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_info_on_a_folder_that_is_not_a_bundle_says_so(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "api.cli", "info", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "is not a trajet bundle" in run.stderr
+    assert "Traceback" not in run.stderr
