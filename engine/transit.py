@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import threading
 import zoneinfo
 from collections import OrderedDict
@@ -178,6 +179,7 @@ def from_service_time(timezone: str, day: int, seconds: int) -> _dt.datetime:
     return (ref.astimezone(_dt.UTC) + _dt.timedelta(seconds=int(seconds))).astimezone(ref.tzinfo)
 
 
+@functools.lru_cache(maxsize=512)
 def previous_day_shift_s(timezone: str, day: int) -> int:
     """Seconds between the references of service days ``day - 1`` and ``day`` (86,400 but on
     daylight-saving changes): what a previous-day trip's times lose in ``day``'s frame."""
@@ -319,13 +321,19 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
             stop_route_offsets, stop_route_idx, stop_route_pos,
             fp_offsets, fp_to, fp_time_s, stop_slack_s,
             trip_active, route_ok, stop_ok, day_shift_s,
-            access_stop, access_s, egress_s_by_stop, departures_s, max_trips, max_duration_s):
+            access_stop, access_s, egress_s_by_stop, departures_s, max_trips, max_duration_s,
+            only_exact_departures):
     """RAPTOR rounds for each departure time in ``departures_s`` (processed in the given order,
     latest first for range RAPTOR), labels kept between departures.
 
     Returns (journey array (n, 4): depart, arrive, n_trips, first leg; legs (m, 9); n_legs).
     ``trip_active`` bit 1: the trip runs on the query day, bit 2: on the day before (its times
     minus ``day_shift_s`` in the query's frame). ``stop_slack_s`` < 0 forbids same-stop transfers.
+
+    With ``only_exact_departures`` (range RAPTOR over the exact leaving times of the window), a
+    departure after the first marks only the round-0 stops where a trip leaves exactly then:
+    every other trip catchable now was catchable at the previous (later) departure, whose labels
+    are kept, so scanning it again could improve nothing.
     """
     n_stops = stop_route_offsets.shape[0] - 1
     n_routes = route_stop_offsets.shape[0] - 1
@@ -370,6 +378,11 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
                 _lower_rows(best_board, 0, s, t)
                 f_time[0, s] = t
                 f_from[0, s] = FROM_ACCESS
+                if only_exact_departures and dep_i > 0 and not _departs_at(
+                        s, t, route_stop_offsets, route_can_board, route_trip_offsets,
+                        stop_time_offsets, departure_s, stop_route_offsets, stop_route_idx,
+                        stop_route_pos, trip_active, route_ok, day_shift_s):
+                    continue
                 if not is_marked[s]:
                     is_marked[s] = True
                     marked[n_marked] = s
@@ -387,6 +400,11 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
                     _lower_rows(best_board, 0, v, t)
                     f_time[0, v] = t
                     f_from[0, v] = s
+                    if only_exact_departures and dep_i > 0 and not _departs_at(
+                            v, t, route_stop_offsets, route_can_board, route_trip_offsets,
+                            stop_time_offsets, departure_s, stop_route_offsets, stop_route_idx,
+                            stop_route_pos, trip_active, route_ok, day_shift_s):
+                        continue
                     if not is_marked[v]:
                         is_marked[v] = True
                         marked[n_marked] = v
@@ -541,6 +559,30 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
                 journeys[n_journeys, 3] = first_leg
                 n_journeys += 1
     return journeys[:n_journeys], legs, n_legs
+
+
+@numba.njit(cache=True)
+def _departs_at(s, t, route_stop_offsets, route_can_board, route_trip_offsets, stop_time_offsets,
+                departure_s, stop_route_offsets, stop_route_idx, stop_route_pos, trip_active,
+                route_ok, day_shift_s):
+    """Whether an allowed, running trip can be boarded at stop s at exactly time t."""
+    for j in range(stop_route_offsets[s], stop_route_offsets[s + 1]):
+        r = stop_route_idx[j]
+        pos = stop_route_pos[j]
+        if not route_ok[r] or not route_can_board[route_stop_offsets[r] + pos]:
+            continue
+        t0 = route_trip_offsets[r]
+        n_tr = route_trip_offsets[r + 1] - t0
+        base = stop_time_offsets[r] + pos * n_tr
+        for layer in range(2):
+            want = t + (day_shift_s if layer == 1 else 0)
+            bit = 1 << layer
+            i = _lower_bound(departure_s, base, base + n_tr, want)
+            while i < base + n_tr and departure_s[i] == want:
+                if trip_active[t0 + i - base] & bit:
+                    return True
+                i += 1
+    return False
 
 
 @numba.njit(cache=True)
@@ -824,6 +866,11 @@ def as_access(pairs: Access | Iterable[tuple[int, float]]) -> Access:
     """Normalise an access/egress description to (stop_idx int32, seconds int32) arrays."""
     if isinstance(pairs, tuple) and len(pairs) == 2 and isinstance(pairs[0], np.ndarray):
         stops, secs = pairs
+        if (stops.dtype == np.int32 and secs.dtype == np.int32 and stops.shape == secs.shape
+                and stops.ndim == 1):
+            if secs.size and secs.min() < 0:
+                raise ValueError("access/egress: seconds must be >= 0")
+            return stops, secs
     else:
         pairs = list(pairs)
         stops = np.array([p[0] for p in pairs], dtype=np.int64)
@@ -1048,7 +1095,7 @@ class TransitRouter:
             d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s, d.trip_route_idx,
             d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos, fp_offsets, fp_to, fp_time,
             slack, mask, route_ok, stop_ok, sign * shift, src[0], src[1], egress, deps,
-            int(options.max_transfers) + 1, int(options.max_duration_s))
+            int(options.max_transfers) + 1, int(options.max_duration_s), bool(window_s))
         return _journey_set(journeys, legs[:n_legs], day, shift, d, arrive_by)
 
     def earliest_arrival(self, origin: Access, destination: Access, day: int, depart_s: int, *,
@@ -1077,60 +1124,94 @@ class TransitRouter:
 
 def _journey_set(journeys: np.ndarray, legs: np.ndarray, day: int, shift: int, d: _Direction,
                  backward: bool) -> JourneySet:
+    trip_order = d.trip_order if d.trip_order is not None else np.zeros(0, dtype=np.int32)
+    (depart, arrive, n_trips, offsets, kind, frm, to, dep, arr, trip, bpos, apos,
+     day_offset) = _finish_journeys(journeys, legs, backward, d.route_stop_offsets,
+                                    d.trip_route_idx, trip_order)
+    return JourneySet(day=int(day), previous_day_shift_s=int(shift), depart_s=depart,
+                      arrive_s=arrive, n_trips=n_trips, leg_offsets=offsets, leg_kind=kind,
+                      leg_from_stop=frm, leg_to_stop=to, leg_depart_s=dep, leg_arrive_s=arr,
+                      leg_trip_idx=trip, leg_board_pos=bpos, leg_alight_pos=apos,
+                      leg_day_offset=day_offset)
+
+
+@numba.njit(cache=True)
+def _finish_journeys(journeys, legs, backward, route_stop_offsets, trip_route_idx, trip_order):
+    """Kernel output -> JourneySet columns: a backward search's legs back into travel order
+    (times negated, ends swapped, trips and positions mapped to the forward timetable), then
+    waiting moved to the stops: leave the origin just in time for the first ride, walk a
+    transfer or the egress as soon as the previous leg arrives."""
     n = journeys.shape[0]
-    leg_offsets = np.zeros(n + 1, dtype=np.int64)
-    leg_offsets[:-1] = journeys[:, 3]
-    leg_offsets[-1] = legs.shape[0]
-    kind, frm, to = legs[:, 0].copy(), legs[:, 1].copy(), legs[:, 2].copy()
-    dep, arr = legs[:, 3].copy(), legs[:, 4].copy()
-    trip, bpos, apos, layer = legs[:, 5].copy(), legs[:, 6].copy(), legs[:, 7].copy(), legs[:, 8].copy()
-    depart, arrive = journeys[:, 0].copy(), journeys[:, 1].copy()
-    n_trips = journeys[:, 2].copy()
-    if backward and legs.shape[0]:
-        # legs back into travel order, times and roles swapped, trips and positions mapped back
-        sizes = np.diff(leg_offsets)
-        jof = np.repeat(np.arange(n), sizes)
-        new_pos = leg_offsets[jof] + leg_offsets[jof + 1] - 1 - np.arange(legs.shape[0])
-        inv = np.empty_like(new_pos)
-        inv[new_pos] = np.arange(legs.shape[0])
-        kind = kind[inv]
-        kind = np.where(kind == LEG_ACCESS, LEG_EGRESS, np.where(kind == LEG_EGRESS, LEG_ACCESS, kind))
-        frm, to = to[inv], frm[inv]
-        dep, arr = -arr[inv], -dep[inv]
-        trip, bpos, apos, layer = trip[inv], bpos[inv], apos[inv], layer[inv]
-        ride = trip >= 0
-        n_pos = np.diff(d.route_stop_offsets)
-        r = d.trip_route_idx[np.where(ride, trip, 0)]
-        bpos, apos = (np.where(ride, n_pos[r] - 1 - apos, -1), np.where(ride, n_pos[r] - 1 - bpos, -1))
-        trip = np.where(ride, d.trip_order[np.where(ride, trip, 0)], -1)
-    if legs.shape[0]:
-        # waiting goes to the stops: leave the origin just in time for the first ride, walk a
-        # transfer or the egress as soon as the previous leg arrives
-        dur = arr - dep
-        prev_kind = np.empty_like(kind)
-        prev_kind[1:] = kind[:-1]
-        prev_kind[0] = -1
-        lead = np.flatnonzero((kind == LEG_TRANSFER) & (prev_kind == LEG_ACCESS))
-        arr[lead] = dep[lead + 1]
-        dep[lead] = arr[lead] - dur[lead]
-        i = np.flatnonzero(kind == LEG_ACCESS)
-        arr[i] = dep[i + 1]
-        dep[i] = arr[i] - dur[i]
-        for leg_kind in (LEG_TRANSFER, LEG_EGRESS):
-            i = np.flatnonzero((kind == leg_kind) & (prev_kind != LEG_ACCESS))
-            dep[i] = arr[i - 1]
-            arr[i] = dep[i] + dur[i]
-        depart = dep[leg_offsets[:-1]]
-        arrive = arr[leg_offsets[1:] - 1]
-    return JourneySet(
-        day=int(day), previous_day_shift_s=int(shift),
-        depart_s=depart.astype(np.int32), arrive_s=arrive.astype(np.int32),
-        n_trips=n_trips.astype(np.int32), leg_offsets=leg_offsets,
-        leg_kind=kind.astype(np.int8), leg_from_stop=frm.astype(np.int32),
-        leg_to_stop=to.astype(np.int32), leg_depart_s=dep.astype(np.int32),
-        leg_arrive_s=arr.astype(np.int32), leg_trip_idx=trip.astype(np.int32),
-        leg_board_pos=bpos.astype(np.int32), leg_alight_pos=apos.astype(np.int32),
-        leg_day_offset=(-layer).astype(np.int8))
+    m = legs.shape[0]
+    offsets = np.empty(n + 1, dtype=np.int64)
+    for j in range(n):
+        offsets[j] = journeys[j, 3]
+    offsets[n] = m
+    kind = np.empty(m, dtype=np.int8)
+    frm = np.empty(m, dtype=np.int32)
+    to = np.empty(m, dtype=np.int32)
+    dep = np.empty(m, dtype=np.int32)
+    arr = np.empty(m, dtype=np.int32)
+    trip = np.empty(m, dtype=np.int32)
+    bpos = np.empty(m, dtype=np.int32)
+    apos = np.empty(m, dtype=np.int32)
+    day_offset = np.empty(m, dtype=np.int8)
+    for j in range(n):
+        lo = offsets[j]
+        hi = offsets[j + 1]
+        for i in range(lo, hi):
+            src = (lo + hi - 1 - i) if backward else i
+            k = legs[src, 0]
+            t = legs[src, 5]
+            if backward:
+                if k == LEG_ACCESS:
+                    k = LEG_EGRESS
+                elif k == LEG_EGRESS:
+                    k = LEG_ACCESS
+                frm[i] = legs[src, 2]
+                to[i] = legs[src, 1]
+                dep[i] = -legs[src, 4]
+                arr[i] = -legs[src, 3]
+                if t >= 0:
+                    r = trip_route_idx[t]
+                    n_pos = route_stop_offsets[r + 1] - route_stop_offsets[r]
+                    bpos[i] = n_pos - 1 - legs[src, 7]
+                    apos[i] = n_pos - 1 - legs[src, 6]
+                    t = trip_order[t]
+                else:
+                    bpos[i] = -1
+                    apos[i] = -1
+            else:
+                frm[i] = legs[src, 1]
+                to[i] = legs[src, 2]
+                dep[i] = legs[src, 3]
+                arr[i] = legs[src, 4]
+                bpos[i] = legs[src, 6]
+                apos[i] = legs[src, 7]
+            kind[i] = k
+            trip[i] = t
+            day_offset[i] = -legs[src, 8]
+        # re-time: a footpath right after the access and the access end at the next departure
+        first_ride = lo
+        while first_ride < hi and kind[first_ride] != LEG_RIDE:
+            first_ride += 1
+        for i in range(first_ride - 1, lo - 1, -1):
+            dur = arr[i] - dep[i]
+            arr[i] = dep[i + 1]
+            dep[i] = arr[i] - dur
+        for i in range(first_ride + 1, hi):
+            if kind[i] != LEG_RIDE:
+                dur = arr[i] - dep[i]
+                dep[i] = arr[i - 1]
+                arr[i] = dep[i] + dur
+    depart = np.empty(n, dtype=np.int32)
+    arrive = np.empty(n, dtype=np.int32)
+    n_trips = np.empty(n, dtype=np.int32)
+    for j in range(n):
+        depart[j] = dep[offsets[j]]
+        arrive[j] = arr[offsets[j + 1] - 1]
+        n_trips[j] = journeys[j, 2]
+    return depart, arrive, n_trips, offsets, kind, frm, to, dep, arr, trip, bpos, apos, day_offset
 
 
 # ---------------------------------------------------------------------------------------------
