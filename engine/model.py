@@ -415,6 +415,8 @@ class OccupancyHistory:
     time_utc_s: np.ndarray          # obs -> seconds since the Unix epoch (int64)
     free_spaces: np.ndarray         # obs -> free spaces observed (int32, >= 0)
     capacity: np.ndarray            # obs -> capacity at that time (int32, > 0)
+    status_full: np.ndarray | None = None  # obs -> the operator reported the facility full (bool),
+                                           # even with spaces left; None: full means free_spaces == 0
 
     @property
     def n_observations(self) -> int:
@@ -426,18 +428,46 @@ class OccupancyProfile:
     """Free spaces by facility, day type and time of day, fitted from an occupancy history.
 
     Arrays are (n_facilities, len(DayType), n_bins); bin b covers seconds
-    ``[b * bin_s, (b + 1) * bin_s)`` of the local day. Bins without data hold NaN in
-    ``free_mean`` and 0 in ``n_observations``: the forecaster treats them as unknown.
+    ``[b * bin_s, (b + 1) * bin_s)`` of the local day. A bin without observations of its own holds
+    values borrowed from its neighbouring bins or from another day type, with 0 in
+    ``n_observations``; a facility without usable data holds NaN in ``free_mean``: the forecaster
+    treats it as unknown. ``engine.parking.fit_occupancy_profile`` fits it and documents the
+    fields after ``fitted_to_utc_s`` (they have defaults so that older code still builds one).
     """
 
     bin_s: int
     free_mean: np.ndarray           # expected free spaces (float32)
     free_std: np.ndarray            # spread of free spaces (float32)
-    p_free: np.ndarray              # share of observations with at least one free space (float32)
+    p_free: np.ndarray              # share of observations not full (>= 1 free, not reported full)
     occupancy_mean: np.ndarray      # mean occupied share 0..1 (float32)
     n_observations: np.ndarray      # observations behind each bin (int32)
     fitted_from_utc_s: int = 0      # time span of the history the profile was fitted on
     fitted_to_utc_s: int = 0
+    timezone: str = "UTC"           # IANA zone of the local day the bins and day types follow
+    holiday_days: np.ndarray = field(  # local dates (days since 1970-01-01) of the SUNDAY_HOLIDAY
+        default_factory=lambda: np.zeros(0, dtype=np.int64))  # day type besides Sundays, sorted
+    # The forecaster's scale: level = log(free spaces + level_offset), per facility.
+    level_offset: np.ndarray = field(  # facility_idx -> offset (spaces, float32)
+        default_factory=lambda: np.zeros(0, dtype=np.float32))
+    level_mean: np.ndarray = field(  # like free_mean, mean of the level (float32)
+        default_factory=lambda: np.zeros((0, 3, 0), dtype=np.float32))
+    level_std: np.ndarray = field(  # like free_std, standard deviation of the level (float32)
+        default_factory=lambda: np.zeros((0, 3, 0), dtype=np.float32))
+    full_threshold: np.ndarray = field(  # facility_idx -> free spaces below which the operator
+        default_factory=lambda: np.zeros(0, dtype=np.float32))  # reports it full (float32)
+    full_spread: np.ndarray = field(  # facility_idx -> spread of that threshold, level units
+        default_factory=lambda: np.zeros(0, dtype=np.float32))
+    excluded_observations: np.ndarray = field(  # facility_idx -> observations left out of the fit
+        default_factory=lambda: np.zeros(0, dtype=np.int32))  # (stuck sensor, impossible count)
+    deviation_scale: np.ndarray = field(  # facility_idx -> typical level std (RMS over bins); a
+        default_factory=lambda: np.zeros(0, dtype=np.float32))  # deviation's unit (float32)
+    # Correlation of a deviation from the profile after a lag of h seconds:
+    # nugget * (short_weight * exp(-h / short_s) + (1 - short_weight) * exp(-h / long_s)).
+    # Defaults (used when a history is too short to fit them): Montpellier, January-June 2026.
+    deviation_nugget: float = 0.97
+    deviation_short_weight: float = 0.59
+    deviation_short_s: float = 7.4 * 3600.0
+    deviation_long_s: float = 17.0 * 86_400.0
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ LIVE_COLUMNS = ("observed_free", "observed_at_utc_s", "observed_status", "observ
 reading (seconds since the Unix epoch, float, NaN when unknown), the status text, and for
 bike-share stations the bikes available."""
 
-HISTORY_COLUMNS = ("facility_key", "time_utc_s", "free_spaces", "capacity", "status")
+HISTORY_COLUMNS = ("facility_key", "time_utc_s", "free_spaces", "capacity", "status", "full")
 """Columns of :func:`occupancy_from_csv`'s DataFrame."""
 
 KIND_BY_NAME = {
@@ -857,16 +857,18 @@ def occupancy_from_csv(path: str | Path, report: BuildReport, *, preset: str | N
                     file=file, row=int(first) + 1, column=count_col, count=int(above.sum()))
     df["free_spaces"] = free
     df["status"] = raw.loc[df.index, st_col] if st_col else ""
+    df["full"] = df["status"].isin(tuple(full_status_values)) if st_col else False
     if st_col and full_status_values:
-        full = df["status"].isin(tuple(full_status_values)) & (df["free_spaces"] > 0)
+        full = df["full"] & (df["free_spaces"] > 0)
         if full.any():
             first = df.index[np.flatnonzero(full.to_numpy())[0]]
+            # The count is kept as reported: the forecaster learns from these rows at how many
+            # free spaces each car park stops letting cars in.
             report.warn("full_status_with_free_spaces", f"{int(full.sum()):,} rows say "
                         f"{'/'.join(full_status_values)} yet count free spaces (e.g. "
-                        f"{int(df.at[first, 'free_spaces'])}): free set to 0, the car park "
-                        "refuses entry", file=file, row=int(first) + 1, column=st_col,
+                        f"{int(df.at[first, 'free_spaces'])}): counted as full (the car park "
+                        "refuses entry)", file=file, row=int(first) + 1, column=st_col,
                         count=int(full.sum()))
-            df.loc[full, "free_spaces"] = 0
 
     df["time_utc_s"] = df["time_utc_s"].round().astype(np.int64)
     same = df.duplicated(["facility_key", "time_utc_s", "free_spaces", "capacity", "status"],
@@ -885,6 +887,7 @@ def occupancy_from_csv(path: str | Path, report: BuildReport, *, preset: str | N
         "free_spaces": df["free_spaces"].to_numpy(np.int64),
         "capacity": df["capacity"].to_numpy(np.int64),
         "status": df["status"].astype(str).to_numpy(),
+        "full": (df["full"].to_numpy(bool) | (df["free_spaces"].to_numpy(np.int64) == 0)),
     })
     out = out.sort_values(["facility_key", "time_utc_s"], kind="stable").reset_index(drop=True)
     stats = out.groupby("facility_key")["free_spaces"].agg(["nunique", "size"])
@@ -1161,9 +1164,11 @@ def parking_from_records(facilities: pd.DataFrame, history: pd.DataFrame | None 
         t = history["time_utc_s"].to_numpy(np.int64)[~lost]
         free = history["free_spaces"].to_numpy(np.int64)[~lost]
         hcap = history["capacity"].to_numpy(np.int64)[~lost]
+        full = (history["full"].to_numpy(bool) if "full" in history.columns
+                else history["free_spaces"].to_numpy(np.int64) == 0)[~lost]
         f = fac_of_row[~lost]
         order = np.lexsort((np.arange(f.size), t, f))
-        f, t, free, hcap = f[order], t[order], free[order], hcap[order]
+        f, t, free, hcap, full = f[order], t[order], free[order], hcap[order], full[order]
         # Two keys of one facility (a merged record) at the same instant: the later row wins.
         same = np.zeros(f.size, dtype=bool)
         same[:-1] = (f[1:] == f[:-1]) & (t[1:] == t[:-1])
@@ -1173,10 +1178,10 @@ def parking_from_records(facilities: pd.DataFrame, history: pd.DataFrame | None 
                         "later row kept", file="<history>", count=int(same.sum()))
             report.drop("occupancy history rows", "same facility and time under two keys",
                         int(same.sum()))
-            f, t, free, hcap = f[~same], t[~same], free[~same], hcap[~same]
+            f, t, free, hcap, full = f[~same], t[~same], free[~same], hcap[~same], full[~same]
         occupancy = OccupancyHistory(facility_idx=f.astype(np.int32), time_utc_s=t.astype(np.int64),
                                      free_spaces=free.astype(np.int32),
-                                     capacity=hcap.astype(np.int32))
+                                     capacity=hcap.astype(np.int32), status_full=full)
         unknown = np.flatnonzero(capacity == UNKNOWN_CAPACITY)
         if unknown.size and f.size:
             for idx in unknown:
