@@ -226,6 +226,9 @@ class TransitOptions:
             object.__setattr__(self, "modes", modes)
 
 
+DEFAULT_OPTIONS = TransitOptions()
+
+
 @dataclass(frozen=True)
 class JourneySet:
     """Journeys found by one query, as flat arrays (no Python object per journey or leg).
@@ -1041,7 +1044,7 @@ class TransitRouter:
         return stops, secs
 
     def search(self, origin: Access, destination: Access, day: int, time_s: int, *,
-               options: TransitOptions = TransitOptions(), window_s: int = 0,
+               options: TransitOptions = DEFAULT_OPTIONS, window_s: int = 0,
                arrive_by: bool = False) -> JourneySet:
         """The Pareto set of journeys (arrival, transfers) -- or, with ``window_s`` > 0, of
         (departure, arrival, transfers) over the departures in ``[time_s, time_s + window_s]``.
@@ -1099,17 +1102,17 @@ class TransitRouter:
         return _journey_set(journeys, legs[:n_legs], day, shift, d, arrive_by)
 
     def earliest_arrival(self, origin: Access, destination: Access, day: int, depart_s: int, *,
-                         options: TransitOptions = TransitOptions()) -> JourneySet:
+                         options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
         """Pareto set of (arrival, transfers) leaving at or after ``depart_s`` on ``day``."""
         return self.search(origin, destination, day, depart_s, options=options)
 
     def range_query(self, origin: Access, destination: Access, day: int, depart_s: int,
-                    window_s: int, *, options: TransitOptions = TransitOptions()) -> JourneySet:
+                    window_s: int, *, options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
         """rRAPTOR: Pareto set of (departure, arrival, transfers) for departures in the window."""
         return self.search(origin, destination, day, depart_s, options=options, window_s=window_s)
 
     def latest_departure(self, origin: Access, destination: Access, day: int, arrive_s: int, *,
-                         options: TransitOptions = TransitOptions()) -> JourneySet:
+                         options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
         """Pareto set of (departure, transfers) arriving at or before ``arrive_s`` on ``day``."""
         return self.search(origin, destination, day, arrive_s, options=options, arrive_by=True)
 
@@ -1237,14 +1240,14 @@ def router_for(timetable: Timetable) -> TransitRouter:
 
 
 def earliest_arrival(timetable: Timetable, origin: Access, destination: Access, day: int,
-                     depart_s: int, *, options: TransitOptions = TransitOptions()) -> JourneySet:
+                     depart_s: int, *, options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
     """Pareto set of (arrival, transfers) from ``origin`` to ``destination`` (access lists of
     (stop_idx, seconds)) leaving at or after ``depart_s`` on service day ``day``."""
     return router_for(timetable).earliest_arrival(origin, destination, day, depart_s, options=options)
 
 
 def range_query(timetable: Timetable, origin: Access, destination: Access, day: int, depart_s: int,
-                window_s: int, *, options: TransitOptions = TransitOptions()) -> JourneySet:
+                window_s: int, *, options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
     """Range RAPTOR: Pareto set over (departure, arrival, transfers) for departures in
     ``[depart_s, depart_s + window_s]``."""
     return router_for(timetable).range_query(origin, destination, day, depart_s, window_s,
@@ -1252,7 +1255,7 @@ def range_query(timetable: Timetable, origin: Access, destination: Access, day: 
 
 
 def latest_departure(timetable: Timetable, origin: Access, destination: Access, day: int,
-                     arrive_s: int, *, options: TransitOptions = TransitOptions()) -> JourneySet:
+                     arrive_s: int, *, options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
     """Pareto set of (departure, transfers) arriving at or before ``arrive_s`` on ``day``."""
     return router_for(timetable).latest_departure(origin, destination, day, arrive_s, options=options)
 
@@ -1260,7 +1263,8 @@ def latest_departure(timetable: Timetable, origin: Access, destination: Access, 
 __all__ = [
     "UNREACHED", "NO_PREDECESSOR", "FROM_ACCESS", "LEG_ACCESS", "LEG_RIDE", "LEG_TRANSFER",
     "LEG_EGRESS", "DEFAULT_TRANSFER_SLACK_S", "DEFAULT_MAX_TRANSFERS", "DEFAULT_WALK_SPEED_MPS",
-    "ROUTE_MODES", "route_mode", "TransitQueryError", "OutsideServicePeriod", "UnknownStop",
+    "ROUTE_MODES", "DEFAULT_OPTIONS", "route_mode", "TransitQueryError", "OutsideServicePeriod",
+    "UnknownStop",
     "day_of", "service_day_reference", "to_service_time", "from_service_time",
     "previous_day_shift_s", "TransitOptions", "JourneySet", "Access", "as_access", "TransitRouter",
     "router_for", "earliest_arrival", "range_query", "latest_departure",
