@@ -149,6 +149,151 @@ def info(bundle_dir, as_json):
 
 
 # ---------------------------------------------------------------------------------------------
+# trajet route
+# ---------------------------------------------------------------------------------------------
+def _lat_lon(ctx, param, value: str) -> tuple[float, float]:
+    """Parse "LAT,LON" (degrees) into (lon, lat)."""
+    parts = value.replace(" ", "").split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not LAT,LON (e.g. 43.7384,7.4246)") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise click.BadParameter(f"{value!r}: latitude must be within +-90 and longitude +-180")
+    return lon, lat
+
+
+def _duration_text(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+@main.command()
+@click.argument("bundle_dir", type=click.Path(path_type=Path))
+@click.option("--from", "origin", required=True, callback=_lat_lon, metavar="LAT,LON",
+              help="Where the trip starts (WGS84 degrees).")
+@click.option("--to", "destination", required=True, callback=_lat_lon, metavar="LAT,LON",
+              help="Where the trip ends (WGS84 degrees).")
+@click.option("--mode", type=click.Choice(["WALK", "BICYCLE", "CAR"], case_sensitive=False),
+              default="WALK", show_default=True)
+@click.option("--walk-speed", "walk_speed_mps", default=1.3, show_default=True, type=float,
+              help="Walking speed, m/s.")
+@click.option("--bike-speed", "bike_speed_mps", default=4.5, show_default=True, type=float,
+              help="Cycling speed, m/s.")
+@click.option("--bike-lane-preference", default=0.0, show_default=True, type=float,
+              help="Streets without a bike lane cost (1 + this) times their time (BICYCLE).")
+@click.option("--max-snap", "max_snap_m", default=500.0, show_default=True, type=float,
+              help="Farthest a point may be from a street the mode may use, metres.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def route(bundle_dir, origin, destination, mode, walk_speed_mps, bike_speed_mps,
+          bike_lane_preference, max_snap_m, as_json):
+    """Print the street path between two points for one mode (distance, time, streets).
+
+    Exits with 1 and a reason code (LOCATION_NOT_ACCESSIBLE, PATH_NOT_FOUND) when there is no
+    route, and 2 for a bad bundle or parameter.
+    """
+    from engine.model import Mode, haversine_m
+    from engine.street import LocationNotAccessible, StreetProfile, route_points
+    from loaders.bundle import load_bundle
+
+    try:
+        profile = StreetProfile(Mode[mode.upper()], walk_speed_mps=walk_speed_mps,
+                                bike_speed_mps=bike_speed_mps,
+                                bike_lane_preference=bike_lane_preference)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not max_snap_m >= 0:
+        _fail(f"--max-snap must be >= 0 metres, got {max_snap_m}")
+    try:
+        network = load_bundle(bundle_dir)
+    except BundleError as exc:
+        _fail(str(exc))
+    if network.street is None:
+        _fail(f"{bundle_dir} has no street network (it was built without --osm)")
+
+    def no_route(code: str, message: str) -> None:
+        if as_json:
+            click.echo(json.dumps({"mode": profile.mode.name, "path": None,
+                                   "error": {"code": code, "message": message}}))
+        else:
+            click.echo(f"no route: {message}", err=True)
+        sys.exit(1)
+
+    try:
+        path = route_points(network.street, origin, destination, profile, max_snap_m=max_snap_m)
+    except LocationNotAccessible as exc:
+        no_route(exc.code, str(exc))
+    if path is None:
+        no_route("PATH_NOT_FOUND", "no street path joins the two points")
+    ends = {name: {"lat": float(path.lat[i]), "lon": float(path.lon[i]), "input_lat": point[1],
+                   "input_lon": point[0],
+                   "snap_distance_m": round(float(haversine_m(point[0], point[1], path.lon[i],
+                                                              path.lat[i])), 2)}
+            for name, i, point in (("from", 0, origin), ("to", -1, destination))}
+    if as_json:
+        click.echo(json.dumps({
+            "mode": profile.mode.name, "from": ends["from"], "to": ends["to"],
+            "distance_m": round(path.length_m, 2), "duration_s": round(path.duration_s, 2),
+            "cost": round(path.cost, 2), "n_nodes": int(path.node_idx.size),
+            "streets": [{"name": name, "distance_m": round(length, 2)} for name, length in path.streets],
+            "geometry": path.geojson()}, ensure_ascii=False))
+        return
+    click.echo(f"{profile.mode.name}: {path.length_m:,.0f} m in {_duration_text(path.duration_s)} "
+               f"({path.duration_s:,.0f} s)")
+    for name in ("from", "to"):
+        e = ends[name]
+        click.echo(f"  {name:<4} {e['lat']:.6f},{e['lon']:.6f} ({e['snap_distance_m']:.0f} m from the "
+                   f"point given)")
+    for name, length in path.streets:
+        click.echo(f"  {length:>8,.0f} m  {name or '(unnamed street)'}")
+
+
+# ---------------------------------------------------------------------------------------------
+# trajet serve
+# ---------------------------------------------------------------------------------------------
+@main.command()
+@click.argument("bundle_dir", type=click.Path(path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="gunicorn worker processes (each maps the bundle and loads the network).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker.")
+@click.option("--ingest-token-env", metavar="VAR",
+              help="Read the bearer token of POST /api/v1/parking/observations from this "
+                   "environment variable (default: TRAJET_INGEST_TOKEN; none: ingest disabled).")
+@click.option("--observations-db", type=click.Path(path_type=Path),
+              help="SQLite file of live observations (default: beside the bundle).")
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observations_db, access_log):
+    """Serve the API and the demo page for a bundle with gunicorn."""
+    import os
+
+    from api.config import ConfigError
+    from api.serve import serve as run_server
+
+    try:
+        read_manifest(bundle_dir)
+    except BundleError as exc:
+        _fail(str(exc))
+    settings = {}
+    if ingest_token_env:
+        if not os.environ.get(ingest_token_env):
+            _fail(f"--ingest-token-env {ingest_token_env}: that variable is not set")
+        settings["ingest_token"] = os.environ[ingest_token_env]
+    if observations_db:
+        settings["observations_db"] = observations_db
+    click.echo(f"trajet: serving {bundle_dir} on http://{host}:{port} ({workers} workers)", err=True)
+    try:
+        run_server(bundle_dir, host=host, port=port, workers=workers, threads=threads,
+                   access_log=access_log, settings=settings)
+    except ConfigError as exc:
+        _fail(f"configuration: {exc}")
+
+
+
+# ---------------------------------------------------------------------------------------------
 # trajet plan (walk and transit)
 # ---------------------------------------------------------------------------------------------
 def _location(text: str, option: str):

@@ -468,6 +468,7 @@ class OccupancyProfile:
     deviation_short_weight: float = 0.59
     deviation_short_s: float = 7.4 * 3600.0
     deviation_long_s: float = 17.0 * 86_400.0
+    full_persistence_s: float = 3000.0  # P(still full h later | full now) ~ exp(-h / this)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,11 @@ on its history, ``P(full | free = x) = Phi((log(k + c) - log(x + c)) / s_k)`` (k
 i.e. "full means no space left", for a facility with fewer than ``MIN_FULL_EVENTS`` full
 reports). Integrated over the forecast: ``p_full = Phi((log(k + c) - m) / sqrt(s^2 + s_k^2))``;
 ``p_free = 1 - p_full`` is the probability that a driver arriving at t can enter and park.
+Being full is also a *state* that lasts: after a fresh reading at or below the threshold (or
+reported "Full"), ``p_full >= exp(-h / full_persistence_s)``, the time constant fitted on the
+history as P(still full h later | full now) (35 min on Montpellier January-June; 50 min by
+default). On the level scale "0 free" and "3 free" are close, so without this floor a car park
+that has just reported full could still look 50-90 % likely to have a space ten minutes later.
 
 *Unknown.* A facility without profile (no history, or a stuck sensor) and without a recent
 observation is *unknown*: ``expected_free`` and ``free_std`` are NaN and ``p_free`` is
@@ -116,6 +121,9 @@ _LEVEL_STD_FLOOR = 0.01
 _CORRELATION_LAGS_H = (0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 10, 12, 18, 24, 36, 48, 72, 96, 120,
                        168, 240, 336)
 _MIN_CORRELATION_PAIRS = 200
+_MIN_NUGGET = 0.5
+# Full readings (times lags) needed to fit how long "full" lasts; fewer: the default stands.
+_MIN_FULL_PERSISTENCE_PAIRS = 30
 # Level spread assumed for a facility with an observation but no profile: log(1.1 cap / 0.1 cap)
 # = 2.4 is the whole range; 0.7 is the spread of a uniform level over it.
 _NO_PROFILE_LEVEL_SPREAD = 0.7
@@ -787,10 +795,16 @@ def _fit_full_threshold(level: np.ndarray, full: np.ndarray, offset: float,
 def _fit_correlation(profile: OccupancyProfile, facility_idx, time_utc_s, level):
     """Fit rho(h) to the correlation of level deviations at lags (pooled over facilities).
 
-    Returns (nugget, short_weight, short_s, long_s), or None with too few pairs.
+    Returns (nugget, short_weight, short_s, long_s), or None with too few pairs or a history
+    that barely deviates from its own profile: there the correlation of noise at the spread floor
+    says nothing about how long a real deviation lasts, and the defaults (fitted on Montpellier)
+    stand. The nugget is kept >= _MIN_NUGGET: a count read by a car park's barrier is mostly
+    signal, so a fresh "full" must not be written off as noise.
     """
     mean, std = profile_values(profile, facility_idx, time_utc_s, level=True)
     ok = np.isfinite(mean) & (std > 0)
+    if not ok.any() or np.median(std[ok]) <= 1.5 * _LEVEL_STD_FLOOR:
+        return None
     f, t = facility_idx[ok], time_utc_s[ok]
     scale = _deviation_scales(profile.level_std)[f]
     z = np.clip((level[ok] - mean[ok]) / np.sqrt(std[ok] * scale), -_DEVIATION_CLIP, _DEVIATION_CLIP)
@@ -818,9 +832,39 @@ def _fit_correlation(profile: OccupancyProfile, facility_idx, time_utc_s, level)
     res = scipy.optimize.least_squares(
         lambda p: weight * (_rho(lags, *p) - corr),
         x0=(0.95, 0.5, 4 * 3600.0, 5 * 86_400.0),
-        bounds=((0.0, 0.0, 600.0, 6 * 3600.0), (1.0, 1.0, 2 * 86_400.0, 120 * 86_400.0)),
+        bounds=((_MIN_NUGGET, 0.0, 600.0, 6 * 3600.0), (1.0, 1.0, 2 * 86_400.0, 120 * 86_400.0)),
         x_scale=(0.1, 0.1, 3600.0, 86_400.0))
     return tuple(float(v) for v in res.x)
+
+
+def _fit_full_persistence(facility_idx, time_utc_s, full) -> float | None:
+    """Time constant (s) of P(still full h later | full now) ~ exp(-h / tau), from the history.
+
+    Pairs (a full reading, the first reading of the same facility at least h later) at several
+    lags; None with fewer than _MIN_FULL_PERSISTENCE_PAIRS pairs (the default stands).
+    """
+    if not full.any():
+        return None
+    key = facility_idx.astype(np.int64) * (1 << 40) + (time_utc_s - time_utc_s.min())
+    lags, share, weight = [], [], []
+    for lag_h in (0.25, 0.5, 1, 1.5, 2, 3, 4, 6):
+        lag = int(lag_h * 3600)
+        j = np.searchsorted(key, key + lag)
+        i = np.flatnonzero((j < key.size) & full)
+        j = j[i]
+        good = (facility_idx[j] == facility_idx[i]) & (time_utc_s[j] - time_utc_s[i] <= lag + 1800)
+        i, j = i[good], j[good]
+        if i.size:
+            lags.append(float(np.mean(time_utc_s[j] - time_utc_s[i])))
+            share.append(float(full[j].mean()))
+            weight.append(math.sqrt(i.size))
+    if sum(w * w for w in weight) < _MIN_FULL_PERSISTENCE_PAIRS:
+        return None
+    lags, share, weight = map(np.asarray, (lags, share, weight))
+    res = scipy.optimize.least_squares(lambda p: weight * (np.exp(-lags / p[0]) - share),
+                                       x0=(3600.0,), bounds=((300.0,), (12 * 3600.0,)),
+                                       x_scale=(3600.0,))
+    return float(res.x[0])
 
 
 def fit_occupancy_profile(history: OccupancyHistory, capacity, timezone: str, *,
@@ -922,6 +966,14 @@ def fit_occupancy_profile(history: OccupancyHistory, capacity, timezone: str, *,
         full_threshold=threshold.astype(np.float32), full_spread=spread.astype(np.float32),
         deviation_scale=_deviation_scales(level_std).astype(np.float32),
         excluded_observations=excluded)
+    full_all = ((np.asarray(history.free_spaces) == 0) if history.status_full is None
+                else np.asarray(history.status_full, dtype=bool))
+    order = np.lexsort((np.asarray(history.time_utc_s), np.asarray(history.facility_idx)))
+    tau = _fit_full_persistence(np.asarray(history.facility_idx)[order],
+                                np.asarray(history.time_utc_s, dtype=np.int64)[order],
+                                full_all[order])
+    if tau is not None:
+        profile = dataclasses.replace(profile, full_persistence_s=tau)
     fitted = _fit_correlation(profile, f, t, level)
     if fitted is not None:
         nugget, short_weight, short_s, long_s = fitted
@@ -945,7 +997,7 @@ def _forecast_kernel(level_mean, level_std, level_offset, full_threshold, full_s
                      facility_idx, at_utc_s, obs_time_utc_s, obs_free, obs_full, obs_since,
                      stuck_after_s, st_time, st_short, st_long, st_cov, deviation_scale,
                      now_utc_s, stale_after_s,
-                     nugget, short_weight, short_s, long_s, unknown_p_free,
+                     nugget, short_weight, short_s, long_s, full_persistence_s, unknown_p_free,
                      full_wait_s, busy_search_s, busy_occupancy,
                      expected_free_out, free_std_out, p_full_out, search_out, basis_out):
     """One forecast per row (see the module docstring). Writes the *_out arrays."""
@@ -1015,6 +1067,11 @@ def _forecast_kernel(level_mean, level_std, level_offset, full_threshold, full_s
             if cap > 0:
                 expected = min(expected, cap)
             p_full = _normal_cdf((threshold_level - m) / math.sqrt(s * s + s_k * s_k))
+            if fresh and have_obs and (obs_full[i] or x0 <= k):
+                # A fresh "full" persists as a state, not as a level: the level model blurs the
+                # few spaces around the threshold, so the chance the car park is still full is
+                # at least the short-lived persistence of deviations.
+                p_full = max(p_full, math.exp(-max(t - t0, 0) / full_persistence_s))
         elif fresh and have_obs:
             # No profile: persistence, its information fading with the correlation of deviations.
             h = max(t - t0, 0)
@@ -1102,9 +1159,9 @@ def forecast_from_observations(profile: OccupancyProfile | None, capacity, facil
                      np.ascontiguousarray(obs_state.cov, dtype=np.float64), scale.deviation_scale, now,
                      float(stale_after_s), float(profile.deviation_nugget),
                      float(profile.deviation_short_weight), float(profile.deviation_short_s),
-                     float(profile.deviation_long_s), float(unknown_p_free),
-                     float(search.full_wait_s), float(search.busy_search_s),
-                     float(search.busy_occupancy),
+                     float(profile.deviation_long_s), float(profile.full_persistence_s),
+                     float(unknown_p_free), float(search.full_wait_s),
+                     float(search.busy_search_s), float(search.busy_occupancy),
                      expected_free, free_std, p_full, search_s, basis)
     return ParkingForecast(facility_idx=f.astype(np.int32), at_utc_s=at, expected_free=expected_free,
                            free_std=free_std, p_free=1.0 - p_full, p_full=p_full,

@@ -288,6 +288,34 @@ def test_an_observation_reported_full_counts_as_full_even_with_spaces_left(persi
     assert reported.p_full[0] > 0.5 > counted.p_full[0]
 
 
+def test_a_fresh_full_report_stays_likely_full_for_minutes_then_fades(persistent):
+    # The quiet car park usually has 150 free at 10:30; its barrier has just reported "full".
+    # The level model alone would blur "0 free" with "a few free"; the full state persists as a
+    # state, fading with the fitted full_persistence_s (default 50 min).
+    now = utc("2026-05-06 10:30")
+    tau = persistent.profile.full_persistence_s
+    kw = dict(obs_time_utc_s=now, now_utc_s=now, obs_free_spaces=0, obs_full=True)
+    p_now, p_15, p_6h = (forecast_from_observations(persistent.profile, CAPACITY, QUIET, now + h,
+                                                    **kw).p_full[0] for h in (0, 900, 6 * 3600))
+    assert p_now == pytest.approx(1.0)
+    assert p_15 >= math.exp(-900 / tau) - 1e-12 and p_15 > 0.7
+    assert p_6h < 0.15 < p_15  # by then the level model speaks (the deviation fades over days)
+
+
+def test_full_persistence_is_fitted_from_how_long_full_readings_last():
+    # A facility full for exactly two consecutive hourly readings, once a day, for 10 weeks:
+    # P(still full 1 h later | full) = 0.5 and 0 at 2 h and more: the least-squares exponential
+    # lies between the two (0.378 at 1 h), far from the 50-minute default's 0.30 and below 0.5.
+    start = utc("2026-01-05 00:30")
+    t = start + 3600 * np.arange(24 * 70, dtype=np.int64)
+    hour = (t - start) // 3600 % 24
+    free = np.where((hour == 15) | (hour == 16), 0, 50).astype(np.int32)
+    history = OccupancyHistory(facility_idx=np.zeros(t.size, np.int32), time_utc_s=t,
+                               free_spaces=free, capacity=np.full(t.size, 100, np.int32))
+    tau = fit_occupancy_profile(history, np.array([100]), TZ).full_persistence_s
+    assert math.exp(-3600 / tau) == pytest.approx(0.378, abs=0.01)
+
+
 def test_live_observations_keep_the_newest_and_filter_in_time_order(persistent, history):
     live = LiveObservations.empty(4)
     assert live.update([BUSY, BUSY], [utc("2026-05-06 10:30"), utc("2026-05-06 09:30")], [60, 70],

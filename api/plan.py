@@ -1,0 +1,189 @@
+"""``/api/v1/plan`` and ``/api/v1/isochrone``: parse and check the query, call the engine, serialise.
+
+The views are thin: :meth:`PlanQuery.from_args` turns the validated query parameters into a
+query in the network's terms (lon/lat, an aware local datetime, the service day and its seconds)
+and applies the checks that need the network (swapped coordinates, points outside the network),
+then :func:`_run_plan` / :func:`_run_isochrone` call the engine on the compute pool within the
+request time budget.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+import marshmallow as ma
+from flask_smorest import Blueprint
+
+from api import schemas
+from api.config import ApiConfig
+from api.errors import ApiError
+from api.state import Loaded, app_state
+from api.timeutil import default_departure, localize, service_day_and_seconds
+from engine.model import Network
+
+BBOX_MARGIN_DEG = 0.02
+"""Points this far outside the network's bbox still count as inside (snapping decides)."""
+
+
+@dataclass(frozen=True)
+class PlanQuery:
+    """A plan request in the network's terms. Coordinates are WGS84 degrees."""
+
+    origin_lon: float
+    origin_lat: float
+    destination_lon: float | None
+    destination_lat: float | None
+    when: dt.datetime             # aware, in the feed's timezone
+    service_day: int              # days since 1970-01-01
+    time_s: int                   # seconds after the service day's GTFS midnight
+    arrive_by: bool
+    modes: tuple[str, ...]
+    walk_speed_mps: float
+    bike_speed_mps: float
+    max_transfers: int
+    max_walk_m: float
+    bike_lane_preference: float
+    num_itineraries: int
+    window_s: int
+    wheelchair: bool
+    minutes: int = 0              # isochrones only
+    datetime_defaulted: bool = False
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, args: dict, loaded: Loaded, *, now_utc_s: float) -> PlanQuery:
+        """The query of validated arguments; raises ApiError 422 COORDINATES_SWAPPED."""
+        network = loaded.network
+        olat, olon = args["origin"]
+        _check_not_swapped(network, olat, olon, "from")
+        dlat = dlon = None
+        if args.get("destination") is not None:
+            dlat, dlon = args["destination"]
+            _check_not_swapped(network, dlat, dlon, "to")
+        notes: list[str] = []
+        if args.get("datetime") is None:
+            tt = network.timetable
+            when, note = default_departure(network.timezone,
+                                           None if tt is None else tt.service_active,
+                                           0 if tt is None else tt.service_first_day, now_utc_s)
+            if note:
+                notes.append(note)
+            defaulted = True
+        else:
+            when = localize(args["datetime"], network.timezone)
+            defaulted = False
+        day, time_s = service_day_and_seconds(when)
+        return cls(origin_lon=olon, origin_lat=olat, destination_lon=dlon, destination_lat=dlat,
+                   when=when, service_day=day, time_s=time_s,
+                   arrive_by=bool(args.get("arrive_by", False)), modes=tuple(args["modes"]),
+                   walk_speed_mps=float(args["walk_speed"]),
+                   bike_speed_mps=float(args.get("bike_speed", 4.5)),
+                   max_transfers=int(args.get("max_transfers", 0)),
+                   max_walk_m=float(args["max_walk_m"]),
+                   bike_lane_preference=float(args.get("bike_lane_preference", 0.5)),
+                   num_itineraries=int(args.get("num_itineraries", 1)),
+                   window_s=int(args.get("window_min", 0)) * 60,
+                   wheelchair=bool(args.get("wheelchair", False)),
+                   minutes=int(args.get("minutes", 0)), datetime_defaulted=defaulted,
+                   notes=tuple(notes))
+
+    def echo(self) -> dict:
+        """The request as understood, for the response."""
+        out = asdict(self)
+        out["when"] = self.when.isoformat(timespec="seconds")
+        out["modes"] = list(self.modes)
+        out["notes"] = list(self.notes)
+        out["from"] = {"lat": self.origin_lat, "lon": self.origin_lon}
+        out["to"] = (None if self.destination_lat is None
+                     else {"lat": self.destination_lat, "lon": self.destination_lon})
+        for key in ("origin_lon", "origin_lat", "destination_lon", "destination_lat"):
+            del out[key]
+        return out
+
+
+def _inside(network: Network, lat: float, lon: float) -> bool:
+    min_lon, min_lat, max_lon, max_lat = network.bbox
+    m = BBOX_MARGIN_DEG
+    return min_lon - m <= lon <= max_lon + m and min_lat - m <= lat <= max_lat + m
+
+
+def _check_not_swapped(network: Network, lat: float, lon: float, name: str) -> None:
+    if not _inside(network, lat, lon) and _inside(network, lon, lat):
+        raise ApiError("COORDINATES_SWAPPED", f"{name}={lat:g},{lon:g} lies outside the network but "
+                       f"{lon:g},{lat:g} lies inside: the order is 'lat,lon'", field=name)
+
+
+def _outside_bounds(network: Network, query: PlanQuery) -> str | None:
+    """Which endpoint of the query lies outside the network, or None."""
+    if not _inside(network, query.origin_lat, query.origin_lon):
+        return "from"
+    if query.destination_lat is not None and not _inside(network, query.destination_lat,
+                                                          query.destination_lon):
+        return "to"
+    return None
+
+
+def _run_plan(network: Network, query: PlanQuery, loaded: Loaded) -> tuple[list[dict], str | None,
+                                                                          str | None]:
+    """(itineraries as JSON, no-route code, message) for one query. THE planner call.
+
+    LEAD: point this at ``engine.planner.plan_trip`` and ``api.serialize`` once the planner is on
+    main; the query carries every parameter (``query.modes``, speeds, limits, service day and
+    seconds, ``loaded.live`` for live parking). Until then it answers 501 PLANNER_UNAVAILABLE.
+    """
+    raise ApiError("PLANNER_UNAVAILABLE", "this build of trajet has no trip planner yet",
+                   status=501)
+
+
+def _run_isochrone(network: Network, query: PlanQuery, loaded: Loaded) -> dict:
+    """GeoJSON FeatureCollection of the area reachable within ``query.minutes``.
+
+    LEAD: point this at the engine's isochrones (``engine.street`` for WALK/BICYCLE, the planner
+    for TRANSIT). Until then it answers 501 PLANNER_UNAVAILABLE.
+    """
+    raise ApiError("PLANNER_UNAVAILABLE", "this build of trajet has no isochrone engine yet",
+                   status=501)
+
+
+def make_blueprint(config: ApiConfig) -> Blueprint:
+    blp = Blueprint("plan", __name__, url_prefix="/api/v1",
+                    description="Trip planning and isochrones")
+
+    @blp.get("/plan")
+    @blp.arguments(schemas.plan_args_schema(config), location="query", unknown=ma.RAISE)
+    @blp.response(200, schemas.PlanResponseSchema)
+    def plan(args):
+        """Itineraries between two points: walk, bike, car + parking, transit and combinations.
+
+        "No route" is a normal answer: an empty list with a reason ``code``.
+        """
+        state = app_state()
+        loaded = state.require()
+        query = PlanQuery.from_args(args, loaded, now_utc_s=state.clock())
+        response = {"request": query.echo(), "itineraries": [], "code": None, "message": None,
+                    "notes": list(query.notes)}
+        outside = _outside_bounds(loaded.network, query)
+        if outside:
+            response.update(code="OUTSIDE_BOUNDS",
+                            message=f"'{outside}' lies outside the area this network covers")
+            return response
+        itineraries, code, message = state.run(_run_plan, loaded.network, query, loaded)
+        response.update(itineraries=itineraries, code=code, message=message)
+        return response
+
+    @blp.get("/isochrone")
+    @blp.arguments(schemas.isochrone_args_schema(config), location="query", unknown=ma.RAISE)
+    @blp.response(200, schemas.IsochroneResponseSchema)
+    def isochrone(args):
+        """The area reachable from a point within ``minutes``, as GeoJSON polygons."""
+        state = app_state()
+        loaded = state.require()
+        query = PlanQuery.from_args({**args, "destination": None}, loaded,
+                                    now_utc_s=state.clock())
+        if _outside_bounds(loaded.network, query):
+            return {"type": "FeatureCollection", "features": [], "request": query.echo(),
+                    "code": "OUTSIDE_BOUNDS"}
+        result = state.run(_run_isochrone, loaded.network, query, loaded)
+        return {**result, "request": query.echo()}
+
+    return blp

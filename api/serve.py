@@ -1,0 +1,53 @@
+"""``trajet serve``: the API and demo page under gunicorn (never Flask's development server).
+
+Each worker process builds its own app with :func:`api.app.create_app` (the bundle's arrays are
+memory-mapped, so workers share the pages) and loads the network in the background; gthread
+workers serve ``threads`` requests each. The settings reach the workers as ``TRAJET_*``
+environment variables, the same ones ``api/wsgi.py`` reads under any other WSGI server.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Server(BaseApplication):
+    def __init__(self, options: dict):
+        self._options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from api.app import create_app
+
+        return create_app()
+
+
+def serve(bundle_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
+          threads: int = 4, timeout_s: int | None = None, access_log: bool = False,
+          settings: dict | None = None) -> None:
+    """Serve ``bundle_dir`` on http://host:port until interrupted.
+
+    ``settings`` are extra :class:`api.config.ApiConfig` fields (passed as ``TRAJET_*``
+    variables). The gunicorn worker timeout defaults to the request time budget plus 20 s.
+    """
+    from api.config import load_config
+
+    os.environ["TRAJET_BUNDLE_DIR"] = str(Path(bundle_dir).resolve())
+    for key, value in (settings or {}).items():
+        os.environ[f"TRAJET_{key.upper()}"] = str(value)
+    config = load_config()  # fail here, once, on a bad setting rather than in every worker
+    options = {
+        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
+        "worker_class": "gthread", "timeout": timeout_s or int(config.request_time_budget_s) + 20,
+        "graceful_timeout": 10, "keepalive": 5, "accesslog": "-" if access_log else None,
+        "errorlog": "-", "loglevel": "info", "proc_name": "trajet",
+        "limit_request_line": 8190, "preload_app": False,
+        "control_socket_disable": True,  # several servers (tests, bench) may run side by side
+    }
+    _Server(options).run()
