@@ -1,257 +1,177 @@
 """Walking to and from transit: which stops a place reaches on foot, how long it takes, by what path.
 
 :func:`walk_access` turns a WGS84 point into RAPTOR's access (or egress) list, the stops within
-``max_walk_s`` of walking with their times, and keeps what is needed to draw each walk:
+``max_walk_s`` of walking with their times, and keeps the search tree to draw each walk:
 
-* with a street graph, the point snaps to the nearest node of the walk component (at most
-  ``max_snap_m`` away; farther is :class:`LocationNotAccessible`), a Dijkstra over the walk costs
-  (scipy, limited to ``max_walk_s``) reaches street nodes, and each stop linked to a reached node
-  (``Network.stop_walk_node_idx``) gets the walk plus its link ``stop_walk_offset_m``. An egress
-  search runs on the reversed graph, so one-way footways are walked the right way;
+* with a street graph, the point snaps to the nearest walkable street segment
+  (:func:`engine.street.snap`, at most ``max_snap_m`` away, else
+  :class:`~engine.street.LocationNotAccessible`); a walk search (:func:`engine.street.search`,
+  limited to ``max_walk_s``) leaves from both ends of that segment, and each stop linked to a
+  reached node (``Network.stop_walk_node_idx``) gets the walk plus its link
+  ``stop_walk_offset_m``. An egress search runs on the reversed graph, so one-way footways are
+  walked the right way;
 * without streets, or for stops linked to no node, the straight-line distance times
   ``Network.walk_detour_factor``.
 
-The snap distance and the stop links are walked straight at ``walk_speed_mps``; street edges use
-their stored walk times rescaled from the graph's walking speed.
+The stretch between the point and the street and the stops' links are walked straight at
+``walk_speed_mps``; streets use their stored walk times rescaled to that speed (steps stay slow).
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-import numba
 import numpy as np
-import scipy.sparse
-import scipy.sparse.csgraph
-from scipy.spatial import cKDTree
 
+from engine import street as streets
 from engine.model import NO_INDEX, Mode, Network
+from engine.street import LocationNotAccessible, StreetProfile
+
+__all__ = ["DEFAULT_MAX_WALK_S", "DEFAULT_MAX_SNAP_M", "LocationNotAccessible", "WalkAccess",
+           "walk_access", "walk_path"]
 
 DEFAULT_MAX_WALK_S = 15 * 60
-DEFAULT_MAX_SNAP_M = 500.0
+DEFAULT_MAX_SNAP_M = streets.DEFAULT_MAX_SNAP_M
 DEFAULT_WALK_SPEED_MPS = 1.3
 
 
-class LocationNotAccessible(ValueError):
-    """A point too far from any walkable street (or outside the network)."""
-
-    code = "LOCATION_NOT_ACCESSIBLE"
-
-    def __init__(self, lon: float, lat: float, distance_m: float, max_snap_m: float):
-        self.lon, self.lat, self.distance_m = lon, lat, distance_m
-        super().__init__(f"({lat:.6f}, {lon:.6f}) is {distance_m:,.0f} m from the nearest walkable "
-                         f"street (at most {max_snap_m:,.0f} m)")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WalkAccess:
-    """Stops reached on foot from (or, for egress, towards) a point.
+    """Stops reached on foot from (or, for an egress, towards) a point.
 
-    ``stops``/``seconds`` are RAPTOR's access list; ``distance_m`` the walking distance to each.
-    ``path_nodes(i)`` gives the street nodes walked to reach ``stops[i]`` (in walking order).
+    ``stops``/``seconds`` are RAPTOR's access list. :meth:`walk` gives the path and length of
+    the walk to (from) one of them.
     """
 
+    network: Network
     lon: float
     lat: float
-    reverse: bool                   # True: walks lead from the stops to the point (egress)
-    stops: np.ndarray               # int32 stop_idx
-    seconds: np.ndarray             # int32 walking seconds (rounded up)
-    distance_m: np.ndarray          # float64 metres walked
-    snap_node: int                  # street node the point snapped to, or NO_INDEX
-    snap_m: float                   # straight metres between the point and that node
-    stop_node: np.ndarray           # int32 street node of each stop's walk, or NO_INDEX
-    predecessors: np.ndarray | None  # node -> previous node on the search tree (scipy), or None
+    reverse: bool                       # True: walks lead from the stops to the point (egress)
+    stops: np.ndarray                   # int32 stop_idx
+    seconds: np.ndarray                 # int32 walking seconds (rounded up)
+    snap: streets.Snap | None           # where the point meets the streets (None without)
+    tree: streets.StreetSearch | None   # the walk search from (to) the snapped point
 
     @property
     def access(self) -> tuple[np.ndarray, np.ndarray]:
         return self.stops, self.seconds
 
-    def path_nodes(self, i: int) -> np.ndarray:
-        """Street nodes from the point to ``stops[i]`` (or from the stop to the point for an
-        egress), empty when the walk is a straight line."""
-        node = int(self.stop_node[i])
-        if self.predecessors is None or node == NO_INDEX:
-            return np.zeros(0, dtype=np.int64)
-        path = np.asarray(_tree_path(self.predecessors, node, self.snap_node), dtype=np.int64)
-        # the tree grows from the point: an access walk goes point -> stop, an egress stop -> point
-        return path if self.reverse else path[::-1]
+    def walk(self, stop_idx: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """(lon, lat, metres) of the walk between the point and a stop of ``stops``, in walking
+        order: point -> stop for an access, stop -> point for an egress."""
+        net = self.network
+        tt = net.timetable
+        stop_ll = (float(tt.stop_lon[stop_idx]), float(tt.stop_lat[stop_idx]))
+        node = (int(net.stop_walk_node_idx[stop_idx])
+                if np.shape(net.stop_walk_node_idx) == (tt.n_stops,) else NO_INDEX)
+        if self.tree is None or node == NO_INDEX or not np.isfinite(self.tree.cost[node]):
+            lon, lat = np.array([self.lon, stop_ll[0]]), np.array([self.lat, stop_ll[1]])
+            metres = _straight_m(net, self.lon, self.lat, *stop_ll) * net.walk_detour_factor
+            return (lon[::-1], lat[::-1], metres) if self.reverse else (lon, lat, metres)
+        g = net.street
+        nodes, metres = _tree_path(net, self.tree, node)       # from the stop's node to the snap
+        s = self.snap
+        first = int(nodes[-1])
+        # the part of the snapped segment between the node where the walk joins it and the point
+        along = s.fraction if first == s.tail_node else 1.0 - s.fraction
+        metres += along * float(g.edge_length_m[s.edge_idx]) + s.distance_m
+        metres += float(net.stop_walk_offset_m[stop_idx])
+        lon = np.concatenate([[stop_ll[0]], g.node_lon[nodes], [s.lon, self.lon]])
+        lat = np.concatenate([[stop_ll[1]], g.node_lat[nodes], [s.lat, self.lat]])
+        return (lon, lat, metres) if self.reverse else (lon[::-1], lat[::-1], metres)
 
 
-def _csr(rows: np.ndarray, cols: np.ndarray, n: int, *data: np.ndarray):
-    """CSR (indptr, indices, *data) of edges given by rows/cols, sorted by row then column."""
-    order = np.lexsort((cols, rows))
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return (indptr, cols[order].astype(np.int32), *[d[order] for d in data])
+def _straight_m(network: Network, lon_a, lat_a, lon_b, lat_b) -> float:
+    xa, ya = network.projection.to_xy_m(lon_a, lat_a)
+    xb, yb = network.projection.to_xy_m(lon_b, lat_b)
+    return float(np.hypot(xa - xb, ya - yb))
 
 
-class _WalkGraph:
-    """Per-network walking data: the walk graph forward and reversed (seconds at the graph's
-    speed, and metres), and a KD-tree of the walk component's nodes."""
-
-    def __init__(self, network: Network):
-        g = network.street
-        cost = np.asarray(g.cost_s(Mode.WALK))
-        ok = np.isfinite(cost)
-        tail, head = g.edge_tail[ok].astype(np.int64), g.indices[ok].astype(np.int64)
-        w, length = cost[ok], np.asarray(g.edge_length_m)[ok]
-        order = np.lexsort((w, head, tail))  # parallel edges: keep the quickest
-        tail, head, w, length = tail[order], head[order], w[order], length[order]
-        first = np.ones(tail.shape[0], dtype=bool)
-        first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-        # scipy reads stored zeros as missing edges: lift them to a negligible cost
-        tail, head, w, length = tail[first], head[first], np.maximum(w[first], 1e-6), length[first]
-        n = g.n_nodes
-        self.n = n
-        self.forward = _csr(tail, head, n, w, length)
-        self.backward = _csr(head, tail, n, w, length)
-        self.walk_nodes = np.flatnonzero(g.node_in_component[Mode.WALK])
-        self.tree = (cKDTree(np.column_stack([g.node_x_m[self.walk_nodes],
-                                              g.node_y_m[self.walk_nodes]]))
-                     if self.walk_nodes.size else None)
-        self.speed_mps = g.walk_speed_mps
-
-    def matrix(self, reverse: bool) -> scipy.sparse.csr_matrix:
-        indptr, indices, w, _ = self.backward if reverse else self.forward
-        return scipy.sparse.csr_matrix((w, indices, indptr), shape=(self.n, self.n))
+def _tree_path(network: Network, tree: streets.StreetSearch, node: int) -> tuple[np.ndarray, float]:
+    """Nodes from ``node`` back to the search's source along its tree, and the metres walked."""
+    g = network.street
+    nodes, metres = [node], 0.0
+    while True:
+        e = int(tree.pred_edge[nodes[-1]])
+        if e < 0:
+            break
+        metres += float(g.edge_length_m[e])
+        # forward tree: the edge enters the node; reversed tree: it leaves the node
+        nodes.append(int(g.indices[e]) if tree.reverse else int(g.edge_tail[e]))
+    return np.asarray(nodes, dtype=np.int64), metres
 
 
-@numba.njit(cache=True)
-def _tree_metres(order, pred, indptr, indices, length_m, metres_out):
-    """Metres from the search root along the predecessor tree, for nodes in ``order`` (by
-    increasing search time, so a node's predecessor comes first)."""
-    for v in order:
-        u = pred[v]
-        if u < 0:
-            metres_out[v] = 0.0
-            continue
-        for e in range(indptr[u], indptr[u + 1]):
-            if indices[e] == v:
-                metres_out[v] = metres_out[u] + length_m[e]
-                break
-
-
-def _search(wg: _WalkGraph, source: int, reverse: bool, limit_s: float):
-    """Walk Dijkstra from a node: (seconds at the graph's speed, predecessors, metres)."""
-    street_s, pred = scipy.sparse.csgraph.dijkstra(wg.matrix(reverse), indices=source,
-                                                   limit=limit_s, return_predecessors=True)
-    reached = np.flatnonzero(np.isfinite(street_s))
-    order = reached[np.argsort(street_s[reached], kind="stable")]
-    indptr, indices, _, length = wg.backward if reverse else wg.forward
-    metres = np.full(wg.n, np.inf)
-    _tree_metres(order, pred, indptr, indices, length, metres)
-    return street_s, pred, metres
-
-
-_GRAPHS: dict[int, tuple[Network, _WalkGraph]] = {}
-_GRAPHS_LOCK = threading.Lock()
-
-
-def _walk_graph(network: Network) -> _WalkGraph:
-    key = id(network.street)
-    with _GRAPHS_LOCK:
-        hit = _GRAPHS.get(key)
-        if hit is not None and hit[0].street is network.street:
-            return hit[1]
-    graph = _WalkGraph(network)
-    with _GRAPHS_LOCK:
-        _GRAPHS[key] = (network, graph)
-        while len(_GRAPHS) > 8:
-            _GRAPHS.pop(next(iter(_GRAPHS)))
-    return graph
-
-
-def snap(network: Network, lon: float, lat: float, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
-         ) -> tuple[int, float]:
-    """(nearest walk-component node, straight distance in metres); raises LocationNotAccessible."""
-    wg = _walk_graph(network)
-    if wg.tree is None:
-        raise LocationNotAccessible(lon, lat, float("inf"), max_snap_m)
-    x, y = network.projection.to_xy_m(lon, lat)
-    dist, pos = wg.tree.query([float(x), float(y)])
-    if dist > max_snap_m:
-        raise LocationNotAccessible(lon, lat, float(dist), max_snap_m)
-    return int(wg.walk_nodes[pos]), float(dist)
+def _segment_ends(network: Network, s: streets.Snap, profile: StreetProfile, reverse: bool):
+    """Street nodes at the two ends of the snapped segment and the walking seconds between them
+    and the point (towards the nodes; towards the point for an egress)."""
+    g = network.street
+    times = streets.edge_times(g, profile)
+    t_fwd = float(times[s.edge_idx])                      # tail -> head
+    back = np.flatnonzero(np.asarray(g.indices[g.indptr[s.head_node]:g.indptr[s.head_node + 1]])
+                          == s.tail_node) + g.indptr[s.head_node]
+    t_back = float(times[back].min()) if back.size else np.inf  # head -> tail
+    nodes, costs = [], []
+    # leaving the point: to the head along tail->head, to the tail along head->tail;
+    # reaching the point (egress): from the tail along tail->head, from the head along head->tail
+    to_head, to_tail = ((t_back, t_fwd) if reverse else (t_fwd, t_back))
+    if np.isfinite(to_head):
+        nodes.append(s.head_node)
+        costs.append((1.0 - s.fraction) * to_head)
+    if np.isfinite(to_tail):
+        nodes.append(s.tail_node)
+        costs.append(s.fraction * to_tail)
+    return np.asarray(nodes, dtype=np.int32), np.asarray(costs, dtype=np.float64)
 
 
 def walk_access(network: Network, lon: float, lat: float, *, reverse: bool = False,
                 max_walk_s: float = DEFAULT_MAX_WALK_S,
                 walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
                 max_snap_m: float = DEFAULT_MAX_SNAP_M) -> WalkAccess:
-    """Stops within ``max_walk_s`` of walking from the point (to it with ``reverse``).
+    """Stops (served by a route) within ``max_walk_s`` of walking from the point (to it with
+    ``reverse``).
 
     Raises LocationNotAccessible when the network has streets and the point is more than
-    ``max_snap_m`` from the walk component, ValueError for a non-positive speed or limit.
+    ``max_snap_m`` from a walkable one, ValueError for a non-positive speed or a negative limit.
     """
     if not walk_speed_mps > 0 or not max_walk_s >= 0:
         raise ValueError("walk_access: walk_speed_mps must be > 0 and max_walk_s >= 0")
     tt = network.timetable
     n_stops = tt.n_stops if tt is not None else 0
-    x, y = network.projection.to_xy_m(lon, lat)
-    stop_x, stop_y = (network.projection.to_xy_m(tt.stop_lon, tt.stop_lat) if n_stops
-                      else (np.zeros(0), np.zeros(0)))
-    served = (np.diff(np.asarray(tt.stop_route_offsets)) > 0) if n_stops else np.zeros(0, bool)
-    straight_m = np.hypot(stop_x - x, stop_y - y)
     secs = np.full(n_stops, np.inf)
-    dist = np.full(n_stops, np.inf)
-    stop_node = np.full(n_stops, NO_INDEX, dtype=np.int64)
-    snap_node, snap_m, pred = NO_INDEX, 0.0, None
     linked = np.zeros(n_stops, dtype=bool)
-
+    snap, tree = None, None
     if network.street is not None and network.street.n_nodes:
-        wg = _walk_graph(network)
-        snap_node, snap_m = snap(network, lon, lat, max_snap_m=max_snap_m)
-        scale = wg.speed_mps / walk_speed_mps
-        budget_s = max_walk_s - snap_m / walk_speed_mps
+        profile = StreetProfile(Mode.WALK, walk_speed_mps=walk_speed_mps)
+        snap = streets.snap(network.street, lon, lat, Mode.WALK, max_distance_m=max_snap_m)
+        budget_s = max_walk_s - snap.distance_m / walk_speed_mps
         if budget_s >= 0 and n_stops:
-            street_s, pred, metres = _search(wg, snap_node, reverse, budget_s / scale)
+            nodes, costs = _segment_ends(network, snap, profile, reverse)
+            tree = streets.search(network.street, profile, nodes, costs, max_cost=budget_s,
+                                  reverse=reverse, use_time=True)
             node_of_stop = np.asarray(network.stop_walk_node_idx)
             linked = node_of_stop != NO_INDEX
-            safe = np.maximum(node_of_stop, 0)
-            reached = linked & np.isfinite(street_s[safe])
-            offset = np.asarray(network.stop_walk_offset_m)
-            idx = np.flatnonzero(reached)
-            secs[idx] = street_s[node_of_stop[idx]] * scale + (snap_m + offset[idx]) / walk_speed_mps
-            dist[idx] = snap_m + offset[idx] + metres[node_of_stop[idx]]
-            stop_node[idx] = node_of_stop[idx]
-    # straight line for stops without a street link (or networks without streets)
-    free = ~linked & served if n_stops else np.zeros(0, bool)
-    line_m = straight_m * network.walk_detour_factor
-    line_s = line_m / walk_speed_mps
-    take = free & (line_s <= max_walk_s)
-    secs[take] = line_s[take]
-    dist[take] = line_m[take]
-    keep = np.flatnonzero(served & (secs <= max_walk_s)) if n_stops else np.zeros(0, np.int64)
-    return WalkAccess(lon=float(lon), lat=float(lat), reverse=reverse,
+            idx = np.flatnonzero(linked)
+            walk_s = tree.cost[node_of_stop[idx]]
+            secs[idx] = (walk_s + (snap.distance_m + np.asarray(network.stop_walk_offset_m)[idx])
+                         / walk_speed_mps)
+    if n_stops:
+        # straight lines for stops without a street link (all of them without streets)
+        x, y = network.projection.to_xy_m(lon, lat)
+        sx, sy = network.projection.to_xy_m(tt.stop_lon, tt.stop_lat)
+        line_s = np.hypot(sx - x, sy - y) * network.walk_detour_factor / walk_speed_mps
+        secs = np.where(linked, secs, line_s)
+        served = np.diff(np.asarray(tt.stop_route_offsets)) > 0
+        keep = np.flatnonzero(served & (secs <= max_walk_s))
+    else:
+        keep = np.zeros(0, dtype=np.int64)
+    return WalkAccess(network=network, lon=float(lon), lat=float(lat), reverse=reverse,
                       stops=keep.astype(np.int32),
-                      seconds=np.ceil(secs[keep] - 1e-9).astype(np.int32),
-                      distance_m=dist[keep], snap_node=int(snap_node), snap_m=float(snap_m),
-                      stop_node=stop_node[keep].astype(np.int32), predecessors=pred)
-
-
-def _tree_path(pred: np.ndarray, node: int, root: int) -> list[int]:
-    """Nodes from ``node`` back to the search root along the predecessor tree."""
-    path = [node]
-    while path[-1] != root:
-        prev = int(pred[path[-1]])
-        if prev < 0:
-            break
-        path.append(prev)
-    return path
+                      seconds=np.ceil(secs[keep] - 1e-9).astype(np.int32), snap=snap, tree=tree)
 
 
 def walk_path(network: Network, from_node: int, to_node: int, *,
-              walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS, limit_s: float = np.inf
-              ) -> tuple[np.ndarray, float, float]:
-    """Quickest walk between two street nodes: (nodes in walking order, metres, seconds at
-    ``walk_speed_mps``); an empty node array and inf when there is none within ``limit_s``
-    (seconds at the graph's walking speed)."""
-    if from_node == to_node:
-        return np.asarray([from_node], dtype=np.int64), 0.0, 0.0
-    wg = _walk_graph(network)
-    street_s, pred, metres = _search(wg, from_node, False, limit_s)
-    if not np.isfinite(street_s[to_node]):
-        return np.zeros(0, dtype=np.int64), float("inf"), float("inf")
-    nodes = _tree_path(pred, to_node, from_node)[::-1]
-    return (np.asarray(nodes, dtype=np.int64), float(metres[to_node]),
-            float(street_s[to_node]) * wg.speed_mps / walk_speed_mps)
+              walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS, max_walk_s: float = np.inf
+              ) -> streets.StreetPath | None:
+    """Quickest walk between two street nodes (:func:`engine.street.shortest_path`), or None."""
+    profile = StreetProfile(Mode.WALK, walk_speed_mps=walk_speed_mps)
+    return streets.shortest_path(network.street, profile, int(from_node), int(to_node),
+                                 max_cost=max_walk_s)

@@ -4,10 +4,10 @@
 ``radius_m`` of each other (straight line, in the network's local projection), and gives each
 pair a walking time:
 
-* with a street graph, the shortest walk on it (scipy's Dijkstra over the walk costs, from the
-  stop's linked node, limited to ``max_detour`` times the radius) plus the two stops' links to
-  their nodes; a pair with no such walk gets no footpath (a river or a railway between two close
-  stops is a real obstacle);
+* with a street graph, the quickest walk on it (:func:`engine.street.one_to_many` from the
+  stop's linked node to its partners' nodes, limited to ``max_detour`` times the radius) plus
+  the two stops' links to their nodes; a pair with no such walk gets no footpath (a river or a
+  railway between two close stops is a real obstacle);
 * without streets (or for a stop linked to none), the straight-line distance times
   ``network.walk_detour_factor``.
 
@@ -19,37 +19,20 @@ feed's transfers.txt, whose times win (``engine.timetable_build.merge_footpaths`
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
-import scipy.sparse.csgraph
 from scipy.spatial import cKDTree
 
+from engine import street as streets
 from engine.model import NO_INDEX, Mode, Network
 
 DEFAULT_RADIUS_M = 400.0
 DEFAULT_MIN_TIME_S = 60
 DEFAULT_MAX_DETOUR = 2.0
-_SOURCES_PER_BATCH = 64  # rows of scipy's dense output held at once
 
 
 def served_stops(network: Network) -> np.ndarray:
     """stop_idx of the stops at least one route serves."""
     tt = network.timetable
     return np.flatnonzero(np.diff(np.asarray(tt.stop_route_offsets)) > 0)
-
-
-def _walk_matrix(network: Network) -> scipy.sparse.csr_matrix:
-    """The walk graph as a CSR matrix of seconds, parallel edges reduced to the quickest."""
-    g = network.street
-    cost = np.asarray(g.cost_s(Mode.WALK))
-    ok = np.isfinite(cost)
-    tail, head, w = g.edge_tail[ok], g.indices[ok], cost[ok]
-    order = np.lexsort((w, head, tail))
-    tail, head, w = tail[order], head[order], w[order]
-    first = np.ones(tail.shape[0], dtype=bool)
-    first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-    # scipy treats stored zeros as missing edges: lift them to a negligible cost
-    w = np.maximum(w[first], 1e-6)
-    return scipy.sparse.csr_matrix((w, (tail[first], head[first])), shape=(g.n_nodes, g.n_nodes))
 
 
 def compute_footpaths(network: Network, radius_m: float = DEFAULT_RADIUS_M,
@@ -89,19 +72,18 @@ def compute_footpaths(network: Network, radius_m: float = DEFAULT_RADIUS_M,
     linked = (node[a] != NO_INDEX) & (node[b] != NO_INDEX)
     if linked.any():
         offset_m = np.asarray(network.stop_walk_offset_m)[stops]
-        # walk costs are stored at the graph's speed: rescale them to walk_speed_mps
-        scale = street.walk_speed_mps / walk_speed_mps
-        limit_s = radius_m * max_detour / street.walk_speed_mps
-        matrix = _walk_matrix(network)
+        profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=walk_speed_mps)
+        limit_s = radius_m * max_detour / walk_speed_mps
         idx = np.flatnonzero(linked)
-        src_nodes, src_of = np.unique(node[a[idx]], return_inverse=True)
         street_s = np.full(idx.shape[0], np.inf)
-        for lo in range(0, src_nodes.shape[0], _SOURCES_PER_BATCH):
-            batch = src_nodes[lo:lo + _SOURCES_PER_BATCH]
-            dist = scipy.sparse.csgraph.dijkstra(matrix, indices=batch, limit=limit_s)
-            rows = (src_of >= lo) & (src_of < lo + batch.shape[0])
-            street_s[rows] = dist[src_of[rows] - lo, node[b[idx[rows]]]]
-        time_s[idx] = street_s * scale + (offset_m[a[idx]] + offset_m[b[idx]]) / walk_speed_mps
+        src = node[a[idx]]
+        order = np.argsort(src, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, src[order][1:] != src[order][:-1], True])
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):  # one search per source node
+            rows = order[lo:hi]
+            street_s[rows] = streets.one_to_many(street, profile, int(src[rows[0]]),
+                                                 node[b[idx[rows]]], max_cost=limit_s)
+        time_s[idx] = street_s + (offset_m[a[idx]] + offset_m[b[idx]]) / walk_speed_mps
         keep[idx] = np.isfinite(street_s)
     time_s = np.maximum(np.ceil(time_s[keep] - 1e-9), min_time_s)
     return (stops[a[keep]].astype(np.int32), stops[b[keep]].astype(np.int32),

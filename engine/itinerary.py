@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine import street as streets
 from engine import transit
 from engine.access import (
     DEFAULT_MAX_WALK_S,
     LocationNotAccessible,
     WalkAccess,
-    snap,
     walk_access,
     walk_path,
 )
-from engine.model import NO_INDEX, Network, haversine_m
+from engine.model import NO_INDEX, Mode, Network, haversine_m
 
 WALK = "WALK"
 
@@ -172,36 +172,17 @@ def _walk_between_stops(network: Network, a: int, b: int, walk_speed_mps: float)
     if network.street is not None and np.shape(network.stop_walk_node_idx) == (tt.n_stops,):
         na, nb = int(network.stop_walk_node_idx[a]), int(network.stop_walk_node_idx[b])
         if na != NO_INDEX and nb != NO_INDEX:
-            nodes, metres, _ = walk_path(network, na, nb, walk_speed_mps=walk_speed_mps)
-            if nodes.size:
+            path = walk_path(network, na, nb, walk_speed_mps=walk_speed_mps)
+            if path is not None:
                 g = network.street
+                nodes = path.node_idx if path.node_idx.size else np.array([na])
                 lon = np.concatenate([[pa[0]], g.node_lon[nodes], [pb[0]]])
                 lat = np.concatenate([[pa[1]], g.node_lat[nodes], [pb[1]]])
                 off = np.asarray(network.stop_walk_offset_m)
-                return lon, lat, float(metres + off[a] + off[b])
+                return lon, lat, float(path.length_m + off[a] + off[b])
     lon, lat = _line(*pa, *pb)
     straight = float(haversine_m(pa[0], pa[1], pb[0], pb[1]))
     return lon, lat, straight * network.walk_detour_factor
-
-
-def _walk_to_point(network: Network, walk: WalkAccess, stop_idx: int, point: Place):
-    """(lon, lat, metres) of an access (point -> stop) or egress (stop -> point) walk."""
-    tt = network.timetable
-    i = int(np.flatnonzero(walk.stops == stop_idx)[0])
-    stop_ll = (float(tt.stop_lon[stop_idx]), float(tt.stop_lat[stop_idx]))
-    nodes = walk.path_nodes(i)
-    if nodes.size:
-        g = network.street
-        lon, lat = g.node_lon[nodes], g.node_lat[nodes]
-    else:
-        lon, lat = np.zeros(0), np.zeros(0)
-    if walk.reverse:  # stop -> point
-        lon = np.concatenate([[stop_ll[0]], lon, [point.lon]])
-        lat = np.concatenate([[stop_ll[1]], lat, [point.lat]])
-    else:
-        lon = np.concatenate([[point.lon], lon, [stop_ll[0]]])
-        lat = np.concatenate([[point.lat], lat, [stop_ll[1]]])
-    return lon, lat, float(walk.distance_m[i])
 
 
 def _route_of(network: Network, trip_idx: int) -> Route:
@@ -280,7 +261,7 @@ def journeys_to_itineraries(network: Network, js: transit.JourneySet, origin: Pl
                         lon, lat = _line(origin.lon, origin.lat, p.lon, p.lat)
                         legs.append(Leg(WALK, origin, p, dep, arr, 0.0, lon, lat))
                     continue
-                lon, lat, metres = _walk_to_point(network, origin_walk, s, origin)
+                lon, lat, metres = origin_walk.walk(s)
                 legs.append(Leg(WALK, origin, stop_place(network, s), dep, arr, metres, lon, lat))
             else:  # egress
                 s = int(js.leg_from_stop[i])
@@ -290,7 +271,7 @@ def journeys_to_itineraries(network: Network, js: transit.JourneySet, origin: Pl
                         lon, lat = _line(p.lon, p.lat, destination.lon, destination.lat)
                         legs.append(Leg(WALK, p, destination, dep, arr, 0.0, lon, lat))
                     continue
-                lon, lat, metres = _walk_to_point(network, destination_walk, s, destination)
+                lon, lat, metres = destination_walk.walk(s)
                 legs.append(Leg(WALK, stop_place(network, s), destination, dep, arr, metres, lon, lat))
         out.append(Itinerary(service_day=js.day, legs=tuple(_merge_walks(legs))))
     return out
@@ -299,25 +280,33 @@ def journeys_to_itineraries(network: Network, js: transit.JourneySet, origin: Pl
 # ---------------------------------------------------------------------------------------------
 # Walk + transit plan
 # ---------------------------------------------------------------------------------------------
+def _straight_m(network: Network, lon_a, lat_a, lon_b, lat_b) -> float:
+    xa, ya = network.projection.to_xy_m(lon_a, lat_a)
+    xb, yb = network.projection.to_xy_m(lon_b, lat_b)
+    return float(np.hypot(xa - xb, ya - yb))
+
+
 def _direct_walk(network: Network, origin: Place, destination: Place, walk_speed_mps: float,
                  max_walk_s: float) -> tuple[np.ndarray, np.ndarray, float, float] | None:
     """(lon, lat, metres, seconds) of walking all the way, or None beyond ``max_walk_s``."""
     if network.street is not None and network.street.n_nodes:
+        profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=walk_speed_mps)
         try:
-            na, da = snap(network, origin.lon, origin.lat)
-            nb, db = snap(network, destination.lon, destination.lat)
+            path = streets.route_points(network.street, (origin.lon, origin.lat),
+                                        (destination.lon, destination.lat), profile,
+                                        max_cost=max_walk_s)
         except LocationNotAccessible:
             return None
-        limit = max_walk_s * walk_speed_mps / network.street.walk_speed_mps
-        nodes, metres, seconds = walk_path(network, na, nb, walk_speed_mps=walk_speed_mps,
-                                           limit_s=limit)
-        if not nodes.size:
+        if path is None:
             return None
-        g = network.street
-        lon = np.concatenate([[origin.lon], g.node_lon[nodes], [destination.lon]])
-        lat = np.concatenate([[origin.lat], g.node_lat[nodes], [destination.lat]])
-        metres += da + db
-        seconds += (da + db) / walk_speed_mps
+        # the stretches between each point and the street it snapped to, walked straight
+        ends_m = (_straight_m(network, origin.lon, origin.lat, path.lon[0], path.lat[0])
+                  + _straight_m(network, destination.lon, destination.lat, path.lon[-1],
+                                path.lat[-1]))
+        lon = np.concatenate([[origin.lon], path.lon, [destination.lon]])
+        lat = np.concatenate([[origin.lat], path.lat, [destination.lat]])
+        metres = path.length_m + ends_m
+        seconds = path.duration_s + ends_m / walk_speed_mps
     else:
         metres = float(haversine_m(origin.lon, origin.lat, destination.lon, destination.lat)
                        ) * network.walk_detour_factor
@@ -376,7 +365,7 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
             d_place = Place(destination.name or "Destination", destination.lon, destination.lat)
             for p in (o_place, d_place):
                 if network.street is not None:
-                    snap(network, p.lon, p.lat)
+                    streets.snap(network.street, p.lon, p.lat, Mode.WALK)
         itineraries: list[Itinerary] = []
         if "TRANSIT" in modes:
             js = router.search(o_access, d_access, day, time_s, options=options,
@@ -387,7 +376,7 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
     except transit.TransitQueryError as exc:
         return PlanResult((), tz, exc.code, str(exc))
     except LocationNotAccessible as exc:
-        return PlanResult((), tz, exc.code, str(exc))
+        return PlanResult((), tz, streets.LOCATION_NOT_ACCESSIBLE, str(exc))
 
     if "WALK" in modes:
         fastest = min((it.duration_s for it in itineraries), default=np.inf)

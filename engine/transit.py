@@ -913,7 +913,10 @@ class TransitRouter:
         forbidden_here[same] = True
         self._forbidden_here = forbidden_here
         self._route_modes = np.array([route_mode(t) for t in tt.line_type], dtype=object)
-        self.service_period = tt.service_period_days()
+        # the feed's calendar span (a date inside it with no trip is "no connection", not
+        # "outside the service period")
+        self.service_period = ((tt.service_first_day, tt.service_first_day + tt.n_days - 1)
+                               if tt.n_days and np.asarray(tt.service_active).any() else None)
         self._stop_index: dict | None = None
 
     # -- ids ---------------------------------------------------------------------------------
@@ -1031,8 +1034,8 @@ class TransitRouter:
 
     # -- queries ---------------------------------------------------------------------------------
     def check_day(self, day: int) -> None:
-        """Raise OutsideServicePeriod unless ``day`` is within the service period (the day after
-        the last one is accepted too: trips of the last day may run past midnight)."""
+        """Raise OutsideServicePeriod unless ``day`` is within the feed's calendar span (the day
+        after the last one is accepted too: trips of the last day may run past midnight)."""
         period = self.service_period
         if period is None or not period[0] <= day <= period[1] + 1:
             raise OutsideServicePeriod(day, *(period or (None, None)))
