@@ -6,7 +6,11 @@ One numba kernel, :func:`_raptor`, answers every variant:
   trips) that RAPTOR's rounds give: round k holds the best arrival using at most k trips;
 * **range RAPTOR** (rRAPTOR): every departure in a window, latest first, reusing the labels of
   the later departures (they stay valid upper bounds for earlier ones), Pareto over
-  (departure, arrival, transfers);
+  (departure, arrival, transfers). The departures are the exact times at which leaving catches
+  a trip (at an access stop or one footpath further) plus the window's end, so the answer is
+  the Pareto set over every departure time in the window; each journey is reported with the
+  latest time one can leave for it (past the window's end for what the last departure waits
+  for);
 * **arrive-by** (latest departure for a required arrival): the same kernel run on the *reversed*
   timetable, a derived array set built once per timetable (routes' stop order reversed, trips
   reversed, times negated, footpaths transposed). Negated times turn "latest departure" into
@@ -34,6 +38,11 @@ Semantics (the oracle in ``tests/engine/transit_oracle.py`` implements the same 
   most one footpath, egress. Footpaths at both ends make the search symmetric in time, so
   arrive-by and depart-at answer the same question. Journeys without any trip are not RAPTOR's
   business (the planner offers walking).
+
+* **Errors.** A day outside the feed's calendar span (the day after its last day is accepted:
+  that day's trips run past midnight) raises :class:`OutsideServicePeriod` naming the valid
+  range; an unknown stop id :class:`UnknownStop`; both carry the API's reason ``code``. A day
+  inside the span with no service simply gives no journey.
 
 Labels are per round with "at most k trips" semantics (rows never increase with k), which keeps
 the Pareto set exact under range RAPTOR and a transfer limit. The kernel records, for each label,
