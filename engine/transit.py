@@ -333,8 +333,8 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
             stop_route_offsets, stop_route_idx, stop_route_pos,
             fp_offsets, fp_to, fp_time_s, stop_slack_s,
             trip_active, route_ok, stop_ok, day_shift_s,
-            access_stop, access_s, egress_s_by_stop, departures_s, max_trips, max_duration_s,
-            only_exact_departures):
+            access_stop, access_s, egress_s_by_stop, departures_s, mark_offsets, mark_stops,
+            max_trips, max_duration_s):
     """RAPTOR rounds for each departure time in ``departures_s`` (processed in the given order,
     latest first for range RAPTOR), labels kept between departures.
 
@@ -342,10 +342,11 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
     ``trip_active`` bit 1: the trip runs on the query day, bit 2: on the day before (its times
     minus ``day_shift_s`` in the query's frame). ``stop_slack_s`` < 0 forbids same-stop transfers.
 
-    With ``only_exact_departures`` (range RAPTOR over the exact leaving times of the window), a
-    departure after the first marks only the round-0 stops where a trip leaves exactly then:
-    every other trip catchable now was catchable at the previous (later) departure, whose labels
-    are kept, so scanning it again could improve nothing.
+    Departure i marks, in round 0, the stops ``mark_stops[mark_offsets[i]:mark_offsets[i + 1]]``
+    or, when that group is empty, every access (and footpath) stop it improves. Range RAPTOR
+    passes the stops where a trip leaves exactly at that time: every other trip catchable then
+    was catchable at the previous (later) departure, whose labels are kept, so scanning it again
+    could improve nothing.
     """
     n_stops = stop_route_offsets.shape[0] - 1
     n_routes = route_stop_offsets.shape[0] - 1
@@ -379,6 +380,7 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
         tau = departures_s[dep_i]
         horizon = tau + max_duration_s
         target_before[:] = target
+        mark_given = mark_offsets[dep_i + 1] > mark_offsets[dep_i]
         # round 0: the access list
         n_marked = 0
         for i in range(access_stop.shape[0]):
@@ -390,10 +392,7 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
                 _lower_rows(best_board, 0, s, t)
                 f_time[0, s] = t
                 f_from[0, s] = FROM_ACCESS
-                if only_exact_departures and dep_i > 0 and not _departs_at(
-                        s, t, route_stop_offsets, route_can_board, route_trip_offsets,
-                        stop_time_offsets, departure_s, stop_route_offsets, stop_route_idx,
-                        stop_route_pos, trip_active, route_ok, day_shift_s):
+                if mark_given:
                     continue
                 if not is_marked[s]:
                     is_marked[s] = True
@@ -412,15 +411,19 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
                     _lower_rows(best_board, 0, v, t)
                     f_time[0, v] = t
                     f_from[0, v] = s
-                    if only_exact_departures and dep_i > 0 and not _departs_at(
-                            v, t, route_stop_offsets, route_can_board, route_trip_offsets,
-                            stop_time_offsets, departure_s, stop_route_offsets, stop_route_idx,
-                            stop_route_pos, trip_active, route_ok, day_shift_s):
+                    if mark_given:
                         continue
                     if not is_marked[v]:
                         is_marked[v] = True
                         marked[n_marked] = v
                         n_marked += 1
+        if mark_given:
+            for j in range(mark_offsets[dep_i], mark_offsets[dep_i + 1]):
+                s = mark_stops[j]
+                if best_board[0, s] != UNREACHED and not is_marked[s]:
+                    is_marked[s] = True
+                    marked[n_marked] = s
+                    n_marked += 1
 
         for k in range(1, n_rows):
             if n_marked == 0:
@@ -574,30 +577,6 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
 
 
 @numba.njit(cache=True)
-def _departs_at(s, t, route_stop_offsets, route_can_board, route_trip_offsets, stop_time_offsets,
-                departure_s, stop_route_offsets, stop_route_idx, stop_route_pos, trip_active,
-                route_ok, day_shift_s):
-    """Whether an allowed, running trip can be boarded at stop s at exactly time t."""
-    for j in range(stop_route_offsets[s], stop_route_offsets[s + 1]):
-        r = stop_route_idx[j]
-        pos = stop_route_pos[j]
-        if not route_ok[r] or not route_can_board[route_stop_offsets[r] + pos]:
-            continue
-        t0 = route_trip_offsets[r]
-        n_tr = route_trip_offsets[r + 1] - t0
-        base = stop_time_offsets[r] + pos * n_tr
-        for layer in range(2):
-            want = t + (day_shift_s if layer == 1 else 0)
-            bit = 1 << layer
-            i = _lower_bound(departure_s, base, base + n_tr, want)
-            while i < base + n_tr and departure_s[i] == want:
-                if trip_active[t0 + i - base] & bit:
-                    return True
-                i += 1
-    return False
-
-
-@numba.njit(cache=True)
 def _lower_rows_1d(row, k, value):
     for j in range(k, row.shape[0]):
         if row[j] > value:
@@ -720,8 +699,10 @@ def _window_departures(access_stop, access_s, window_start_s, window_end_s,
                        departure_s, stop_route_offsets, stop_route_idx, stop_route_pos,
                        trip_active, route_ok, stop_ok, day_shift_s):
     """Every time in [window_start_s, window_end_s] at which leaving the origin catches a trip
-    exactly (a boardable departure minus the access time), unique, latest first."""
-    out = np.empty(64, dtype=np.int64)
+    exactly (a boardable departure minus the access time), latest first, with the stops where
+    those trips leave: (times, CSR offsets into stops, stops)."""
+    when = np.empty(64, dtype=np.int64)
+    where = np.empty(64, dtype=np.int32)
     n = 0
     for i in range(access_stop.shape[0]):
         s = access_stop[i]
@@ -745,14 +726,30 @@ def _window_departures(access_stop, access_s, window_start_s, window_end_s,
                     if leave > window_end_s:
                         break
                     if trip_active[t0 + t] & bit:
-                        if n >= out.shape[0]:
-                            bigger = np.empty(out.shape[0] * 2, dtype=np.int64)
-                            bigger[:n] = out[:n]
-                            out = bigger
-                        out[n] = leave
+                        if n >= when.shape[0]:
+                            w2 = np.empty(when.shape[0] * 2, dtype=np.int64)
+                            s2 = np.empty(when.shape[0] * 2, dtype=np.int32)
+                            w2[:n] = when[:n]
+                            s2[:n] = where[:n]
+                            when, where = w2, s2
+                        when[n] = leave
+                        where[n] = s
                         n += 1
                     t += 1
-    return np.unique(out[:n])[::-1].copy()
+    order = np.argsort(-when[:n], kind="mergesort")
+    times = np.empty(n, dtype=np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    stops = np.empty(n, dtype=np.int32)
+    m = 0
+    for k in range(n):
+        i = order[k]
+        if m == 0 or times[m - 1] != when[i]:
+            times[m] = when[i]
+            m += 1
+            offsets[m] = offsets[m - 1]
+        stops[offsets[m]] = where[i]
+        offsets[m] += 1
+    return times[:m].copy(), offsets[:m + 1].copy(), stops
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1094,23 +1091,28 @@ class TransitRouter:
             at = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
             lead_stop = np.concatenate([src[0], fp_to[at]]).astype(np.int32)
             lead_s = np.concatenate([src[1], src[1][rep] + fp_time[at]]).astype(np.int32)
-            deps = _window_departures(
+            deps, mark_offsets, mark_stops = _window_departures(
                 lead_stop, lead_s, t_query, t_query + int(window_s), d.route_stop_offsets,
                 d.route_can_board, d.route_trip_offsets, d.stop_time_offsets, d.departure_s,
                 d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos, mask, route_ok, stop_ok,
                 sign * shift)
-            # and the window's end itself, for what leaves after the last departure in it: the
-            # answer is then the Pareto set over every departure time in the window
-            if deps.shape[0] == 0 or deps[0] != t_query + int(window_s):
-                deps = np.concatenate([[t_query + int(window_s)], deps]).astype(np.int64)
+            # and the window's end itself (marking every stop), for what leaves after the last
+            # departure in it: the answer is then the Pareto set over every time in the window
+            if deps.size and deps[0] == t_query + int(window_s):
+                mark_stops = mark_stops[mark_offsets[1]:]
+                deps, mark_offsets = deps[1:], mark_offsets[1:] - mark_offsets[1]
+            deps = np.concatenate([[t_query + int(window_s)], deps]).astype(np.int64)
+            mark_offsets = np.concatenate([[0], mark_offsets]).astype(np.int64)
         else:
             deps = np.array([t_query], dtype=np.int64)
+            mark_offsets = np.zeros(2, dtype=np.int64)
+            mark_stops = np.zeros(0, dtype=np.int32)
         journeys, legs, n_legs = _raptor(
             d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
             d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s, d.trip_route_idx,
             d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos, fp_offsets, fp_to, fp_time,
             slack, mask, route_ok, stop_ok, sign * shift, src[0], src[1], egress, deps,
-            int(options.max_transfers) + 1, int(options.max_duration_s), bool(window_s))
+            mark_offsets, mark_stops, int(options.max_transfers) + 1, int(options.max_duration_s))
         return _journey_set(journeys, legs[:n_legs], day, shift, d, arrive_by)
 
     def earliest_arrival(self, origin: Access, destination: Access, day: int, depart_s: int, *,
