@@ -12,6 +12,8 @@ from tests.conftest import SHARED_DATA
 from tests.engine.gtfs_raw import RawFeed
 from tests.engine.transit_oracle import oracle_from_lists
 
+pytestmark = pytest.mark.slow
+
 H = 3600
 N_QUERIES_PER_DATE = 100   # three dates per feed: 300 queries each
 OPTIONS = T.TransitOptions()
