@@ -1,7 +1,7 @@
 """Transit routing benchmark: trajet's RAPTOR on Montpellier, against pyraptor, and at scale.
 
-    python bench/transit.py            # about 2-3 minutes (plus ~30 s once to prepare pyraptor)
-    python bench/transit.py --quick    # smaller samples, no 3 M stop_times city
+    python bench/transit.py            # about a minute (plus ~10 s once to prepare pyraptor)
+    python bench/transit.py --quick    # smaller samples, no 3 M stop_times city (~20 s)
 
 Sections, all in one run:
 
