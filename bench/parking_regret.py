@@ -15,8 +15,9 @@ Protocol
 2. **Trips.** ``--trips`` random trips: origin a random node of the car network, destination a
    random node of the walk network (``uniform``) or a random point within 150 m of a bus stop
    drawn with weights its number of scheduled departures (``demand``, the default: where people
-   go, the proxy the derived series used to say which car parks fill up), both within Monaco's car parks' reach (a car park within
-   ``max_walk_m`` on foot); departure at a uniformly random minute of a held-out week.
+   go, the proxy the derived series used to say which car parks fill up); trips without a car
+   park within ``max_walk_m`` on foot of the destination are skipped; departure at a uniformly
+   random minute of a whole held-out day.
 3. **Choices.** trajet: ``engine.planner.plan_trip(..., modes=["CAR_PARK"])`` (default options:
    p_free threshold 0.2, expected search time, 2 min to park). Baseline: the car park with the
    shortest walk to the destination (street network), whatever its occupancy.

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from engine.itinerary import Point, plan_walk_transit  # noqa: E402
 
 from engine import transit  # noqa: E402
+from engine.itinerary import Point, plan_walk_transit  # noqa: E402
 from engine.model import Mode, haversine_m  # noqa: E402
 from engine.planner import MODES, PlanOptions, plan_trip, prepare  # noqa: E402
 

@@ -93,8 +93,6 @@ from engine.parking_choice import (
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
 """Modes of :func:`plan_trip`, in the order their itineraries are built."""
 
-TRANSIT_MODES = frozenset({"TRANSIT", "PARK_AND_RIDE", "BIKE_AND_RIDE"})
-
 # Reason codes of an empty answer or of a mode left out.
 LOCATION_NOT_ACCESSIBLE = "LOCATION_NOT_ACCESSIBLE"
 OUTSIDE_BOUNDS = "OUTSIDE_BOUNDS"
@@ -118,8 +116,6 @@ DEFAULT_PARK_RIDE_WALK_M = 400.0
 DEFAULT_BIKE_LOCK_S = 60.0
 DEFAULT_NUM_ITINERARIES = 5
 DEFAULT_BBOX_MARGIN_M = 2000.0
-
-_NOT_REACHED = -1
 
 
 # ---------------------------------------------------------------------------------------------

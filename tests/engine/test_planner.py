@@ -17,7 +17,6 @@ import pytest
 from engine import planner as P
 from engine.itinerary import Point, StopRef
 from engine.model import ParkingKind
-from engine.parking_choice import DEFAULT_PARK_S
 from loaders.bundle import load_bundle
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -250,6 +249,17 @@ def test_a_car_park_beside_the_destination_is_not_park_and_ride(town):
     assert [it.mode for it in result.itineraries] == ["CAR_PARK"]
     assert result.left_out["PARK_AND_RIDE"].code == "DOMINATED"
     assert "CAR_PARK" in result.left_out["PARK_AND_RIDE"].message
+
+
+@pytest.mark.parametrize("mode", P.MODES)
+def test_every_mode_plans_arrive_by(town, mode):
+    deadline = wednesday(15, 15)
+    result = P.plan_trip(town, ORIGIN, NEAR_CENTRE, arrive_by=deadline, modes=[mode])
+    it = only(result, mode)
+    assert seconds_of(14, 45) < it.end_s <= seconds_of(15, 15)
+    assert all(a.end_s <= b.start_s for a, b in zip(it.legs, it.legs[1:], strict=False))
+    if mode in ("WALK", "BICYCLE", "CAR_PARK"):
+        assert it.end_s == seconds_of(15, 15)          # street legs end exactly on time
 
 
 # ---------------------------------------------------------------------------------------------
