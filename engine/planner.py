@@ -31,11 +31,12 @@ forecast for arriving at each facility after leaving then.
 
 Choosing what to show. Every mode gives its candidates; a candidate is kept when no other is at
 least as good on all of (arrival, or departure for arrive-by; transfers; walking distance;
-parking risk = 1 - p_free of the car park used) and better on one. Among those kept, the labels
-``fastest``, ``fewest transfers``, ``least walking`` and ``no car park risk`` (the fastest
-itinerary that needs no car park, when some kept itinerary needs one) go to the best of each, and
-``num_itineraries`` are returned, labelled ones first. A mode asked for that ends with no
-itinerary is in ``PlanResult.left_out`` with a reason code (``LOCATION_NOT_ACCESSIBLE``,
+parking risk = 1 - p_free of the car park used) and better on one; with a transit ``window_s``,
+the other end of the trip counts too, so that later departures in the window are kept. Among
+those kept, the labels ``fastest``, ``fewest transfers``, ``least walking`` and ``no car park
+risk`` (the fastest itinerary that needs no car park, when some kept itinerary needs one) go to
+the best of each, and ``num_itineraries`` are returned, labelled ones first. A mode asked for
+that ends with no itinerary is in ``PlanResult.left_out`` with a reason code (``LOCATION_NOT_ACCESSIBLE``,
 ``OUTSIDE_SERVICE_PERIOD``, ``NO_TRANSIT_CONNECTION``, ``NO_PARKING_AVAILABLE``,
 ``NO_BIKE_PARKING``, ``NO_STREET_NETWORK``, ``NO_ROUTE``, ``DOMINATED``, ``NOT_SELECTED``).
 A point outside the network's bounding box (plus ``bbox_margin_m``) answers ``OUTSIDE_BOUNDS``.
@@ -1110,11 +1111,17 @@ _MODE_BUILDERS = {"WALK": _walk_mode, "BICYCLE": _bicycle_mode, "CAR_PARK": _car
 # ---------------------------------------------------------------------------------------------
 # Pareto filter and labels
 # ---------------------------------------------------------------------------------------------
-def _criteria(c: _Candidate, arrive_by: bool) -> tuple[float, float, float, float]:
+def _criteria(c: _Candidate, arrive_by: bool, window: bool) -> tuple[float, ...]:
+    """(arrival, or minus the departure for arrive-by; transfers; walking m; parking risk), all
+    to minimise; with a transit window, the other end of the trip too (a later departure, an
+    earlier arrival), so that the departures of the window are not dominated by the first."""
     it = c.itinerary
     time_key = -it.start_s if arrive_by else it.end_s
-    return (float(time_key), float(it.transfers), round(float(it.walk_distance_m), 1),
+    keys = (float(time_key), float(it.transfers), round(float(it.walk_distance_m), 1),
             round(float(c.parking_risk), 3))
+    if window:
+        keys += (float(it.end_s if arrive_by else -it.start_s),)
+    return keys
 
 
 def _dominates(a, b) -> bool:
@@ -1126,14 +1133,14 @@ def _signature(c: _Candidate) -> tuple:
                               leg.start_s, leg.end_s) for leg in c.itinerary.legs)
 
 
-def select(candidates: list[_Candidate], *, arrive_by: bool, num_itineraries: int
-           ) -> tuple[list[tuple[_Candidate, tuple[str, ...]]], dict]:
+def _select(candidates: list[_Candidate], *, arrive_by: bool, window: bool, num_itineraries: int
+            ) -> tuple[list[tuple[_Candidate, tuple[str, ...]]], dict]:
     """(kept candidates with their labels, {mode: (code, dominating mode)} for the others)."""
     unique: dict = {}
     for c in candidates:
         unique.setdefault(_signature(c), c)
     cands = list(unique.values())
-    keys = [_criteria(c, arrive_by) for c in cands]
+    keys = [_criteria(c, arrive_by, window) for c in cands]
     front = [i for i, k in enumerate(keys)
              if not any(_dominates(keys[j], k) for j in range(len(cands)) if j != i)]
     # identical criteria: keep one (the first built)
@@ -1237,7 +1244,8 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
             left_out[mode] = exc.reason
             continue
         candidates.extend(found)
-    kept, why = select(candidates, arrive_by=q.arrive_by, num_itineraries=options.num_itineraries)
+    kept, why = _select(candidates, arrive_by=q.arrive_by, window=options.window_s > 0,
+                        num_itineraries=options.num_itineraries)
     for mode, (code, dom) in why.items():
         if code == DOMINATED:
             msg = (f"every {mode} itinerary is dominated by the {dom} one: it arrives no earlier"

@@ -9,6 +9,7 @@ south-east corner (4, 0) to a point 44.5 m north of (2, 2) on Rue du Marché, be
 """
 import dataclasses
 import datetime as dt
+import math
 import zoneinfo
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 
 from engine import planner as P
 from engine.itinerary import Point, StopRef
-from engine.model import ParkingKind
+from engine.model import ParkingKind, haversine_m
 from loaders.bundle import load_bundle
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -356,6 +357,37 @@ def test_no_bike_parking_leaves_bike_and_ride_out(town):
     p = parking_of(only(P.plan_trip(bare, ORIGIN, NEAR_CENTRE, depart_at=wednesday(15),
                                     modes=["CAR_PARK"]), "CAR_PARK"))
     assert p["facility_id"] == GARE
+
+
+def test_without_streets_walk_is_straight_and_the_street_modes_say_why(town):
+    bare = dataclasses.replace(town, street=None,
+                               stop_walk_node_idx=np.full(town.timetable.n_stops, -1, dtype=np.int32),
+                               stop_walk_offset_m=np.full(town.timetable.n_stops, np.inf))
+    result = P.plan_trip(bare, ORIGIN, NEAR_CENTRE, depart_at=wednesday(10),
+                         modes=["WALK", "CAR_PARK", "BICYCLE", "PARK_AND_RIDE", "TRANSIT"])
+    walk = only(result, "WALK")
+    # the straight line, 572.9 m, times the network's detour factor 1.3
+    straight_m = float(haversine_m(*ORIGIN, *NEAR_CENTRE))
+    assert straight_m == pytest.approx(572.9, abs=0.5)
+    assert walk.legs[0].distance_m == pytest.approx(1.3 * straight_m)
+    assert walk.duration_s == math.ceil(1.3 * straight_m / 1.3)
+    for mode in ("CAR_PARK", "BICYCLE", "PARK_AND_RIDE"):
+        assert result.left_out[mode].code == "NO_STREET_NETWORK"
+
+
+def test_a_transit_window_keeps_every_departure(town):
+    options = P.PlanOptions(window_s=30 * 60)
+    result = P.plan_trip(town, ORIGIN, NEAR_CENTRE, depart_at=wednesday(10), modes=["TRANSIT"],
+                         options=options)
+    trips = [leg.trip_id for it in result.itineraries for leg in it.legs if leg.trip_id]
+    # the northbound tram every 10 min from Mairie, and two other ways (bus A west, then a walk;
+    # the tram south from Rue Haute's other side)
+    assert [t for t in trips if t.startswith("T-SEM-N")] == ["T-SEM-N@10:10:00", "T-SEM-N@10:20:00",
+                                                              "T-SEM-N@10:30:00"]
+    starts = [it.start_s for it in result.itineraries]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    result = P.plan_trip(town, ORIGIN, NEAR_CENTRE, depart_at=wednesday(10), modes=["TRANSIT"])
+    assert len(result.itineraries) == 1
 
 
 def test_times_can_be_epoch_seconds_and_stops_can_be_places(town):
