@@ -8,9 +8,9 @@ choice:
 * **Arrival at the facility.** Depart-at: ``depart + drive``. Arrive-by: the latest arrival at the
   facility that still reaches the destination in time, ``arrive_by - walk - park - search``,
   where the search time depends on the forecast at that very instant; it is found by fixed-point
-  iteration (:data:`ARRIVE_BY_ITERATIONS` rounds, starting from no search time). The search time
-  is at most ``SearchTimeModel.full_wait_s`` (8 min) and the profile moves little within 8 min,
-  so the second round changes the instant by seconds at most.
+  iteration from no search time, until the instants move by less than a second (at most
+  :data:`ARRIVE_BY_ITERATIONS` rounds: the search time is at most ``SearchTimeModel.full_wait_s``,
+  8 min, and changes less than the instant does, so the iteration contracts).
 * **Forecast.** One vectorised call to :func:`engine.parking.forecast` at those instants gives
   p_free (the chance that a driver arriving then can enter and park), the expected free spaces
   and the expected search time (``SearchTimeModel``: the wait or cruising when full, weighted by
@@ -65,8 +65,10 @@ DEFAULT_FALLBACK_BELOW_P_FREE = 0.8
 DEFAULT_PARK_S = 120.0
 """Seconds to manoeuvre into a space and walk out of the facility (an assumption)."""
 
-ARRIVE_BY_ITERATIONS = 2
-"""Fixed-point rounds that find the facility arrival instant of an arrive-by query."""
+ARRIVE_BY_ITERATIONS = 5
+"""Most fixed-point rounds that find the facility arrival instant of an arrive-by query (it
+stops when the instants move by less than a second; three or four rounds where occupancy
+changes fast, as a car park fills up)."""
 
 CAR_KINDS = (ParkingKind.CAR_PARK, ParkingKind.PARK_AND_RIDE, ParkingKind.ON_STREET)
 """Facilities a car can be left at."""
@@ -213,8 +215,12 @@ def choose_facility(parking: Parking, facility_idx, drive_s, walk_s, *, depart_u
         view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s)
     else:
         search_s = np.zeros(f.size)
+        at = np.zeros(f.size, dtype=np.int64)
         for _ in range(ARRIVE_BY_ITERATIONS):
+            previous = at
             at = int(arrive_by_utc_s) - np.round(walk + policy.park_s + search_s).astype(np.int64)
+            if f.size and np.abs(at - previous).max() < 1:
+                break
             view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s)
             search_s = view.expected_search_s
     return rank(view, drive, walk, policy=policy, depart_utc_s=depart_utc_s,
