@@ -38,6 +38,17 @@ Model assumptions the figures rest on: travel times are free-flow street times (
 a full car park costs 8 minutes (Shoup's average cruising time) before the driver diverts;
 the driver then knows which car parks have room (Monaco's dynamic signs); search inside a car
 park with room follows ``SearchTimeModel``; the occupancy is the derived series.
+
+Results (10,000 trips, seed 7; about a minute on the project's 2-core machine):
+
+* ``--destinations demand`` (default): 552 s on average against 598 s (7.5 % lower); the
+  baseline's car park was full on arrival in 8.3 % of the trips, trajet's in 0.8 %. Busiest
+  hours (7 groups, baseline full in >= 18 % of their trips): 552 s against 662 s, 16.6 % lower,
+  each group at least 15.7 % lower. trajet is worse on average in 3 of 72 hour groups, by at
+  most 0.75 %, none significantly (95 % interval of the paired difference).
+* ``--destinations uniform``: 579 s against 613 s (5.5 % lower); busiest hours 12.4 % lower
+  (each group at least 11.5 %): most destinations are nowhere near a car park that fills up;
+  worse in 4 of 72 groups by at most 0.8 %, none significantly.
 """
 from __future__ import annotations
 

