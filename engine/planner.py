@@ -32,7 +32,10 @@ forecast for arriving at each facility after leaving then.
 Choosing what to show. Every mode gives its candidates; a candidate is kept when no other is at
 least as good on all of (arrival, or departure for arrive-by; transfers; walking distance;
 parking risk = 1 - p_free of the car park used) and better on one; with a transit ``window_s``,
-the other end of the trip counts too, so that later departures in the window are kept. Among
+the other end of the trip counts too, so that later departures in the window are kept. Options
+are distinct: going from the fastest, one within :data:`PARETO_SLACK` (a minute, 100 m of
+walking, 5 points of risk) of an option kept on every criterion is dropped as its near-duplicate
+(driving past the destination to ride a bus back for 40 m less walking, say). Among
 those kept, the labels ``fastest``, ``fewest transfers``, ``least walking`` and ``no car park
 risk`` (the fastest itinerary that needs no car park, when some kept itinerary needs one) go to
 the best of each, and ``num_itineraries`` are returned, labelled ones first. A mode asked for
@@ -111,6 +114,10 @@ _CODE_PRIORITY = (LOCATION_NOT_ACCESSIBLE, OUTSIDE_SERVICE_PERIOD, NO_PARKING_AV
                   NO_TRANSIT_CONNECTION, NO_BIKE_PARKING, NO_STREET_NETWORK, NO_ROUTE)
 
 LABELS = ("fastest", "fewest transfers", "least walking", "no car park risk")
+
+PARETO_SLACK = (60.0, 0.0, 100.0, 0.05)
+"""Differences too small to make an option distinct, per criterion: a minute, no transfer,
+100 m of walking, 5 points of parking risk (see :func:`plan_trip`)."""
 
 DEFAULT_MAX_WALK_M = 1500.0
 DEFAULT_PARK_RIDE_WALK_M = 400.0
@@ -1128,6 +1135,13 @@ def _dominates(a, b) -> bool:
     return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))
 
 
+def _near_dominates(a, b, slack) -> bool:
+    """a is within the slack of b on every criterion and at least as good on one: b adds
+    nothing distinct (a equal to b counts)."""
+    return (all(x <= y + e for x, y, e in zip(a, b, slack, strict=True))
+            and any(x <= y for x, y in zip(a, b, strict=True)))
+
+
 def _signature(c: _Candidate) -> tuple:
     return (c.mode,) + tuple((leg.mode, leg.trip_id, leg.from_place.name, leg.to_place.name,
                               leg.start_s, leg.end_s) for leg in c.itinerary.legs)
@@ -1143,11 +1157,12 @@ def _select(candidates: list[_Candidate], *, arrive_by: bool, window: bool, num_
     keys = [_criteria(c, arrive_by, window) for c in cands]
     front = [i for i, k in enumerate(keys)
              if not any(_dominates(keys[j], k) for j in range(len(cands)) if j != i)]
-    # identical criteria: keep one (the first built)
-    seen, pareto = set(), []
-    for i in front:
-        if keys[i] not in seen:
-            seen.add(keys[i])
+    # distinct options: going through the front from the fastest, an option within the slack of
+    # one already kept on every criterion (and worse on one) is a near-duplicate of it
+    slack = PARETO_SLACK + ((PARETO_SLACK[0],) if window else ())
+    pareto: list[int] = []
+    for i in sorted(front, key=lambda i: keys[i]):
+        if not any(_near_dominates(keys[j], keys[i], slack) for j in pareto):
             pareto.append(i)
     labels: dict[int, list[str]] = {i: [] for i in pareto}
     if pareto:
@@ -1177,8 +1192,8 @@ def _select(candidates: list[_Candidate], *, arrive_by: bool, window: bool, num_
         if c.mode in in_front:
             why[c.mode] = (NOT_SELECTED, None)
             continue
-        # dominated, or equal on every criterion to one kept in its place
-        by = next((j for j in pareto if _dominates(keys[j], keys[i]) or keys[j] == keys[i]), None)
+        # dominated, or a near-duplicate of one kept
+        by = next((j for j in pareto if _near_dominates(keys[j], keys[i], slack)), None)
         why[c.mode] = (DOMINATED, cands[by].mode if by is not None else None)
     return kept, why
 
@@ -1248,9 +1263,10 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
                         num_itineraries=options.num_itineraries)
     for mode, (code, dom) in why.items():
         if code == DOMINATED:
-            msg = (f"every {mode} itinerary is dominated by the {dom} one: it arrives no earlier"
-                   if not q.arrive_by else f"every {mode} itinerary is dominated by the {dom} one: it "
-                   "leaves no later") + ", with no fewer transfers, no less walking and no less parking risk"
+            msg = (f"every {mode} itinerary is dominated by the {dom} one: it "
+                   + ("leaves no later" if q.arrive_by else "arrives no earlier")
+                   + ", with no fewer transfers, no less walking and no less parking risk (or "
+                   "by less than a minute, 100 m of walking and 5 points of risk)")
         else:
             msg = f"{mode} is among the best options but beyond the {options.num_itineraries} asked for"
         left_out[mode] = ModeLeftOut(code, msg)

@@ -432,6 +432,21 @@ def test_monaco_weekday_afternoon_avoids_parking_du_casino_and_names_it(monaco):
     assert casino[0]["walk_s"] < p["walk_s"]            # nearer the destination, yet passed over
 
 
+def test_monaco_near_duplicates_are_dropped(monaco):
+    # park-and-ride would drive past the destination to Pitstop and ride two stops back, for
+    # 40 m less walking and 3 min later: not a distinct option
+    result = P.plan_trip(monaco, FONTVIEILLE, BY_THE_CASINO,
+                         depart_at=dt.datetime(2026, 1, 14, 15, 30, tzinfo=PARIS),
+                         modes=["CAR_PARK", "PARK_AND_RIDE"])
+    assert [it.mode for it in result.itineraries] == ["CAR_PARK"]
+    assert result.left_out["PARK_AND_RIDE"].code == "DOMINATED"
+    alone = only(P.plan_trip(monaco, FONTVIEILLE, BY_THE_CASINO,
+                             depart_at=dt.datetime(2026, 1, 14, 15, 30, tzinfo=PARIS),
+                             modes=["PARK_AND_RIDE"]), "PARK_AND_RIDE")
+    car = result.itineraries[0]
+    assert 0 < car.walk_distance_m - alone.walk_distance_m < 100 and 0 < alone.end_s - car.end_s
+
+
 def test_monaco_at_four_in_the_morning_uses_parking_du_casino(monaco):
     result = P.plan_trip(monaco, FONTVIEILLE, BY_THE_CASINO,
                          depart_at=dt.datetime(2026, 1, 14, 4, 0, tzinfo=PARIS), modes=["CAR_PARK"])
