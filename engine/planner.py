@@ -223,7 +223,6 @@ class _NetworkCache:
     def __init__(self):
         self.lock = threading.Lock()
         self.links: dict = {}
-        self.prepared = False
 
 
 _caches: dict[int, tuple[weakref.ref, _NetworkCache]] = {}
@@ -251,13 +250,11 @@ def prepare(network: Network, *, park_ride_walk_m: float = DEFAULT_PARK_RIDE_WAL
     """Build once what queries would build on first use: the street landmarks and snapping trees
     of every mode, the transit router, and the facility-to-stop walks (for a server's start-up
     and for benchmarks)."""
-    cache = _cache_of(network)
     if network.street is not None and network.street.n_nodes:
         street.prepare(network.street, tuple(Mode))
     if network.timetable is not None:
         transit.router_for(network.timetable)
     _stop_links(network, park_ride_walk_m)
-    cache.prepared = True
 
 
 def _served_stops(network: Network) -> np.ndarray:
