@@ -31,21 +31,13 @@ Facilities of unknown occupancy (no profile, no live data) have p_free 0.5 (``en
 they are never avoided at the default threshold, and their 4-minute expected search ranks them
 behind a facility known to have room.
 
-*Calibration of p_free without live data.* ``engine.parking`` models the level log(free + c) as
-a Gaussian; a car park that sits at exactly 0 free spaces for hours (a point mass at "full", as
-Monaco's derived Parking du Casino series does on weekday afternoons) is outside that family,
-and its p_free comes out far too high (0.68 at 15:30 where 34 % of the readings in that hour
-found a space). The profile also holds, per bin, the observed share of readings not full
-(``OccupancyProfile.p_free``, interpolated between bin centres like the rest of the profile).
-For a forecast resting on the profile alone (basis PROFILE), the planner uses that share, shrunk
-towards the parametric p_free with :data:`PROFILE_PRIOR_N` pseudo-observations:
-``p = (n * p_observed + n0 * p_model) / (n + n0)``, n being the readings behind the bin; the
-expected search time follows from it through the same ``SearchTimeModel``. A live forecast
-(basis LIVE) is used as the forecaster gives it.
+*Calibration.* p_free comes from ``engine.parking.forecast`` as it is, so the map, the API and
+the planner agree; a forecast resting on the profile alone is already blended there with the
+share of that hour's readings that found a space (a point mass at "full" is outside the level
+model: see ``engine.parking``, *Point mass at full*).
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 import zoneinfo
@@ -54,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.model import Parking, ParkingKind
-from engine.parking import ForecastBasis, LiveObservations, SearchTimeModel, forecast, profile_values
+from engine.parking import ForecastBasis, LiveObservations, SearchTimeModel, forecast
 
 DEFAULT_MIN_P_FREE = 0.2
 """Facilities with a lower p_free at the arrival instant are avoided (never proposed)."""
@@ -79,9 +71,6 @@ BIKE_KINDS = (ParkingKind.BIKE_PARKING, ParkingKind.BIKE_SHARE)
 NO_CHOICE = -1
 """``FacilityChoice.chosen``/``fallback`` when there is none."""
 
-PROFILE_PRIOR_N = 10.0
-"""Pseudo-observations of the parametric p_free when blending it with the observed share of a
-profile bin (module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -134,34 +123,9 @@ def outlook(parking: Parking, facility_idx, arrive_utc_s, *, policy: ParkingPoli
     occupancy = np.clip(np.where(cap > 0, 1.0 - fc.expected_free / np.where(cap > 0, cap, 1.0),
                                  np.nan), 0.0, 1.0)
     p_free, search_s = fc.p_free, fc.expected_search_s
-    from_profile = fc.basis == ForecastBasis.PROFILE
-    if from_profile.any():
-        observed, n = observed_p_free(parking, f[from_profile], at[from_profile])
-        model = p_free[from_profile]
-        blended = np.where(np.isfinite(observed) & (n > 0),
-                           (n * np.nan_to_num(observed) + PROFILE_PRIOR_N * model) / (n + PROFILE_PRIOR_N),
-                           model)
-        p_free = p_free.copy()
-        p_free[from_profile] = blended
-        search_s = search_s.copy()
-        search_s[from_profile] = policy.search.expected_s(blended, occupancy[from_profile])
     return Outlook(facility_idx=f.astype(np.int32), arrive_utc_s=at, p_free=p_free,
                    expected_free=fc.expected_free, occupancy=occupancy,
                    expected_search_s=search_s, basis=fc.basis)
-
-
-def observed_p_free(parking: Parking, facility_idx, at_utc_s) -> tuple[np.ndarray, np.ndarray]:
-    """(share of readings not full, readings behind it) of the profile at instants,
-    interpolated between bin centres; NaN and 0 where the profile has none."""
-    prof = parking.profile
-    f = np.asarray(facility_idx, dtype=np.int64)
-    if prof is None or np.shape(prof.p_free)[0] != parking.n_facilities:
-        return np.full(f.shape, np.nan), np.zeros(f.shape)
-    # profile_values interpolates the arrays it reads as mean and spread: hand it these two
-    shadow = dataclasses.replace(prof, free_mean=prof.p_free,
-                                 free_std=np.asarray(prof.n_observations, dtype=np.float32))
-    share, n = profile_values(shadow, f, at_utc_s)
-    return share, np.nan_to_num(n)
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,13 @@ import zoneinfo
 import numpy as np
 import pytest
 
-from engine.parking import ForecastBasis, LiveObservations, forecast
+from engine.parking import PROFILE_PRIOR_N, ForecastBasis, LiveObservations, forecast, observed_p_free
 from engine.parking_choice import (
     NO_CHOICE,
-    PROFILE_PRIOR_N,
     Outlook,
     ParkingPolicy,
     avoided_reason,
     choose_facility,
-    observed_p_free,
     outlook,
     rank,
 )
@@ -79,14 +77,16 @@ def parking(tiny_town_bundle):
 
 def test_without_live_data_p_free_leans_on_the_observed_share_of_the_hour(parking):
     t = int(dt.datetime(2026, 1, 14, 15, 30, tzinfo=PARIS).timestamp())
-    share, n = observed_p_free(parking, [0, 1], t)
+    share, n = observed_p_free(parking.profile, [0, 1], t)
     # Parking Centre was full in every weekday reading of 15:00 and 16:00; Parking Gare never
     assert share.tolist() == [0.0, 1.0]
     assert n[0] > 30                               # about 8 weeks of weekdays
-    model = forecast(parking, [0, 1], t).p_free
-    v = outlook(parking, [0, 1], t)
-    expected = (n * share + PROFILE_PRIOR_N * model) / (n + PROFILE_PRIOR_N)
-    assert v.p_free == pytest.approx(expected)
+    fc = forecast(parking, [0, 1], t)
+    # the blend (n * share + PROFILE_PRIOR_N * p_model) / (n + PROFILE_PRIOR_N), p_model in 0..1
+    assert fc.p_free[0] <= PROFILE_PRIOR_N / (n[0] + PROFILE_PRIOR_N)
+    assert fc.p_free[1] >= n[1] / (n[1] + PROFILE_PRIOR_N)
+    v = outlook(parking, [0, 1], t)                 # the planner reads the forecast as it is
+    assert v.p_free == pytest.approx(fc.p_free)
     assert v.expected_search_s[0] == pytest.approx((1 - v.p_free[0]) * 480 + v.p_free[0]
                                                    * 120 * np.clip((v.occupancy[0] - 0.85) / 0.15, 0, 1))
 
