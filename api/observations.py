@@ -14,6 +14,7 @@ live data; rows of facilities the bundle no longer has are skipped and counted.
 """
 from __future__ import annotations
 
+import copy
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -159,6 +160,15 @@ class LiveFeed:
                                          np.asarray(self._capacity[n_before:]), free == 0,
                                          parking=self._parking)
             return len(rows)
+
+    def snapshot(self) -> parking_engine.LiveObservations | None:
+        """A private copy of the forecaster's live state, synced first: the planner reads it
+        while other requests may post observations."""
+        self.sync()
+        if self.engine_state is None:
+            return None
+        with self._lock:
+            return copy.deepcopy(self.engine_state)
 
     def forecast(self, at_utc_s: int, now_utc_s: int) -> parking_engine.ParkingForecast:
         """Every facility's forecast at ``at_utc_s``, with the live observations as of now."""

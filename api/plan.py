@@ -17,9 +17,12 @@ from flask_smorest import Blueprint
 from api import schemas
 from api.config import ApiConfig
 from api.errors import ApiError
+from api.serialize import plan_to_json
 from api.state import Loaded, app_state
 from api.timeutil import default_departure, localize, service_day_and_seconds
+from engine.isochrone import IsochroneUnavailable, reachable_area
 from engine.model import Network
+from engine.planner import PlanOptions, plan_trip
 
 BBOX_MARGIN_DEG = 0.02
 """Points this far outside the network's bbox still count as inside (snapping decides)."""
@@ -123,26 +126,43 @@ def _outside_bounds(network: Network, query: PlanQuery) -> str | None:
     return None
 
 
-def _run_plan(network: Network, query: PlanQuery, loaded: Loaded) -> tuple[list[dict], str | None,
-                                                                          str | None]:
-    """(itineraries as JSON, no-route code, message) for one query. THE planner call.
+def _plan_options(query: PlanQuery) -> PlanOptions:
+    return PlanOptions(walk_speed_mps=query.walk_speed_mps, bike_speed_mps=query.bike_speed_mps,
+                       bike_lane_preference=query.bike_lane_preference, max_walk_m=query.max_walk_m,
+                       max_transfers=query.max_transfers, wheelchair=query.wheelchair,
+                       window_s=query.window_s, num_itineraries=query.num_itineraries)
 
-    LEAD: point this at ``engine.planner.plan_trip`` and ``api.serialize`` once the planner is on
-    main; the query carries every parameter (``query.modes``, speeds, limits, service day and
-    seconds, ``loaded.live`` for live parking). Until then it answers 501 PLANNER_UNAVAILABLE.
-    """
-    raise ApiError("PLANNER_UNAVAILABLE", "this build of trajet has no trip planner yet",
-                   status=501)
+
+def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: float
+              ) -> tuple[list[dict], str | None, str | None, dict | None]:
+    """(itineraries as JSON, no-route code, message, modes left out) for one query."""
+    when = {"arrive_by" if query.arrive_by else "depart_at": query.when}
+    result = plan_trip(network, (query.origin_lon, query.origin_lat),
+                       (query.destination_lon, query.destination_lat), modes=query.modes,
+                       options=_plan_options(query), live=loaded.live.snapshot(),
+                       now_utc_s=int(now_utc_s), **when)
+    out = plan_to_json(result)
+    return out["itineraries"], out["code"], out["message"], out.get("left_out")
 
 
 def _run_isochrone(network: Network, query: PlanQuery, loaded: Loaded) -> dict:
-    """GeoJSON FeatureCollection of the area reachable within ``query.minutes``.
-
-    LEAD: point this at the engine's isochrones (``engine.street`` for WALK/BICYCLE, the planner
-    for TRANSIT). Until then it answers 501 PLANNER_UNAVAILABLE.
-    """
-    raise ApiError("PLANNER_UNAVAILABLE", "this build of trajet has no isochrone engine yet",
-                   status=501)
+    """GeoJSON FeatureCollection of the area reachable within ``query.minutes``: one polygon
+    feature per mode asked, with the reached street nodes' count and the mode in properties."""
+    features, codes = [], []
+    options = _plan_options(query)
+    for mode in query.modes:
+        try:
+            iso = reachable_area(network, (query.origin_lon, query.origin_lat), query.when,
+                                 mode=mode, max_time_s=query.minutes * 60, options=options)
+        except IsochroneUnavailable as exc:
+            codes.append(exc.code)
+            continue
+        features.append({"type": "Feature", "geometry": iso.polygon,
+                         "properties": {"mode": mode, "minutes": query.minutes,
+                                        "nodes_reached": iso.n_nodes,
+                                        "stops_reached": iso.n_stops}})
+    return {"type": "FeatureCollection", "features": features,
+            "code": None if features else (codes[0] if codes else "NO_ISOCHRONE")}
 
 
 def make_blueprint(config: ApiConfig) -> Blueprint:
@@ -167,8 +187,11 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
             response.update(code="OUTSIDE_BOUNDS",
                             message=f"'{outside}' lies outside the area this network covers")
             return response
-        itineraries, code, message = state.run(_run_plan, loaded.network, query, loaded)
+        itineraries, code, message, left_out = state.run(_run_plan, loaded.network, query, loaded,
+                                                         state.clock())
         response.update(itineraries=itineraries, code=code, message=message)
+        if left_out:
+            response["left_out"] = left_out
         return response
 
     @blp.get("/isochrone")

@@ -1557,10 +1557,11 @@ class Isochrone:
 
 
 def isochrone(graph: StreetGraph, profile: StreetProfile, origin, max_time_s: float, *,
-              reverse: bool = False) -> Isochrone:
+              reverse: bool = False, origin_time_s=None) -> Isochrone:
     """Every node and piece of street reachable within ``max_time_s`` seconds of travel.
 
-    ``origin`` is a :class:`Snap` or one or more node indices. Isochrones measure travel time at
+    ``origin`` is a :class:`Snap` or one or more node indices, reached at ``origin_time_s``
+    seconds (default 0; e.g. the stops a traveller gets off at). Isochrones measure travel time at
     the profile's speeds (a bike-lane preference changes which way is preferred, not how far one
     gets in T seconds). ``reverse`` gives everything from which the origin is reached within T.
     """
@@ -1582,7 +1583,8 @@ def isochrone(graph: StreetGraph, profile: StreetProfile, origin, max_time_s: fl
                           else (edge, at, min(1.0, at + reach)))
     else:
         nodes = _as_nodes(graph, origin, "origin")
-        costs = np.zeros(nodes.size)
+        costs = (np.zeros(nodes.size) if origin_time_s is None
+                 else np.broadcast_to(np.asarray(origin_time_s, dtype=np.float64), nodes.shape))
     res = search(graph, profile, nodes, costs, max_cost=max_time_s, reverse=reverse, use_time=True)
     reached = res.reached()
     topo = _topology(graph)

@@ -38,13 +38,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(town_bundle, tmp_path_factory):
+def server(monaco_bundle, tmp_path_factory):
     """`trajet serve` on a free loopback port, stopped at the end."""
     port = _free_port()
     trajet = Path(sys.executable).with_name("trajet")
     env = {**os.environ, "TRAJET_OBSERVATIONS_DB": str(tmp_path_factory.mktemp("web") / "obs.sqlite")}
     log = open(tmp_path_factory.mktemp("log") / "serve.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen([str(trajet), "serve", str(town_bundle), "--host", "127.0.0.1",
+    proc = subprocess.Popen([str(trajet), "serve", str(monaco_bundle), "--host", "127.0.0.1",
                              "--port", str(port), "--workers", "1"], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -91,8 +91,8 @@ def _open(browser, base, width, height):
 def test_the_page_draws_streets_stops_and_car_parks_from_the_api(server, browser):
     page, errors = _open(browser, server, 1200, 800)
     assert page.locator(".leaflet-streets-pane canvas").count() == 1  # street GeoJSON, no tiles
-    assert page.locator(".leaflet-stops-pane path.leaflet-interactive").count() == 3
-    assert page.locator("path.parking-marker").count() == 2
+    assert page.locator(".leaflet-stops-pane path.leaflet-interactive").count() == 98  # Monaco's stops
+    assert page.locator("path.parking-marker").count() == 29    # its OSM car parks
     assert page.locator("img.leaflet-tile").count() == 0
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", page.input_value("#date"))
     # clicking the map sets the origin, then the destination
@@ -114,11 +114,6 @@ def test_planning_lists_and_draws_an_itinerary(server, browser):
     page.click("#plan-button")
     page.wait_for_function("!document.querySelector('#plan-button').disabled", timeout=20_000)
     page.screenshot(path=str(OUT / "demo_plan.png"))
-    message = page.inner_text("#message")
-    if "PLANNER_UNAVAILABLE" in message:
-        page.close()
-        pytest.skip("SKIPPED: the API has no planner yet (PLANNER_UNAVAILABLE); LEAD: this runs once "
-                    "api.plan._run_plan calls engine.planner")
     assert page.locator("#itineraries li.itinerary").count() >= 1
     assert page.locator(".leaflet-legs-pane path.leg").count() >= 1
     assert errors == [] or all("/api/v1/plan" in e for e in errors)

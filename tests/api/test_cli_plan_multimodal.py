@@ -38,13 +38,13 @@ def test_json_carries_modes_labels_parking_and_reasons(tiny_town_bundle):
 
 
 def test_parking_options_change_the_choice(tiny_town_bundle):
-    # at 13:58 Parking Centre has a 60% chance of a space: kept at the default threshold (with a
-    # fallback), avoided at 0.7
-    result = run(tiny_town_bundle, "--depart", "2026-01-14T13:58", "--modes", "CAR_PARK", "--json")
+    # at 13:50 Parking Centre has a 71% chance of a space: kept at the default threshold (with a
+    # fallback), avoided at 0.75
+    result = run(tiny_town_bundle, "--depart", "2026-01-14T13:50", "--modes", "CAR_PARK", "--json")
     parking = json.loads(result.output)["itineraries"][0]["legs"][1]["parking"]
     assert parking["name"] == "Parking Centre" and parking["fallback"]["name"] == "Parking Gare"
-    result = run(tiny_town_bundle, "--depart", "2026-01-14T13:58", "--modes", "CAR_PARK", "--json",
-                 "--parking-threshold", "0.7")
+    result = run(tiny_town_bundle, "--depart", "2026-01-14T13:50", "--modes", "CAR_PARK", "--json",
+                 "--parking-threshold", "0.75")
     parking = json.loads(result.output)["itineraries"][0]["legs"][1]["parking"]
     assert parking["name"] == "Parking Gare"
     result = run(tiny_town_bundle, "--depart", "2026-01-14T15:00", "--modes", "CAR_PARK", "--json",

@@ -18,17 +18,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import TOKEN
 
 
-def no_server_error(ctx, response, case):
-    """not_a_server_error, except the planner's own 501 while no planner is wired.
-
-    LEAD: drop the exception (use not_a_server_error) once api.plan._run_plan calls the planner.
-    """
-    if response.status_code == 501 and response.json().get("code") == "PLANNER_UNAVAILABLE":
-        return True
-    return not_a_server_error(ctx, response, case)
-
-
-CHECKS = [no_server_error, status_code_conformance, content_type_conformance,
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
 

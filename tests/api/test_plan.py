@@ -110,16 +110,36 @@ def test_isochrone_minutes_are_bounded_by_the_configuration(make_app):
     assert outside["features"] == [] and outside["code"] == "OUTSIDE_BOUNDS"
 
 
-def test_without_a_planner_the_answer_is_a_501_saying_so(client):
-    # LEAD: replace by real itinerary tests once api.plan._run_plan calls the planner.
-    r = _plan(client, **{"from": "43.73,7.42", "to": "43.7345,7.4262"})
-    assert r.status_code == 501 and r.get_json()["code"] == "PLANNER_UNAVAILABLE"
+def test_a_plan_returns_itineraries_with_geojson_legs_and_the_parsed_request(client):
+    r = _plan(client, **{"from": "43.73,7.42", "to": "43.7345,7.4262", "modes": "WALK,TRANSIT",
+                         "num_itineraries": "3"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["code"] is None and body["request"]["modes"] == ["WALK", "TRANSIT"]
+    assert body["request"]["from"] == {"lat": 43.73, "lon": 7.42}
+    assert 1 <= len(body["itineraries"]) <= 3
+    for it in body["itineraries"]:
+        assert it["start_time"] < it["end_time"] and it["duration_s"] > 0
+        for leg in it["legs"]:
+            assert leg["geometry"]["type"] == "LineString" and len(leg["geometry"]["coordinates"]) >= 2
+            lon, lat = leg["geometry"]["coordinates"][0]
+            assert 7.41 < lon < 7.44 and 43.72 < lat < 43.74
+
+
+def test_no_route_is_a_200_with_an_empty_list_and_the_reason(client):
+    # the town's timetable runs in January 2026: a transit-only plan in 2031 has no service
+    r = _plan(client, **{"from": "43.73,7.42", "to": "43.7345,7.4262", "modes": "TRANSIT",
+                         "datetime": "2031-06-02T08:00"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["itineraries"] == [] and body["code"] == "OUTSIDE_SERVICE_PERIOD"
+    assert body["left_out"]["TRANSIT"]["code"] == "OUTSIDE_SERVICE_PERIOD"
 
 
 def test_a_computation_over_the_time_budget_answers_503(make_app, monkeypatch):
-    def slow(network, query, loaded):
+    def slow(*args):
         time.sleep(1.0)
-        return [], None, None
+        return [], None, None, None
 
     monkeypatch.setattr(api.plan, "_run_plan", slow)
     client = make_app(request_time_budget_s=0.2).test_client()
