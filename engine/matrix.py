@@ -1,0 +1,861 @@
+"""Travel-time matrices: many origins to many destinations, by walking, cycling, car + parking, transit.
+
+:func:`travel_time_matrix` answers "how long from each origin to each destination, leaving at
+this time" (a long table in the API, like r5py's ``TravelTimeMatrix``), optionally for every
+minute of a departure window, summarised by percentiles. Modes:
+
+* ``WALK``, ``BICYCLE``: one street search per origin (``engine.street.search`` from both ends
+  of the origin's snapped segment, partial edge costs as :func:`engine.street.point_costs`
+  counts them), then every destination read off the search tree. With a bike-lane preference
+  the search minimises generalized cost and the time is the travel time along that path.
+  Without a street graph, walking is the straight line times ``Network.walk_detour_factor``.
+* ``CAR_PARK``: drive to a car park, park, walk. One car search per origin reaches every car
+  facility's entrance; one walk search per facility (cached per destination set) reaches every
+  destination; the forecast (``engine.parking.forecast``) at each facility's arrival instant
+  gives p_free and the expected search time. The time of a pair is the least expected total
+  ``drive + search + park_s + walk`` over the facilities not avoided (p_free below
+  ``min_p_free``), the rule of ``engine.parking_choice``. Parking forecasts move over hours, not
+  minutes: in a departure window the car time of the first minute stands for all.
+* ``TRANSIT``: walk access (``engine.access.walk_access``), RAPTOR to *every* stop, walk egress
+  to every destination. The kernel (:func:`_transit_chunk`) follows ``engine.transit``'s
+  semantics exactly (service-day layers, transfer slack, one footpath after each ride and after
+  the access, the transfer limit) but keeps no target: it runs RAPTOR rounds once per minute of
+  the window, latest first, keeping its labels between minutes (range RAPTOR: a later
+  departure's journeys are upper bounds for an earlier one), and reads every destination's
+  arrival off the stops improved in that minute through egress lists built once per destination
+  set. The direct walk is not a transit journey: ask for ``WALK`` too to allow it.
+
+Several modes give the least time over them, per pair and per minute. Travel time counts from
+the requested departure (waiting at the origin included), in whole seconds; NaN where
+unreachable within ``max_time_s``. With a window, the statistic of a pair is over the
+``window_min`` departures at ``departure + 0, 1, ... window_min - 1`` minutes; percentiles take
+the nearest observed value (a pair unreachable at more than p % of the minutes is NaN at p).
+
+The breakdown (transit and the requested departure only) splits the time of the best journey:
+``access_s`` (walk to the first stop, and a footpath right after it), ``wait_s`` (at the origin
+and at stops), ``ride_s`` (in vehicles), ``transfer_walk_s`` (footpaths between rides),
+``egress_s`` (last stop to the destination) and ``transfers``.
+
+Work is chunked over origins (:data:`CHUNK_ORIGINS` at a time) so memory stays bounded; the
+executors in ``api.batch`` call :func:`travel_time_matrix` on slices of origins.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from engine import street as streets
+from engine import transit
+from engine.access import DEFAULT_MAX_WALK_S, LocationNotAccessible, walk_access
+from engine.model import NO_INDEX, Mode, Network, ParkingKind, haversine_m
+from engine.parking import SearchTimeModel, forecast
+
+MODES = ("WALK", "BICYCLE", "CAR_PARK", "TRANSIT")
+"""Modes a matrix can be asked for."""
+
+CHUNK_ORIGINS = 32
+"""Origins per kernel call inside :func:`travel_time_matrix` (bounds the window's memory)."""
+
+BREAKDOWN_FIELDS = ("access_s", "wait_s", "ride_s", "transfer_walk_s", "egress_s", "transfers")
+
+DEFAULT_MAX_TIME_S = 2 * 3600
+DEFAULT_MIN_P_FREE = 0.2        # engine.parking_choice: car parks less likely to have room are avoided
+DEFAULT_PARK_S = 120.0          # engine.parking_choice: manoeuvre and walk out of the facility
+CAR_KINDS = (ParkingKind.CAR_PARK, ParkingKind.PARK_AND_RIDE, ParkingKind.ON_STREET)
+
+UNREACHED = transit.UNREACHED
+_N_COMP = 4      # label components: access, ride, transfer walk, trips
+
+
+class MatrixError(ValueError):
+    """A matrix query that cannot be answered: names the argument."""
+
+
+@dataclass(frozen=True)
+class MatrixOptions:
+    """How travellers move. Raises ValueError naming the field when out of range.
+
+    ``max_walk_s``: longest walk to or from a stop (transit access and egress).
+    ``bike_lane_preference``: see :class:`engine.street.StreetProfile`. ``min_p_free``,
+    ``park_s`` and ``search``: the car-park choice (see the module docstring).
+    """
+
+    walk_speed_mps: float = transit.DEFAULT_WALK_SPEED_MPS
+    bike_speed_mps: float = 4.5
+    bike_lane_preference: float = 0.0
+    max_walk_s: float = DEFAULT_MAX_WALK_S
+    max_snap_m: float = streets.DEFAULT_MAX_SNAP_M
+    transit: transit.TransitOptions = field(default_factory=transit.TransitOptions)
+    min_p_free: float = DEFAULT_MIN_P_FREE
+    park_s: float = DEFAULT_PARK_S
+    search: SearchTimeModel = field(default_factory=SearchTimeModel)
+
+    def __post_init__(self):
+        for name in ("walk_speed_mps", "bike_speed_mps", "max_walk_s", "max_snap_m"):
+            value = float(getattr(self, name))
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"MatrixOptions: {name} must be a positive number, got {value}")
+        if not 0.0 <= self.min_p_free <= 1.0:
+            raise ValueError(f"MatrixOptions: min_p_free must be between 0 and 1, got {self.min_p_free}")
+        if not (self.park_s >= 0 and self.bike_lane_preference >= 0):
+            raise ValueError("MatrixOptions: park_s and bike_lane_preference must be >= 0")
+        if self.transit.walk_speed_mps != self.walk_speed_mps:
+            object.__setattr__(self, "transit", _replace_walk_speed(self.transit, self.walk_speed_mps))
+
+
+def _replace_walk_speed(options: transit.TransitOptions, speed: float) -> transit.TransitOptions:
+    import dataclasses
+
+    return dataclasses.replace(options, walk_speed_mps=float(speed))
+
+
+@dataclass(frozen=True)
+class MatrixResult:
+    """Travel times (s) from each origin (rows) to each destination (columns).
+
+    ``travel_time_s``: at the departure, or the median over the window; NaN = unreachable.
+    ``percentile_s[p]``: per requested percentile. ``breakdown[name]``: see
+    :data:`BREAKDOWN_FIELDS` (NaN where the pair has no transit journey or another mode wins).
+    ``best_mode``: index into ``modes`` of the mode giving ``travel_time_s`` at the departure
+    (-1 when unreachable).
+    """
+
+    modes: tuple
+    departure: _dt.datetime
+    window_min: int
+    travel_time_s: np.ndarray
+    percentile_s: dict = field(default_factory=dict)
+    breakdown: dict = field(default_factory=dict)
+    best_mode: np.ndarray | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Transit: RAPTOR to every stop, then to every destination
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _lower_rows(rows, k, s, value):
+    for j in range(k, rows.shape[0]):
+        if rows[j, s] > value:
+            rows[j, s] = value
+        else:
+            break
+
+
+@numba.njit(cache=True)
+def _lower_rows_comp(rows, comp, k, s, value, c0, c1, c2, c3):
+    """rows[j, s] = min(rows[j, s], value) for j >= k, copying the label's components along."""
+    for j in range(k, rows.shape[0]):
+        if rows[j, s] > value:
+            rows[j, s] = value
+            comp[j, s, 0] = c0
+            comp[j, s, 1] = c1
+            comp[j, s, 2] = c2
+            comp[j, s, 3] = c3
+        else:
+            break
+
+
+@numba.njit(cache=True)
+def _lower_bound(values, lo, hi, key):
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
+def _transit_chunk(route_stop_offsets, route_stops, route_can_board, route_can_alight,
+                   route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
+                   stop_route_offsets, stop_route_idx, stop_route_pos,
+                   fp_offsets, fp_to, fp_time_s, stop_slack_s,
+                   trip_active, route_ok, stop_ok, day_shift_s,
+                   acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s,
+                   departures_s, max_trips, max_time_s, out_arrival, out_comp):
+    """Range RAPTOR from each origin to every destination.
+
+    Origin o's access list is ``acc_stop/acc_s[acc_offsets[o]:acc_offsets[o + 1]]``; stop s's
+    egress list ``eg_dest/eg_s[eg_offsets[s]:eg_offsets[s + 1]]``. ``departures_s`` are processed
+    in the given order (latest first) with labels kept. Writes ``out_arrival[o, i, d]`` (arrival
+    at destination d leaving at ``departures_s[i]``, UNREACHED if none) and, for the last
+    departure, ``out_comp[o, d]`` = (access, ride, transfer walk, egress, trips) of that journey.
+    """
+    n_stops = stop_route_offsets.shape[0] - 1
+    n_routes = route_stop_offsets.shape[0] - 1
+    n_orig = acc_offsets.shape[0] - 1
+    n_dest = out_arrival.shape[2]
+    n_rows = max_trips + 1
+    best_board = np.empty((n_rows, n_stops), dtype=np.int32)
+    board_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
+    best_vehicle = np.empty((n_rows, n_stops), dtype=np.int32)
+    v_time = np.empty((n_rows, n_stops), dtype=np.int32)
+    v_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
+    arr_any = np.empty(n_stops, dtype=np.int32)            # after >= 1 trip, maybe a footpath
+    any_comp = np.zeros((n_stops, _N_COMP), dtype=np.int32)
+    dest_best = np.empty(n_dest, dtype=np.int32)
+    dest_comp = np.zeros((n_dest, _N_COMP + 1), dtype=np.int32)
+    first_pos = np.full(n_routes, -1, dtype=np.int32)
+    queue = np.empty(n_routes, dtype=np.int32)
+    marked = np.empty(n_stops, dtype=np.int32)
+    is_marked = np.zeros(n_stops, dtype=np.bool_)
+    improved = np.empty(n_stops, dtype=np.int32)
+    is_improved = np.zeros(n_stops, dtype=np.bool_)
+    any_list = np.empty(n_stops, dtype=np.int32)
+    is_any = np.zeros(n_stops, dtype=np.bool_)
+
+    for o in range(n_orig):
+        best_board[:, :] = UNREACHED
+        best_vehicle[:, :] = UNREACHED
+        arr_any[:] = UNREACHED
+        dest_best[:] = UNREACHED
+        a0 = acc_offsets[o]
+        a1 = acc_offsets[o + 1]
+        for dep_i in range(departures_s.shape[0]):
+            tau = departures_s[dep_i]
+            horizon = tau + max_time_s
+            n_any = 0
+            # round 0: the access list, then one footpath from each access stop
+            n_marked = 0
+            for i in range(a0, a1):
+                s = acc_stop[i]
+                if not stop_ok[s]:
+                    continue
+                t = tau + acc_s[i]
+                if t < best_board[0, s] and t <= horizon:
+                    _lower_rows_comp(best_board, board_comp, 0, s, t, acc_s[i], 0, 0, 0)
+                    if not is_marked[s]:
+                        is_marked[s] = True
+                        marked[n_marked] = s
+                        n_marked += 1
+            for i in range(a0, a1):
+                s = acc_stop[i]
+                if not stop_ok[s]:
+                    continue
+                t_s = tau + acc_s[i]
+                for j in range(fp_offsets[s], fp_offsets[s + 1]):
+                    v = fp_to[j]
+                    t = t_s + fp_time_s[j]
+                    if t < best_board[0, v] and t <= horizon and stop_ok[v]:
+                        _lower_rows_comp(best_board, board_comp, 0, v, t, acc_s[i] + fp_time_s[j], 0, 0, 0)
+                        if not is_marked[v]:
+                            is_marked[v] = True
+                            marked[n_marked] = v
+                            n_marked += 1
+
+            for k in range(1, n_rows):
+                if n_marked == 0:
+                    break
+                n_queue = 0
+                for i in range(n_marked):
+                    s = marked[i]
+                    is_marked[s] = False
+                    for j in range(stop_route_offsets[s], stop_route_offsets[s + 1]):
+                        r = stop_route_idx[j]
+                        if not route_ok[r]:
+                            continue
+                        p = stop_route_pos[j]
+                        if first_pos[r] < 0:
+                            queue[n_queue] = r
+                            n_queue += 1
+                            first_pos[r] = p
+                        elif p < first_pos[r]:
+                            first_pos[r] = p
+                n_marked = 0
+                n_improved = 0
+                for qi in range(n_queue):
+                    r = queue[qi]
+                    p0 = first_pos[r]
+                    first_pos[r] = -1
+                    rs0 = route_stop_offsets[r]
+                    n_pos = route_stop_offsets[r + 1] - rs0
+                    t0 = route_trip_offsets[r]
+                    n_tr = route_trip_offsets[r + 1] - t0
+                    b0 = stop_time_offsets[r]
+                    cur0 = -1
+                    cur1 = -1
+                    dep0 = 0
+                    dep1 = 0
+                    c0a = c0r = c0w = c0t = 0
+                    c1a = c1r = c1w = c1t = 0
+                    for pos in range(p0, n_pos):
+                        s = route_stops[rs0 + pos]
+                        base = b0 + pos * n_tr
+                        if not stop_ok[s]:
+                            continue
+                        if (cur0 >= 0 or cur1 >= 0) and route_can_alight[rs0 + pos]:
+                            a = UNREACHED
+                            layer = 0
+                            if cur0 >= 0:
+                                a = arrival_s[base + cur0]
+                            if cur1 >= 0:
+                                a_prev = arrival_s[base + cur1] - day_shift_s
+                                if a_prev < a:
+                                    a = a_prev
+                                    layer = 1
+                            if a < best_vehicle[k, s] and a <= horizon:
+                                _lower_rows(best_vehicle, k, s, a)
+                                v_time[k, s] = a
+                                if layer == 0:
+                                    ca, cr, cw, ct = c0a, c0r + a - dep0, c0w, c0t + 1
+                                else:
+                                    ca, cr, cw, ct = c1a, c1r + a - dep1, c1w, c1t + 1
+                                v_comp[k, s, 0] = ca
+                                v_comp[k, s, 1] = cr
+                                v_comp[k, s, 2] = cw
+                                v_comp[k, s, 3] = ct
+                                if not is_improved[s]:
+                                    is_improved[s] = True
+                                    improved[n_improved] = s
+                                    n_improved += 1
+                                if a < arr_any[s]:
+                                    arr_any[s] = a
+                                    any_comp[s, 0] = ca
+                                    any_comp[s, 1] = cr
+                                    any_comp[s, 2] = cw
+                                    any_comp[s, 3] = ct
+                                    if not is_any[s]:
+                                        is_any[s] = True
+                                        any_list[n_any] = s
+                                        n_any += 1
+                        if route_can_board[rs0 + pos]:
+                            ready = best_board[k - 1, s]
+                            if ready != UNREACHED:
+                                hi = n_tr if cur0 < 0 else cur0
+                                if hi > 0 and departure_s[base + hi - 1] >= ready:
+                                    t = _lower_bound(departure_s, base, base + hi, ready) - base
+                                    while t < hi and (trip_active[t0 + t] & 1) == 0:
+                                        t += 1
+                                    if t < hi:
+                                        cur0 = t
+                                        dep0 = departure_s[base + t]
+                                        c0a = board_comp[k - 1, s, 0]
+                                        c0r = board_comp[k - 1, s, 1]
+                                        c0w = board_comp[k - 1, s, 2]
+                                        c0t = board_comp[k - 1, s, 3]
+                                need = ready + day_shift_s
+                                hi = n_tr if cur1 < 0 else cur1
+                                if hi > 0 and departure_s[base + hi - 1] >= need:
+                                    t = _lower_bound(departure_s, base, base + hi, need) - base
+                                    while t < hi and (trip_active[t0 + t] & 2) == 0:
+                                        t += 1
+                                    if t < hi:
+                                        cur1 = t
+                                        dep1 = departure_s[base + t] - day_shift_s
+                                        c1a = board_comp[k - 1, s, 0]
+                                        c1r = board_comp[k - 1, s, 1]
+                                        c1w = board_comp[k - 1, s, 2]
+                                        c1t = board_comp[k - 1, s, 3]
+                # transfers: stay at the stop (with its slack) or take one footpath
+                for i in range(n_improved):
+                    s = improved[i]
+                    slack = stop_slack_s[s]
+                    if slack >= 0:
+                        t = v_time[k, s] + slack
+                        if t < best_board[k, s]:
+                            _lower_rows_comp(best_board, board_comp, k, s, t, v_comp[k, s, 0],
+                                             v_comp[k, s, 1], v_comp[k, s, 2], v_comp[k, s, 3])
+                            if not is_marked[s]:
+                                is_marked[s] = True
+                                marked[n_marked] = s
+                                n_marked += 1
+                for i in range(n_improved):
+                    s = improved[i]
+                    is_improved[s] = False
+                    a = v_time[k, s]
+                    for j in range(fp_offsets[s], fp_offsets[s + 1]):
+                        v = fp_to[j]
+                        t = a + fp_time_s[j]
+                        if t > horizon or not stop_ok[v]:
+                            continue
+                        walk = v_comp[k, s, 2] + fp_time_s[j]
+                        if t < arr_any[v]:
+                            arr_any[v] = t
+                            any_comp[v, 0] = v_comp[k, s, 0]
+                            any_comp[v, 1] = v_comp[k, s, 1]
+                            any_comp[v, 2] = walk
+                            any_comp[v, 3] = v_comp[k, s, 3]
+                            if not is_any[v]:
+                                is_any[v] = True
+                                any_list[n_any] = v
+                                n_any += 1
+                        if t < best_board[k, v]:
+                            _lower_rows_comp(best_board, board_comp, k, v, t, v_comp[k, s, 0],
+                                             v_comp[k, s, 1], walk, v_comp[k, s, 3])
+                            if not is_marked[v]:
+                                is_marked[v] = True
+                                marked[n_marked] = v
+                                n_marked += 1
+            for i in range(n_marked):
+                is_marked[marked[i]] = False
+            # egress: destinations from the stops improved at this departure
+            for i in range(n_any):
+                s = any_list[i]
+                is_any[s] = False
+                a = arr_any[s]
+                for j in range(eg_offsets[s], eg_offsets[s + 1]):
+                    d = eg_dest[j]
+                    t = a + eg_s[j]
+                    if t < dest_best[d]:
+                        dest_best[d] = t
+                        dest_comp[d, 0] = any_comp[s, 0]
+                        dest_comp[d, 1] = any_comp[s, 1]
+                        dest_comp[d, 2] = any_comp[s, 2]
+                        dest_comp[d, 3] = eg_s[j]
+                        dest_comp[d, 4] = any_comp[s, 3]
+            for d in range(n_dest):
+                out_arrival[o, dep_i, d] = dest_best[d]
+        for d in range(n_dest):
+            for c in range(_N_COMP + 1):
+                out_comp[o, d, c] = dest_comp[d, c] if dest_best[d] != UNREACHED else -1
+
+
+@dataclass(frozen=True)
+class _KernelInputs:
+    """The prepared timetable arrays of one (day, options), from engine.transit's router."""
+
+    d: object
+    fp: tuple
+    slack: np.ndarray
+    mask: np.ndarray
+    route_ok: np.ndarray
+    stop_ok: np.ndarray
+    shift_s: int
+
+
+def _kernel_inputs(tt, day: int, options: transit.TransitOptions) -> _KernelInputs:
+    """Exactly what ``TransitRouter.search`` hands its kernel for a forward query on ``day``."""
+    router = transit.router_for(tt)
+    router.check_day(day)
+    d = router._direction(False)
+    return _KernelInputs(
+        d=d, fp=router._footpaths(options.walk_speed_mps, d),
+        slack=router._stop_slack(int(options.transfer_slack_s)),
+        mask=router._trip_mask(day, options.wheelchair, d), route_ok=router._routes_allowed(options.modes),
+        stop_ok=router._stops_allowed(options.wheelchair),
+        shift_s=transit.previous_day_shift_s(tt.timezone, day))
+
+
+def _csr_lists(lists: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    counts = np.array([a.shape[0] for a, _ in lists], dtype=np.int64)
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    stops = np.concatenate([a for a, _ in lists]).astype(np.int32) if lists else np.zeros(0, np.int32)
+    secs = np.concatenate([b for _, b in lists]).astype(np.int32) if lists else np.zeros(0, np.int32)
+    return offsets, stops, secs
+
+
+def _walk_lists(network: Network, lon: np.ndarray, lat: np.ndarray, *, reverse: bool,
+                options: MatrixOptions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Access (or egress) list of each point; empty for a point too far from the streets."""
+    out = []
+    for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
+        try:
+            w = walk_access(network, x, y, reverse=reverse, max_walk_s=options.max_walk_s,
+                            walk_speed_mps=options.walk_speed_mps, max_snap_m=options.max_snap_m)
+            out.append((w.stops, w.seconds))
+        except LocationNotAccessible:
+            out.append((np.zeros(0, np.int32), np.zeros(0, np.int32)))
+    return out
+
+
+class _Cache:
+    """Per-process cache of destination-side data (egress lists, facility walks), keyed by the
+    network objects they were computed on and the destination coordinates."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key, compute):
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+                return hit[1]
+        value = compute()
+        with self.lock:
+            self.items[key] = (None, value)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_CACHE = _Cache()
+
+
+def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(np.column_stack([lon, lat])).tobytes()).digest()
+
+
+def _egress_by_stop(network: Network, lon, lat, options: MatrixOptions):
+    """(offsets, dest, secs): for each stop, the destinations one walks to from it, and how long."""
+    key = ("egress", id(network.street), id(network.timetable), _points_key(lon, lat),
+           options.max_walk_s, options.walk_speed_mps, options.max_snap_m)
+
+    def compute():
+        lists = _walk_lists(network, lon, lat, reverse=True, options=options)
+        stop = np.concatenate([s for s, _ in lists]).astype(np.int64) if lists else np.zeros(0, np.int64)
+        secs = np.concatenate([t for _, t in lists]).astype(np.int32) if lists else np.zeros(0, np.int32)
+        dest = np.repeat(np.arange(len(lists)), [s.shape[0] for s, _ in lists]).astype(np.int32)
+        order = np.lexsort((secs, dest, stop))
+        offsets = np.zeros(network.timetable.n_stops + 1, dtype=np.int64)
+        np.cumsum(np.bincount(stop, minlength=network.timetable.n_stops), out=offsets[1:])
+        return offsets, np.ascontiguousarray(dest[order]), np.ascontiguousarray(secs[order])
+
+    return _CACHE.get(key, compute)
+
+
+def _transit_times(network: Network, origins, destinations, day: int, departures_s: np.ndarray,
+                   max_time_s: int, options: MatrixOptions, breakdown: bool):
+    """(travel times (n_o, n_dep, n_d) float, components (n_o, n_d, 5) or None) by transit."""
+    tt = network.timetable
+    ki = _kernel_inputs(tt, day, options.transit)
+    eg_offsets, eg_dest, eg_s = _egress_by_stop(network, destinations[0], destinations[1], options)
+    acc_offsets, acc_stop, acc_s = _csr_lists(_walk_lists(network, origins[0], origins[1],
+                                                          reverse=False, options=options))
+    order = np.argsort(-departures_s, kind="stable")       # latest first
+    deps = np.ascontiguousarray(departures_s[order], dtype=np.int64)
+    n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
+    arrival = np.empty((n_o, deps.shape[0], n_d), dtype=np.int32)
+    comp = np.empty((n_o, n_d, _N_COMP + 1), dtype=np.int32)
+    d = ki.d
+    horizon = int(min(max_time_s, options.transit.max_duration_s))
+    _transit_chunk(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
+                   d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
+                   d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
+                   ki.fp[0], ki.fp[1], ki.fp[2], ki.slack, ki.mask, ki.route_ok, ki.stop_ok, ki.shift_s,
+                   acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s, deps,
+                   int(options.transit.max_transfers) + 1, horizon, arrival, comp)
+    times = np.where(arrival == UNREACHED, np.inf, arrival.astype(np.float64) - deps[None, :, None])
+    out = np.empty_like(times)
+    out[:, order, :] = times                                # back to the caller's order
+    if not breakdown:
+        return out, None
+    return out, comp
+
+
+# ---------------------------------------------------------------------------------------------
+# Streets: one search per origin, every destination read off the tree
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _cheapest_edges(indptr, indices, cost, tails, heads, out_cost):
+    """out_cost[i] = least cost of an edge tails[i] -> heads[i] (inf when there is none)."""
+    for i in range(tails.shape[0]):
+        best = np.inf
+        for e in range(indptr[tails[i]], indptr[tails[i] + 1]):
+            if indices[e] == heads[i] and cost[e] < best:
+                best = cost[e]
+        out_cost[i] = best
+
+
+@numba.njit(cache=True)
+def _tree_times(order, pred_edge, edge_tail, time_s, time_out):
+    """Travel time along the search tree, nodes in order of cost (sources keep their time)."""
+    for v in order:
+        e = pred_edge[v]
+        if e >= 0:
+            time_out[v] = time_out[edge_tail[e]] + time_s[e]
+
+
+def _part(share, c):
+    """A share of an edge's cost; inf (not 0 * inf = NaN) where the edge may not be used."""
+    return np.where(np.isfinite(c), share * np.where(np.isfinite(c), c, 0.0), np.inf)
+
+
+@dataclass(frozen=True)
+class _Ends:
+    """Snapped points with the cost and time of reaching each end of their segment."""
+
+    ok: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    fraction: np.ndarray
+    fwd_cost: np.ndarray     # tail -> head, whole edge (inf: not allowed that way)
+    bwd_cost: np.ndarray
+    fwd_time: np.ndarray
+    bwd_time: np.ndarray
+
+
+def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) -> _Ends:
+    snaps = streets.snap_many(graph, lon, lat, profile.mode, max_distance_m=max_snap_m)
+    ok = snaps.accessible
+    tail = np.where(ok, snaps.tail_node, 0).astype(np.int32)
+    head = np.where(ok, snaps.head_node, 0).astype(np.int32)
+    cost = streets.edge_costs(graph, profile)
+    time_s = streets.edge_times(graph, profile)
+    out = []
+    for arr in (cost, time_s):
+        fwd, bwd = np.empty(tail.size), np.empty(tail.size)
+        _cheapest_edges(graph.indptr, graph.indices, arr, tail, head, fwd)
+        _cheapest_edges(graph.indptr, graph.indices, arr, head, tail, bwd)
+        out += [fwd, bwd]
+    return _Ends(ok=ok, tail=tail, head=head, fraction=np.where(ok, snaps.fraction, 0.0),
+                 fwd_cost=out[0], bwd_cost=out[1], fwd_time=out[2], bwd_time=out[3])
+
+
+def _street_times(network: Network, profile: streets.StreetProfile, origins, destinations,
+                  max_time_s: float, max_snap_m: float) -> np.ndarray:
+    """(n_o, n_d) travel time (s, inf unreachable) along least-cost street paths, point to point."""
+    graph = network.street
+    n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
+    out = np.full((n_o, n_d), np.inf)
+    if graph is None or graph.n_nodes == 0:
+        if profile.mode != Mode.WALK:
+            raise MatrixError(f"modes: {profile.mode.name} needs a street graph; this network has none")
+        metres = haversine_m(origins[0][:, None], origins[1][:, None], destinations[0][None, :],
+                             destinations[1][None, :]) * network.walk_detour_factor
+        out = metres / profile.walk_speed_mps
+        return np.where(out <= max_time_s, out, np.inf)
+    o = _ends(graph, profile, origins[0], origins[1], max_snap_m)
+    t = _ends(graph, profile, destinations[0], destinations[1], max_snap_m)
+    same_cost = profile.bike_lane_preference == 0 or profile.mode != Mode.BICYCLE
+    # the cost limit: a generalized cost is at least the time, at most (1 + p) times it
+    limit = max_time_s * (1.0 + (0.0 if same_cost else profile.bike_lane_preference))
+    time_s = streets.edge_times(graph, profile)
+    for i in np.flatnonzero(o.ok):
+        src = np.array([o.head[i], o.tail[i]], dtype=np.int64)
+        src_cost = np.array([_part(1 - o.fraction[i], o.fwd_cost[i]), _part(o.fraction[i], o.bwd_cost[i])])
+        keep = np.isfinite(src_cost)
+        if not keep.any():
+            continue
+        res = streets.search(graph, profile, src[keep], src_cost[keep], max_cost=limit)
+        if same_cost:
+            node_time = res.cost
+        else:
+            src_time = np.array([_part(1 - o.fraction[i], o.fwd_time[i]),
+                                 _part(o.fraction[i], o.bwd_time[i])])[keep]
+            node_time = np.full(graph.n_nodes, np.inf)
+            node_time[src[keep]] = np.minimum(node_time[src[keep]], src_time)
+            reached = res.reached()
+            _tree_times(reached, res.pred_edge, graph.edge_tail, time_s, node_time)
+        # to each destination: from its segment's tail forwards, or from its head backwards
+        via_tail_cost = res.cost[t.tail] + _part(t.fraction, t.fwd_cost)
+        via_head_cost = res.cost[t.head] + _part(1 - t.fraction, t.bwd_cost)
+        via_tail_time = node_time[t.tail] + _part(t.fraction, t.fwd_time)
+        via_head_time = node_time[t.head] + _part(1 - t.fraction, t.bwd_time)
+        cost = np.minimum(via_tail_cost, via_head_cost)
+        tm = np.where(via_tail_cost <= via_head_cost, via_tail_time, via_head_time)
+        # same segment: the direct way along it when cheaper
+        same = ((np.minimum(o.tail[i], o.head[i]) == np.minimum(t.tail, t.head))
+                & (np.maximum(o.tail[i], o.head[i]) == np.maximum(t.tail, t.head)))
+        if same.any():
+            f_dest = np.where(t.tail == o.tail[i], t.fraction, 1 - t.fraction)
+            forward = f_dest >= o.fraction[i]
+            d_cost = np.where(forward, _part(f_dest - o.fraction[i], o.fwd_cost[i]),
+                              _part(o.fraction[i] - f_dest, o.bwd_cost[i]))
+            d_time = np.where(forward, _part(f_dest - o.fraction[i], o.fwd_time[i]),
+                              _part(o.fraction[i] - f_dest, o.bwd_time[i]))
+            better = same & (d_cost < cost)
+            tm = np.where(better, d_time, tm)
+            cost = np.where(better, d_cost, cost)
+        out[i] = np.where(t.ok & (cost <= limit), tm, np.inf)
+    return np.where(out <= max_time_s, out, np.inf)
+
+
+# ---------------------------------------------------------------------------------------------
+# Car + parking
+# ---------------------------------------------------------------------------------------------
+def _facility_walks(network: Network, fac: np.ndarray, destinations, options: MatrixOptions,
+                    max_time_s: float) -> np.ndarray:
+    """(n_fac, n_d) walking time (s) from each facility's pedestrian exit to each destination."""
+    graph = network.street
+    lon, lat = destinations
+    key = ("facility-walks", id(graph), id(network.parking), _points_key(lon, lat), fac.tobytes(),
+           options.walk_speed_mps, options.max_snap_m, float(max_time_s))
+
+    def compute():
+        profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
+        nodes = np.asarray(network.parking.walk_node_idx)[fac]
+        node_lon, node_lat = graph.node_lon[np.maximum(nodes, 0)], graph.node_lat[np.maximum(nodes, 0)]
+        walks = _street_times(network, profile, (node_lon, node_lat), destinations, max_time_s,
+                              options.max_snap_m)
+        walks[nodes == NO_INDEX] = np.inf
+        return walks
+
+    return _CACHE.get(key, compute)
+
+
+def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, max_time_s: float,
+                    options: MatrixOptions) -> np.ndarray:
+    """(n_o, n_d) expected door-to-door time (s) by car to the best car park, then on foot."""
+    graph = network.street
+    if graph is None:
+        raise MatrixError("modes: CAR_PARK needs a street graph; this network has none")
+    pk = network.parking
+    n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
+    fac = np.flatnonzero(np.isin(np.asarray(pk.kind), CAR_KINDS) & (np.asarray(pk.car_node_idx) != NO_INDEX))
+    if fac.size == 0:
+        return np.full((n_o, n_d), np.inf)
+    car_nodes = np.asarray(pk.car_node_idx)[fac]
+    drive = _street_times(network, streets.StreetProfile(Mode.CAR), origins,
+                          (graph.node_lon[car_nodes], graph.node_lat[car_nodes]), max_time_s,
+                          options.max_snap_m)                                    # (n_o, n_fac)
+    walk = _facility_walks(network, fac, destinations, options, max_time_s)    # (n_fac, n_d)
+    ok = np.isfinite(drive)
+    at = depart_utc_s + np.round(np.where(ok, drive, 0.0)).astype(np.int64)
+    rows = np.broadcast_to(fac[None, :], drive.shape)
+    fc = forecast(pk, rows.ravel(), at.ravel(), search=options.search)
+    p_free = fc.p_free.reshape(drive.shape)
+    search_s = fc.expected_search_s.reshape(drive.shape)
+    usable = ok & (p_free >= options.min_p_free)
+    lead = np.where(usable, drive + search_s + options.park_s, np.inf)          # (n_o, n_fac)
+    total = np.min(lead[:, :, None] + walk[None, :, :], axis=1)
+    return np.where(total <= max_time_s, total, np.inf)
+
+
+# ---------------------------------------------------------------------------------------------
+# The matrix
+# ---------------------------------------------------------------------------------------------
+def _as_points(points, name: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        arr = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise MatrixError(f"{name}: expected (lon, lat) pairs") from None
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise MatrixError(f"{name}: expected an (n, 2) array of lon, lat; got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise MatrixError(f"{name}: coordinates must be finite")
+    return np.ascontiguousarray(arr[:, 0]), np.ascontiguousarray(arr[:, 1])
+
+
+def parse_modes(modes) -> tuple[str, ...]:
+    """Mode names, upper case, checked against :data:`MODES` (order kept, duplicates dropped)."""
+    names = [modes] if isinstance(modes, str) else list(modes)
+    out = []
+    for m in names:
+        for part in str(m).split(","):
+            key = part.strip().upper()
+            if not key:
+                continue
+            key = {"BIKE": "BICYCLE", "CAR": "CAR_PARK"}.get(key, key)
+            if key not in MODES:
+                raise MatrixError(f"modes: unknown mode {part.strip()!r}; one of {', '.join(MODES)}")
+            if key not in out:
+                out.append(key)
+    if not out:
+        raise MatrixError(f"modes: give at least one of {', '.join(MODES)}")
+    return tuple(out)
+
+
+def _percentile_nearest(values: np.ndarray, p: float, axis: int) -> np.ndarray:
+    """Percentile taking the nearest observed value; inf (unreachable) sorts last."""
+    return np.percentile(values, p, axis=axis, method="nearest")
+
+
+def travel_time_matrix(network: Network, origins, destinations, *, departure: _dt.datetime,
+                       modes=("TRANSIT",), window_min: int = 0, percentiles: Sequence[float] = (),
+                       max_time_s: float = DEFAULT_MAX_TIME_S, breakdown: bool = False,
+                       options: MatrixOptions = MatrixOptions()) -> MatrixResult:
+    """Travel times (s) from every origin to every destination (see the module docstring).
+
+    ``origins``/``destinations``: (n, 2) arrays of lon, lat (degrees). ``departure``: an aware
+    datetime, or a naive one read in the network's timezone. ``modes``: names from
+    :data:`MODES` (or a comma-separated string). ``window_min`` > 0: the departures of every
+    minute in ``[departure, departure + window_min)``; ``travel_time_s`` is then their median
+    and ``percentiles`` (0-100) are reported too. ``breakdown``: transit components of the
+    journey at ``departure``. Raises MatrixError naming the argument for bad input, and
+    ``engine.transit.OutsideServicePeriod`` when TRANSIT is asked for a day without service.
+    """
+    modes = parse_modes(modes)
+    o_lon, o_lat = _as_points(origins, "origins")
+    d_lon, d_lat = _as_points(destinations, "destinations")
+    if not isinstance(departure, _dt.datetime):
+        raise MatrixError(f"departure: expected a datetime, got {departure!r}")
+    if int(window_min) != window_min or window_min < 0:
+        raise MatrixError(f"window_min: expected a whole number of minutes >= 0, got {window_min!r}")
+    window_min = int(window_min)
+    pcts = tuple(float(p) for p in percentiles)
+    if any(not 0 <= p <= 100 for p in pcts):
+        raise MatrixError(f"percentiles: each must be between 0 and 100, got {list(percentiles)}")
+    if not (max_time_s > 0):
+        raise MatrixError(f"max_time_s: must be > 0, got {max_time_s!r}")
+    if breakdown and "TRANSIT" not in modes:
+        raise MatrixError("breakdown: only transit journeys have a breakdown; add TRANSIT to modes")
+    if "TRANSIT" in modes and network.timetable is None:
+        raise MatrixError("modes: TRANSIT needs a timetable; this network has none")
+    tz = network.timezone
+    day, depart_s = transit.to_service_time(tz, departure)
+    aware = departure if departure.tzinfo else departure.replace(tzinfo=_zone(tz))
+    depart_utc_s = int(aware.timestamp())
+    n_dep = max(window_min, 1)
+    departures_s = depart_s + 60 * np.arange(n_dep, dtype=np.int64)
+    n_o, n_d = o_lon.shape[0], d_lon.shape[0]
+    median = np.full((n_o, n_d), np.nan)
+    pct_out = {p: np.full((n_o, n_d), np.nan) for p in pcts}
+    best_mode = np.full((n_o, n_d), -1, dtype=np.int8)
+    parts = {name: np.full((n_o, n_d), np.nan) for name in BREAKDOWN_FIELDS} if breakdown else {}
+    dests = (d_lon, d_lat)
+    walk_profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
+    bike_profile = streets.StreetProfile(Mode.BICYCLE, bike_speed_mps=options.bike_speed_mps,
+                                         walk_speed_mps=options.walk_speed_mps,
+                                         bike_lane_preference=options.bike_lane_preference)
+    for lo in range(0, n_o, CHUNK_ORIGINS):
+        hi = min(lo + CHUNK_ORIGINS, n_o)
+        orig = (o_lon[lo:hi], o_lat[lo:hi])
+        per_mode = []            # (n_chunk, n_dep, n_d) arrays, inf = unreachable
+        comp = None
+        for mode in modes:
+            if mode == "WALK":
+                times = _street_times(network, walk_profile, orig, dests, max_time_s, options.max_snap_m)
+                per_mode.append(np.broadcast_to(np.ceil(times)[:, None, :], (hi - lo, n_dep, n_d)))
+            elif mode == "BICYCLE":
+                times = _street_times(network, bike_profile, orig, dests, max_time_s, options.max_snap_m)
+                per_mode.append(np.broadcast_to(np.ceil(times)[:, None, :], (hi - lo, n_dep, n_d)))
+            elif mode == "CAR_PARK":
+                times = _car_park_times(network, orig, dests, depart_utc_s, max_time_s, options)
+                per_mode.append(np.broadcast_to(np.ceil(times)[:, None, :], (hi - lo, n_dep, n_d)))
+            else:
+                times, comp = _transit_times(network, orig, dests, day, departures_s, int(max_time_s),
+                                             options, breakdown)
+                per_mode.append(times)
+        stacked = np.stack(per_mode)                      # (n_modes, n_chunk, n_dep, n_d)
+        best = stacked.min(axis=0)
+        best = np.where(best <= max_time_s, best, np.inf)
+        first = best[:, 0, :]
+        winner = np.argmin(stacked[:, :, 0, :], axis=0).astype(np.int8)
+        best_mode[lo:hi] = np.where(np.isfinite(first), winner, -1)
+        if window_min:
+            med = _percentile_nearest(best, 50, axis=1)
+            median[lo:hi] = np.where(np.isfinite(med), med, np.nan)
+            for p in pcts:
+                v = _percentile_nearest(best, p, axis=1)
+                pct_out[p][lo:hi] = np.where(np.isfinite(v), v, np.nan)
+        else:
+            median[lo:hi] = np.where(np.isfinite(first), first, np.nan)
+            for p in pcts:
+                pct_out[p][lo:hi] = median[lo:hi]
+        if breakdown and comp is not None:
+            t_idx = modes.index("TRANSIT")
+            wins = np.isfinite(first) & (winner == t_idx) & (comp[..., 4] >= 0)
+            total = np.where(wins, first, np.nan)
+            access, ride, walk, egress, trips = (comp[..., c].astype(np.float64) for c in range(5))
+            parts["access_s"][lo:hi] = np.where(wins, access, np.nan)
+            parts["ride_s"][lo:hi] = np.where(wins, ride, np.nan)
+            parts["transfer_walk_s"][lo:hi] = np.where(wins, walk, np.nan)
+            parts["egress_s"][lo:hi] = np.where(wins, egress, np.nan)
+            parts["transfers"][lo:hi] = np.where(wins, np.maximum(trips - 1, 0), np.nan)
+            parts["wait_s"][lo:hi] = total - np.where(wins, access + ride + walk + egress, np.nan)
+    return MatrixResult(modes=modes, departure=aware, window_min=window_min, travel_time_s=median,
+                        percentile_s=pct_out, breakdown=parts, best_mode=best_mode)
+
+
+def _zone(tz: str):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(tz)
+
+
+__all__ = ["MODES", "BREAKDOWN_FIELDS", "CHUNK_ORIGINS", "DEFAULT_MAX_TIME_S", "MatrixError",
+           "MatrixOptions", "MatrixResult", "parse_modes", "travel_time_matrix"]
