@@ -37,9 +37,9 @@ How each modification changes the network
   (:func:`engine.timetable_build.trips_of`) and rebuild the RAPTOR timetable
   (:func:`engine.timetable_build.timetable_from_trips`); footpaths, stops, lines and calendars
   are kept as they are (``adjust-frequency`` adds a calendar per pattern it changes).
-* ``add-bike-lane`` flags the matched edges (both directions) as bike lanes and opens to
-  bicycles those of them that pedestrians or cars may use but bicycles may not (a contraflow
-  lane on a one-way street): ``bike_time_s = length / bike speed``.
+* ``add-bike-lane`` flags the matched edges (both directions) as bike lanes and opens the
+  wrong way of streets that bicycles may ride one way only (a contraflow lane):
+  ``bike_time_s = length / bike speed``.
 * ``set-car-speed`` caps (or sets) the car speed of the edges whose midpoint lies inside a
   polygon; ``close-street`` makes edges (inside a polygon, or of given OSM ways) impassable
   (``inf``) for the given modes. When walking changes, the timetable's footpaths that walked
@@ -682,10 +682,10 @@ class AdjustFrequency(Modification):
     ``[start, end)`` are replaced. For each pattern of the route (a stop sequence: each
     direction, each variant) with trips leaving in the window, those trips are removed and
     copies of a template trip leave at ``start``, ``start + headway``, ... up to before ``end``,
-    with the template's running times, on every service day on which the pattern had a trip in
-    the window (a new calendar per pattern, since feeds often spread one day's trips over several
-    calendars). The template is the pattern's first trip in the window, or ``template_trip`` (a
-    trip_id), which restricts the change to its own pattern.
+    with the template's running times. Days that ran different trips get their own template
+    (their first trip in the window: a Saturday keeps Saturday running times) and a new calendar
+    (feeds often spread one day's trips over several calendars). ``template_trip`` (a trip_id)
+    forces the template and restricts the change to its own pattern.
     """
 
     route: str
@@ -726,7 +726,7 @@ class AdjustFrequency(Modification):
         return max(1, int(round(self.headway_min * 60)))
 
     def _plan(self, tt: Timetable, trips: TripStopTimes):
-        """(line, [(template trip, trips of its pattern in the window)])."""
+        """(line, [(template trip, trips of its pattern in the window, service days)])."""
         line = line_index(tt, self.route, kind=self.kind)
         off = np.asarray(trips.st_offsets, dtype=np.int64)
         first_dep = np.asarray(trips.st_departure_s)[off[:-1]]
@@ -746,12 +746,34 @@ class AdjustFrequency(Modification):
             if not of_line[t]:
                 raise ScenarioError(self.kind, "template_trip", f"trip {self.template_trip!r} does not "
                                     f"belong to {_line_label(tt, line)}")
-            return line, [(t, patterns.get(stops[off[t]:off[t + 1]].tobytes(), []))]
+            members = patterns.get(stops[off[t]:off[t + 1]].tobytes(), [])
+            active = np.asarray(tt.service_active, dtype=bool)
+            svc = np.asarray(trips.trip_service_idx)
+            days = active[svc[members]].any(axis=0) if members else active[svc[t]]
+            return line, [(t, members, days)]
         if not patterns:
             raise ScenarioError(self.kind, "start",
                                 f"{_line_label(tt, line)} has no trip leaving between {self.start} and "
                                 f"{self.end} to copy: widen the window or give template_trip")
-        return line, [(members[0], members) for members in patterns.values()]
+        return line, [step for members in patterns.values() for step in self._daily(tt, trips, members)]
+
+    @staticmethod
+    def _daily(tt: Timetable, trips: TripStopTimes, members: list[int]):
+        """(template, members, days) per group of service days that run the same trips of one
+        pattern in the window: each day keeps the running times of its own first trip (a
+        Saturday's, not a weekday's)."""
+        active = np.asarray(tt.service_active, dtype=bool)[np.asarray(trips.trip_service_idx)[members]]
+        groups: dict[bytes, list[int]] = {}
+        for day in np.flatnonzero(active.any(axis=0)):
+            groups.setdefault(np.packbits(active[:, day]).tobytes(), []).append(int(day))
+        out = []
+        for days in groups.values():
+            running = np.flatnonzero(active[:, days[0]])       # members sorted by departure
+            mask = np.zeros(active.shape[1], dtype=bool)
+            mask[days] = True
+            out.append((members[int(running[0])], members, mask))
+        # the same members may be listed by several groups: removing them once is enough
+        return out
 
     def validate(self, network: Network) -> None:
         tt = _need_timetable(network, self.kind, "route")
@@ -766,9 +788,8 @@ class AdjustFrequency(Modification):
         remove = np.zeros(trips.n_trips, dtype=bool)
         departures = np.arange(self.start_s, self.end_s, self.headway_s, dtype=np.int64)
         new_days, parts = [], []
-        for template, members in plan:
+        for template, members, days in plan:
             remove[members] = True
-            days = active[svc[members]].any(axis=0) if members else active[svc[template]]
             new_days.append(days)
             parts.append(self._copies(trips, template, departures, tt.service_ids.shape[0] + len(parts)))
         added = parts[0]
@@ -786,12 +807,14 @@ class AdjustFrequency(Modification):
         added_day = int((np.asarray(new_days, dtype=np.int64).sum(axis=0) * departures.size).max())
         removed_by_service = np.bincount(svc[remove], minlength=active.shape[0])
         removed_day = int((removed_by_service @ active.astype(np.int64)).max())
+        n_patterns = len({trips_key for trips_key in (tuple(m) for _, m, _ in plan)})
         msg = (f"adds {_plural(added_day, 'trip')} a day to {_line_label(tt, line)}, every "
                f"{self.headway_min:g} min between {self.start} and {self.end}, replacing "
-               f"{removed_day:,} ({_plural(len(plan), 'pattern')}; {n_added:,} trip records added and "
-               f"{n_removed:,} removed from the feed's calendar)")
+               f"{removed_day:,} ({_plural(n_patterns, 'pattern')}, {_plural(len(plan), 'daily timetable')}; "
+               f"{n_added:,} trip records added and {n_removed:,} removed from the feed's calendar)")
         return dataclasses.replace(network, timetable=timetable), Change(
-            self.kind, msg, {"trips_added": n_added, "trips_removed": n_removed, "patterns": len(plan),
+            self.kind, msg, {"trips_added": n_added, "trips_removed": n_removed, "patterns": n_patterns,
+                             "daily_timetables": len(plan),
                              "trips_added_per_day": added_day, "trips_removed_per_day": removed_day})
 
     def _copies(self, trips: TripStopTimes, t: int, departures: np.ndarray, service_idx: int
@@ -952,15 +975,27 @@ def rebuild_footpaths(tt: Timetable, src, dst, secs) -> Timetable:
                                transfer_to_stop=dst.astype(np.int32), transfer_time_s=secs.astype(np.int32))
 
 
+def _reverse_allowed(sg, cost: np.ndarray) -> np.ndarray:
+    """edge -> an edge from its head back to its tail has a finite ``cost``."""
+    n = np.int64(sg.n_nodes)
+    tail, head = np.asarray(sg.edge_tail, dtype=np.int64), np.asarray(sg.indices, dtype=np.int64)
+    ok = np.isfinite(cost)
+    keys = np.sort(tail[ok] * n + head[ok])
+    want = head * n + tail
+    pos = np.minimum(np.searchsorted(keys, want), max(keys.size - 1, 0))
+    return (keys[pos] == want) if keys.size else np.zeros(sg.n_edges, dtype=bool)
+
+
 @dataclass(frozen=True, eq=False)
 class AddBikeLane(Modification):
     """Open a bike lane along a line (``add-bike-lane``).
 
     ``line``: [lon, lat] points. The street edges along it (both directions) are found by
     ``loaders.bike_lanes.edges_along_lines`` (shapely, the build's own matching), which
-    ``api.scenario_io`` runs and passes here as ``edge_mask``. Matched edges become bike lanes;
-    those bicycles could not use but pedestrians or cars can (the wrong way of a one-way street)
-    are opened to bicycles at the graph's bike speed. Steps are never opened.
+    ``api.scenario_io`` runs and passes here as ``edge_mask``. Matched edges become bike lanes,
+    and the wrong way of a street bicycles ride one way only is opened to them at the graph's
+    bike speed (a contraflow lane). Streets closed to bicycles both ways (a tunnel, a motorway)
+    and steps stay closed.
     """
 
     line: tuple
@@ -993,8 +1028,7 @@ class AddBikeLane(Modification):
         old_lane = np.asarray(sg.edge_is_bike_lane, dtype=bool)
         bike = np.array(sg.bike_time_s, dtype=np.float64, copy=True)
         steps = (np.asarray(sg.way_highway).astype(str) == "steps")[np.asarray(sg.edge_way_idx)]
-        other = np.isfinite(np.asarray(sg.walk_time_s)) | np.isfinite(np.asarray(sg.car_time_s))
-        opened = mask & ~np.isfinite(bike) & other & ~steps
+        opened = mask & ~np.isfinite(bike) & _reverse_allowed(sg, bike) & ~steps
         bike[opened] = np.asarray(sg.edge_length_m)[opened] / sg.bike_speed_mps
         lanes = old_lane | (mask & (np.isfinite(bike)))
         changes = {"edge_is_bike_lane": lanes}
