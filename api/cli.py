@@ -292,6 +292,124 @@ def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observatio
         _fail(f"configuration: {exc}")
 
 
+
+# ---------------------------------------------------------------------------------------------
+# trajet plan (walk and transit)
+# ---------------------------------------------------------------------------------------------
+def _location(text: str, option: str):
+    """``stop:GTFS_STOP_ID`` or ``LAT,LON`` -> an engine location; BadParameter otherwise."""
+    from engine.itinerary import Point, StopRef
+
+    if text.startswith("stop:"):
+        stop_id = text[len("stop:"):]
+        if not stop_id:
+            raise click.BadParameter("stop: needs a GTFS stop id (stop:ID)", param_hint=option)
+        return StopRef(stop_id)
+    parts = text.split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is neither LAT,LON nor stop:GTFS_STOP_ID",
+                                 param_hint=option) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise click.BadParameter(f"{text!r}: latitude must be within ±90 and longitude ±180 "
+                                 "(the order is LAT,LON)", param_hint=option)
+    return Point(lon=lon, lat=lat)
+
+
+def _when(text: str, option: str):
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 date and time "
+                                 "(e.g. 2024-01-08T08:30)", param_hint=option) from None
+
+
+def _hhmm(tz: str, day: int, seconds: int) -> str:
+    from engine.transit import from_service_time
+
+    return from_service_time(tz, day, seconds).strftime("%H:%M")
+
+
+@main.command()
+@click.argument("bundle_dir", type=click.Path(path_type=Path))
+@click.option("--from", "origin", required=True, metavar="LAT,LON|stop:ID",
+              help="Where to leave from: a point or a GTFS stop (a station stands for its stops).")
+@click.option("--to", "destination", required=True, metavar="LAT,LON|stop:ID", help="Where to go.")
+@click.option("--depart", metavar="ISO", help="Leave at or after this local time (feed timezone "
+              "unless the time has an offset).")
+@click.option("--arrive", metavar="ISO", help="Arrive at or before this time.")
+@click.option("--modes", default="WALK,TRANSIT", show_default=True,
+              help="Comma-separated modes: WALK, TRANSIT.")
+@click.option("--window", "window_min", type=click.IntRange(0, 24 * 60), default=0,
+              help="Every departure within this many minutes after --depart (or before --arrive).")
+@click.option("--max-transfers", type=click.IntRange(0, 30), default=5, show_default=True)
+@click.option("--transit-modes", default=None,
+              help="Only these transit modes, comma-separated (BUS, TRAM, SUBWAY, RAIL, FERRY...).")
+@click.option("--walk-speed", "walk_speed_mps", type=float, default=1.3, show_default=True,
+              help="Walking speed, m/s.")
+@click.option("--max-walk", "max_walk_min", type=float, default=15, show_default=True,
+              help="Longest walk to or from a stop, minutes.")
+@click.option("--transfer-slack", "transfer_slack_s", type=click.IntRange(0, 3600), default=60,
+              show_default=True, help="Seconds to change at one stop when the feed gives none.")
+@click.option("--wheelchair", is_flag=True, help="Only wheelchair-accessible trips and stops.")
+@click.option("--json", "as_json", is_flag=True, help="Print the itineraries as JSON.")
+def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max_transfers,
+         transit_modes, walk_speed_mps, max_walk_min, transfer_slack_s, wheelchair, as_json):
+    """Plan walk and transit itineraries on a bundle."""
+    from api.serialize import plan_to_json
+    from engine.itinerary import plan_walk_transit
+    from engine.transit import TransitOptions, to_service_time
+    from loaders.bundle import load_bundle
+
+    if (depart is None) == (arrive is None):
+        raise click.UsageError("give exactly one of --depart and --arrive")
+    o = _location(origin, "--from")
+    d = _location(destination, "--to")
+    when = _when(depart or arrive, "--depart" if depart else "--arrive")
+    mode_set = {m.strip().upper() for m in modes.split(",") if m.strip()}
+    if not mode_set or mode_set - {"WALK", "TRANSIT"}:
+        raise click.BadParameter(f"{modes!r}: the modes are WALK and TRANSIT", param_hint="--modes")
+    try:
+        options = TransitOptions(
+            max_transfers=max_transfers, walk_speed_mps=walk_speed_mps,
+            transfer_slack_s=transfer_slack_s, wheelchair=wheelchair,
+            modes=(frozenset(m.strip() for m in transit_modes.split(",") if m.strip())
+                   if transit_modes else None))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    try:
+        network = load_bundle(bundle_dir)
+    except BundleError as exc:
+        _fail(str(exc))
+    day, time_s = to_service_time(network.timezone, when)
+    result = plan_walk_transit(network, o, d, day=day, time_s=time_s, arrive_by=arrive is not None,
+                               window_s=window_min * 60, modes=mode_set, options=options,
+                               max_walk_s=max_walk_min * 60)
+    if as_json:
+        click.echo(json.dumps(plan_to_json(result), ensure_ascii=False))
+        if not result.ok:
+            sys.exit(1)
+        return
+    if not result.ok:
+        _fail(f"{result.code}: {result.message}", code=1)
+    tz = result.timezone
+    for n, it in enumerate(result.itineraries, 1):
+        click.echo(f"{n}. {_hhmm(tz, it.service_day, it.start_s)} -> "
+                   f"{_hhmm(tz, it.service_day, it.end_s)}  {it.duration_s // 60} min, "
+                   f"{it.transfers} transfer{'s' if it.transfers != 1 else ''}, "
+                   f"walk {it.walk_distance_m:,.0f} m")
+        for leg in it.legs:
+            what = leg.mode if leg.route is None else (
+                f"{leg.mode} {leg.route.short_name or leg.route.long_name}"
+                f"{' to ' + leg.headsign if leg.headsign else ''}")
+            click.echo(f"     {_hhmm(tz, it.service_day, leg.start_s)}-"
+                       f"{_hhmm(tz, it.service_day, leg.end_s)}  {what:<28} "
+                       f"{leg.from_place.name} -> {leg.to_place.name}")
+
+
 # ---------------------------------------------------------------------------------------------
 # trajet matrix, trajet scenario (planners)
 # ---------------------------------------------------------------------------------------------

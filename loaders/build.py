@@ -14,6 +14,7 @@ Every step writes its problems into one :class:`BuildReport`; fatal ones raise L
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import time
@@ -54,14 +55,38 @@ class BuildOptions:
     progress: bool = True
 
 
-def _timed(step: str, timings: dict):
-    class _Timer:
-        def __enter__(self):
-            self.t0 = time.perf_counter()
+class _Steps:
+    """Times each build step and, when asked, shows a progress bar over the steps (tqdm)."""
 
-        def __exit__(self, *exc):
-            timings[step] = round(time.perf_counter() - self.t0, 3)
-    return _Timer()
+    LABELS = {"gtfs": "reading GTFS", "osm": "reading OSM", "bike_lanes": "matching bike lanes",
+              "parking": "parking and occupancy", "footpaths": "walking transfers"}
+
+    def __init__(self, options: BuildOptions):
+        self.timings: dict = {}
+        total = (bool(options.gtfs) * 2 + (options.osm is not None)
+                 + bool(options.bike_lanes and options.osm is not None) + 1)
+        self.bar = None
+        if options.progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="trajet build", unit="step", leave=False,
+                            bar_format="{desc}: {n}/{total} steps [{elapsed}] {postfix}")
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.LABELS.get(name, name))
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(time.perf_counter() - t0, 3)
+            if self.bar is not None:
+                self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def link_stops_to_streets(street: StreetGraph, timetable: Timetable, report: BuildReport,
@@ -144,83 +169,86 @@ def build_network(options: BuildOptions, report: BuildReport) -> tuple[Network, 
     """
     if not options.gtfs and options.osm is None:
         raise LoaderError.of("no_input", "nothing to build: give at least one --gtfs feed or --osm")
-    timings: dict = {}
-    timetable = None
-    if options.gtfs:
-        from loaders.gtfs import timetable_from_gtfs
+    steps = _Steps(options)
+    try:
+        timetable = None
+        if options.gtfs:
+            from loaders.gtfs import timetable_from_gtfs
 
-        with _timed("gtfs", timings):
-            timetable = timetable_from_gtfs(options.gtfs, report)
-    timezone = timetable.timezone if timetable is not None else options.timezone
-    if not timezone:
-        raise LoaderError.of("missing_timezone", "no GTFS feed gives a timezone: pass --timezone "
-                             "(an IANA name such as Europe/Paris)")
+            with steps.step("gtfs"):
+                timetable = timetable_from_gtfs(options.gtfs, report)
+        timezone = timetable.timezone if timetable is not None else options.timezone
+        if not timezone:
+            raise LoaderError.of("missing_timezone", "no GTFS feed gives a timezone: pass --timezone "
+                                 "(an IANA name such as Europe/Paris)")
 
-    street = None
-    osm_facilities = None
-    if options.osm is not None:
-        from loaders.osm import street_graph_from_osm
+        street = None
+        osm_facilities = None
+        if options.osm is not None:
+            from loaders.osm import street_graph_from_osm
 
-        with _timed("osm", timings):
-            extract = street_graph_from_osm(options.osm, report,
-                                            walk_speed_mps=options.walk_speed_mps,
-                                            bike_speed_mps=options.bike_speed_mps)
-        street, osm_facilities = extract.street, extract.facilities
-        if options.bike_lanes:
-            from loaders.bike_lanes import mark_bike_lanes
+            with steps.step("osm"):
+                extract = street_graph_from_osm(options.osm, report,
+                                                walk_speed_mps=options.walk_speed_mps,
+                                                bike_speed_mps=options.bike_speed_mps)
+            street, osm_facilities = extract.street, extract.facilities
+            if options.bike_lanes:
+                from loaders.bike_lanes import mark_bike_lanes
 
-            with _timed("bike_lanes", timings):
-                street, _ = mark_bike_lanes(street, options.bike_lanes, report,
-                                            status_property=options.bike_lane_status_property,
-                                            statuses=options.bike_lane_statuses)
-    elif options.bike_lanes:
-        report.warn("bike_lanes_without_streets", "bike lanes were given without --osm: there is "
-                    "no street graph to mark them on, so they are ignored",
-                    count=len(options.bike_lanes))
+                with steps.step("bike_lanes"):
+                    street, _ = mark_bike_lanes(street, options.bike_lanes, report,
+                                                status_property=options.bike_lane_status_property,
+                                                statuses=options.bike_lane_statuses)
+        elif options.bike_lanes:
+            report.warn("bike_lanes_without_streets", "bike lanes were given without --osm: there is "
+                        "no street graph to mark them on, so they are ignored",
+                        count=len(options.bike_lanes))
 
-    if street is not None:
-        projection = street.projection
-    elif timetable is not None and timetable.n_stops:
-        projection = LocalProjection.around(timetable.stop_lon, timetable.stop_lat)
-    else:
-        projection = LocalProjection(0.0, 0.0)
-
-    stop_node = np.zeros(0, dtype=np.int32)
-    stop_offset = np.zeros(0)
-    if timetable is not None:
         if street is not None:
-            stop_node, stop_offset = link_stops_to_streets(street, timetable, report)
+            projection = street.projection
+        elif timetable is not None and timetable.n_stops:
+            projection = LocalProjection.around(timetable.stop_lon, timetable.stop_lat)
         else:
-            stop_node = np.full(timetable.n_stops, NO_INDEX, dtype=np.int32)
-            stop_offset = np.full(timetable.n_stops, np.inf)
+            projection = LocalProjection(0.0, 0.0)
 
-    with _timed("parking", timings):
-        parking = _load_parking(options, street, osm_facilities, timezone, report)
+        stop_node = np.zeros(0, dtype=np.int32)
+        stop_offset = np.zeros(0)
+        if timetable is not None:
+            if street is not None:
+                stop_node, stop_offset = link_stops_to_streets(street, timetable, report)
+            else:
+                stop_node = np.full(timetable.n_stops, NO_INDEX, dtype=np.int32)
+                stop_offset = np.full(timetable.n_stops, np.inf)
 
-    lons, lats = [], []
-    if street is not None and street.n_nodes:
-        lons.append(street.node_lon)
-        lats.append(street.node_lat)
-    if timetable is not None:
-        located = timetable.stop_lon != 0
-        lons.append(timetable.stop_lon[located])
-        lats.append(timetable.stop_lat[located])
-    lon = np.concatenate(lons) if lons else np.zeros(1)
-    lat = np.concatenate(lats) if lats else np.zeros(1)
-    bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-    network = Network(timezone=timezone, projection=projection, bbox=bbox, street=street,
-                      timetable=timetable, parking=parking, stop_walk_node_idx=stop_node,
-                      stop_walk_offset_m=stop_offset,
-                      walk_detour_factor=options.walk_detour_factor)
+        with steps.step("parking"):
+            parking = _load_parking(options, street, osm_facilities, timezone, report)
 
-    if timetable is not None:
-        from engine.footpaths import compute_footpaths
+        lons, lats = [], []
+        if street is not None and street.n_nodes:
+            lons.append(street.node_lon)
+            lats.append(street.node_lat)
+        if timetable is not None:
+            located = timetable.stop_lon != 0
+            lons.append(timetable.stop_lon[located])
+            lats.append(timetable.stop_lat[located])
+        lon = np.concatenate(lons) if lons else np.zeros(1)
+        lat = np.concatenate(lats) if lats else np.zeros(1)
+        bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+        network = Network(timezone=timezone, projection=projection, bbox=bbox, street=street,
+                          timetable=timetable, parking=parking, stop_walk_node_idx=stop_node,
+                          stop_walk_offset_m=stop_offset,
+                          walk_detour_factor=options.walk_detour_factor)
 
-        with _timed("footpaths", timings):
-            f, t, s = compute_footpaths(network, radius_m=options.footpath_radius_m,
-                                        walk_speed_mps=options.walk_speed_mps)
-            network = dataclasses.replace(network, timetable=merge_footpaths(timetable, f, t, s))
-    return network, timings
+        if timetable is not None:
+            from engine.footpaths import compute_footpaths
+
+            with steps.step("footpaths"):
+                f, t, s = compute_footpaths(network, radius_m=options.footpath_radius_m,
+                                            walk_speed_mps=options.walk_speed_mps)
+                network = dataclasses.replace(network, timetable=merge_footpaths(timetable, f, t, s))
+    finally:
+        steps.close()
+    return network, steps.timings
 
 
 def network_counts(network: Network) -> dict:

@@ -1,0 +1,88 @@
+"""JSON shapes of engine results: itineraries with ISO 8601 times in the feed's timezone.
+
+The shape follows DESIGN.md (OTP/MOTIS-like)::
+
+    {"code": null, "message": "", "timezone": "Europe/Paris",
+     "itineraries": [{"start_time": "2024-01-08T08:02:11+01:00", "end_time": ..., "duration_s": ...,
+                      "transfers": 1, "walk_distance_m": 412.0,
+                      "legs": [{"mode": "WALK" | "BUS" | "TRAM" | ..., "from": {...}, "to": {...},
+                                "start_time": ..., "end_time": ..., "duration_s": ...,
+                                "distance_m": ..., "geometry": {"type": "LineString", ...},
+                                # transit legs only:
+                                "route": {...}, "route_id": ..., "trip_id": ...,
+                                "headsign": ..., "service_date": "2024-01-07",
+                                "intermediate_stops": [...]}]}]}
+
+``from``/``to`` are places: ``name``, ``lon``, ``lat``, and ``stop_id`` for a stop (``parking_id``
+for a car park). A transit leg's times are its scheduled departure and arrival; its
+``service_date`` is the GTFS service day the trip belongs to (the day before, for a trip past
+midnight).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from engine.itinerary import Itinerary, Leg, Place, PlanResult
+from engine.transit import from_service_time
+
+
+def _place(p: Place) -> dict:
+    out = {"name": p.name, "lon": round(p.lon, 7), "lat": round(p.lat, 7)}
+    if p.stop_id is not None:
+        out["stop_id"] = p.stop_id
+    if p.parking_id is not None:
+        out["parking_id"] = p.parking_id
+    return out
+
+
+def iso_time(tz: str, day: int, seconds: int) -> str:
+    """ISO 8601 local time (with offset) of ``seconds`` after service day ``day``'s reference."""
+    return from_service_time(tz, day, seconds).isoformat()
+
+
+def leg_to_json(leg: Leg, day: int, tz: str) -> dict:
+    out = {
+        "mode": leg.mode,
+        "from": _place(leg.from_place),
+        "to": _place(leg.to_place),
+        "start_time": iso_time(tz, day, leg.start_s),
+        "end_time": iso_time(tz, day, leg.end_s),
+        "duration_s": leg.duration_s,
+        "distance_m": round(float(leg.distance_m), 1),
+        "geometry": {"type": "LineString",
+                     "coordinates": [[round(float(x), 7), round(float(y), 7)]
+                                     for x, y in zip(leg.geometry_lon, leg.geometry_lat, strict=True)]},
+    }
+    if leg.route is not None:
+        r = leg.route
+        out["route"] = {"route_id": r.route_id, "short_name": r.short_name,
+                        "long_name": r.long_name, "type": r.route_type, "color": r.color,
+                        "text_color": r.text_color, "agency": r.agency}
+        out["route_id"] = r.route_id
+        out["trip_id"] = leg.trip_id
+        out["headsign"] = leg.headsign
+        if leg.trip_service_day is not None:
+            out["service_date"] = (dt.date(1970, 1, 1)
+                                   + dt.timedelta(days=int(leg.trip_service_day))).isoformat()
+        out["intermediate_stops"] = [_place(p) for p in leg.intermediate_stops]
+    if leg.extra:
+        out.update(leg.extra)
+    return out
+
+
+def itinerary_to_json(it: Itinerary, tz: str) -> dict:
+    """One itinerary as a JSON-able dict, times in ``tz`` (the feed's timezone)."""
+    return {
+        "start_time": iso_time(tz, it.service_day, it.start_s),
+        "end_time": iso_time(tz, it.service_day, it.end_s),
+        "duration_s": it.duration_s,
+        "transfers": it.transfers,
+        "walk_distance_m": round(it.walk_distance_m, 1),
+        "legs": [leg_to_json(leg, it.service_day, tz) for leg in it.legs],
+    }
+
+
+def plan_to_json(result: PlanResult) -> dict:
+    """A PlanResult: its itineraries, or an empty list with the reason code and message."""
+    return {"code": result.code, "message": result.message, "timezone": result.timezone,
+            "itineraries": [itinerary_to_json(it, result.timezone) for it in result.itineraries]}
