@@ -109,20 +109,21 @@ def _check_places(ids, lon, lat, weight, file, has_weights: bool, rows=None) -> 
         bad = ~np.isfinite(arr) | (np.abs(arr) > bound)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ScenarioFileError(file, name, f"{arr[i]!r} is not a {name} in degrees (WGS84)",
+            raise ScenarioFileError(file, name, f"{float(arr[i])!r} is not a {name} in degrees (WGS84)",
                                     row=int(rows[i]))
     if (ids == "").any():
         raise ScenarioFileError(file, "id", "empty id", row=int(rows[int(np.flatnonzero(ids == '')[0])]))
     _, first, counts = np.unique(ids, return_index=True, return_counts=True)
     if (counts > 1).any():
-        dup = ids[first[np.flatnonzero(counts > 1)[0]]]
+        dup = str(ids[first[np.flatnonzero(counts > 1)[0]]])
         where = np.flatnonzero(ids == dup)
         raise ScenarioFileError(file, "id", f"id {dup!r} appears twice (rows {rows[where[0]]} and "
                                 f"{rows[where[1]]})", row=int(rows[where[1]]))
     bad = ~np.isfinite(weight) | (weight < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ScenarioFileError(file, "weight", f"{weight[i]!r} is not a weight >= 0", row=int(rows[i]))
+        raise ScenarioFileError(file, "weight", f"{float(weight[i])!r} is not a weight >= 0",
+                                row=int(rows[i]))
     return Places(ids, lon, lat, weight, has_weights)
 
 
