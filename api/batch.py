@@ -144,7 +144,8 @@ def compute_chunk(job: MatrixJob, index: int, lo: int, hi: int):
                                     modes=job.modes, window_min=job.window_min, percentiles=job.percentiles,
                                     max_time_s=job.max_time_s, breakdown=job.breakdown, options=job.options)
         label = departure.isoformat() if len(job.departures) > 1 else None
-        tables.append(matrix_table(result, origins, job.destinations, departure_label=label))
+        tables.append(matrix_table(result, origins, job.destinations, departure_label=label, origin_offset=lo,
+                                   all_origins=job.origins))
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
 
 
@@ -323,7 +324,7 @@ class DaskPool(SerialPool):
         from distributed import as_completed
 
         key = job.key()[:12]
-        job_future = self.client.scatter(job, broadcast=True)
+        job_future = self.client.scatter(job, broadcast=True, hash=False)
         futures = {self.client.submit(_compute_indexed, job_future, i, lo, hi, retries=retries, pure=False,
                                       key=f"trajet-chunk-{key}-{i:05d}-{os.urandom(3).hex()}"): i
                    for i, (lo, hi) in todo.items()}

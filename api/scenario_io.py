@@ -430,13 +430,25 @@ def prepare_scenario(scenario: Scenario, network: Network) -> Scenario:
 # ---------------------------------------------------------------------------------------------
 # Tables
 # ---------------------------------------------------------------------------------------------
-def matrix_table(result, origins: Places, destinations: Places, *, departure_label: str | None = None):
+def matrix_table(result, origins: Places, destinations: Places, *, departure_label: str | None = None,
+                 origin_offset: int = 0, all_origins: Places | None = None):
     """The long table of a MatrixResult: from_id, to_id, travel_time_s, [travel_time_pNN_s],
-    [breakdown columns], [departure]. Travel times are float seconds, NaN = unreachable."""
+    [breakdown columns], [departure]. Travel times are float seconds, NaN = unreachable.
+
+    Ids are categorical columns over every origin (``all_origins``, of which ``origins`` starts
+    at row ``origin_offset``) and every destination: chunk tables then concatenate cheaply and
+    Parquet stores each id once.
+    """
     import pandas as pd
 
     n_o, n_d = len(origins), len(destinations)
-    data = {"from_id": np.repeat(origins.ids, n_d), "to_id": np.tile(destinations.ids, n_o),
+    every = all_origins if all_origins is not None else origins
+    from_codes = np.repeat(np.arange(origin_offset, origin_offset + n_o, dtype=np.int32), n_d)
+    to_codes = np.tile(np.arange(n_d, dtype=np.int32), n_o)
+    from_cats = pd.Index(every.ids.astype(object))
+    to_cats = pd.Index(destinations.ids.astype(object))
+    data = {"from_id": pd.Categorical.from_codes(from_codes, categories=from_cats),
+            "to_id": pd.Categorical.from_codes(to_codes, categories=to_cats),
             "travel_time_s": result.travel_time_s.ravel()}
     for p, values in result.percentile_s.items():
         data[f"travel_time_p{_pct_name(p)}_s"] = values.ravel()
@@ -529,7 +541,7 @@ def summarise(diff, destinations: Places, *, cutoffs_min=ACCESSIBILITY_CUTOFFS_M
 def origin_changes(diff):
     """Per origin: mean change (s) over pairs reachable in both, and counts (a DataFrame)."""
     both = diff.dropna(subset=["baseline_s", "scenario_s"])
-    per = both.groupby("from_id")["change_s"].agg(["mean", "count"]).rename(
+    per = both.groupby("from_id", observed=True)["change_s"].agg(["mean", "count"]).rename(
         columns={"mean": "mean_change_s", "count": "pairs"})
     return per
 

@@ -519,14 +519,14 @@ def _egress_by_stop(network: Network, lon, lat, options: MatrixOptions):
 
 def _transit_times(network: Network, origins, destinations, day: int, departures_s: np.ndarray,
                    max_time_s: int, options: MatrixOptions, breakdown: bool):
-    """(travel times (n_o, n_dep, n_d) float, components (n_o, n_d, 5) or None) by transit."""
+    """(arrivals (n_o, n_dep, n_d) int32 with departures latest first, those departures,
+    components (n_o, n_d, 5) at the earliest departure) by transit."""
     tt = network.timetable
     ki = _kernel_inputs(tt, day, options.transit)
     eg_offsets, eg_dest, eg_s = _egress_by_stop(network, destinations[0], destinations[1], options)
     acc_offsets, acc_stop, acc_s = _csr_lists(_walk_lists(network, origins[0], origins[1],
                                                           reverse=False, options=options))
-    order = np.argsort(-departures_s, kind="stable")       # latest first
-    deps = np.ascontiguousarray(departures_s[order], dtype=np.int64)
+    deps = np.ascontiguousarray(np.sort(departures_s)[::-1], dtype=np.int64)      # latest first
     n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
     arrival = np.empty((n_o, deps.shape[0], n_d), dtype=np.int32)
     comp = np.empty((n_o, n_d, _N_COMP + 1), dtype=np.int32)
@@ -538,12 +538,39 @@ def _transit_times(network: Network, origins, destinations, day: int, departures
                    ki.fp[0], ki.fp[1], ki.fp[2], ki.slack, ki.mask, ki.route_ok, ki.stop_ok, ki.shift_s,
                    acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s, deps,
                    int(options.transit.max_transfers) + 1, horizon, arrival, comp)
-    times = np.where(arrival == UNREACHED, np.inf, arrival.astype(np.float64) - deps[None, :, None])
-    out = np.empty_like(times)
-    out[:, order, :] = times                                # back to the caller's order
-    if not breakdown:
-        return out, None
-    return out, comp
+    return arrival, deps, (comp if breakdown else None)
+
+
+@numba.njit(cache=True)
+def _window_stats(arrival, deps, const_s, max_time_s, ranks, first_out, stats_out):
+    """Per pair: travel time (s) at each departure, the quicker of transit (``arrival`` minus
+    the departure, UNREACHED = none) and the time-independent modes (``const_s``), inf beyond
+    ``max_time_s``; writes the time at the earliest departure (the last, ``deps`` being latest
+    first) and the sorted times at ``ranks`` (nearest-rank percentiles)."""
+    n_o, n_dep, n_d = arrival.shape
+    buf = np.empty(n_dep)
+    for o in range(n_o):
+        for d in range(n_d):
+            c = const_s[o, d]
+            for k in range(n_dep):
+                a = arrival[o, k, d]
+                t = np.inf if a == UNREACHED else float(a - deps[k])
+                if c < t:
+                    t = c
+                if t > max_time_s:
+                    t = np.inf
+                buf[k] = t
+            first_out[o, d] = buf[n_dep - 1]
+            if ranks.shape[0]:
+                buf.sort()
+                for j in range(ranks.shape[0]):
+                    stats_out[j, o, d] = buf[ranks[j]]
+
+
+def _nearest_ranks(n: int, pcts: Sequence[float]) -> np.ndarray:
+    """Indices into n sorted values of numpy's "nearest" percentiles (ties of .5 to the even one)."""
+    idx = np.arange(n, dtype=np.float64)
+    return np.asarray([int(np.percentile(idx, p, method="nearest")) for p in pcts], dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -749,11 +776,6 @@ def parse_modes(modes) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _percentile_nearest(values: np.ndarray, p: float, axis: int) -> np.ndarray:
-    """Percentile taking the nearest observed value; inf (unreachable) sorts last."""
-    return np.percentile(values, p, axis=axis, method="nearest")
-
-
 def travel_time_matrix(network: Network, origins, destinations, *, departure: _dt.datetime,
                        modes=("TRANSIT",), window_min: int = 0, percentiles: Sequence[float] = (),
                        max_time_s: float = DEFAULT_MAX_TIME_S, breakdown: bool = False,
@@ -801,44 +823,52 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
     bike_profile = streets.StreetProfile(Mode.BICYCLE, bike_speed_mps=options.bike_speed_mps,
                                          walk_speed_mps=options.walk_speed_mps,
                                          bike_lane_preference=options.bike_lane_preference)
+    const_modes = [m for m in modes if m != "TRANSIT"]
+    stat_pcts = ((50.0,) + pcts) if window_min else ()
+    ranks = _nearest_ranks(n_dep, stat_pcts)
     for lo in range(0, n_o, CHUNK_ORIGINS):
         hi = min(lo + CHUNK_ORIGINS, n_o)
         orig = (o_lon[lo:hi], o_lat[lo:hi])
-        per_mode = []            # (n_chunk, n_dep, n_d) arrays, inf = unreachable
-        comp = None
-        for mode in modes:
+        # time-independent modes: the quickest of them, and which (first in `modes` on ties)
+        const = np.full((hi - lo, n_d), np.inf)
+        const_mode = np.full((hi - lo, n_d), -1, dtype=np.int8)
+        for mode in const_modes:
             if mode == "WALK":
                 times = _street_times(network, walk_profile, orig, dests, max_time_s, options.max_snap_m)
-                per_mode.append(np.broadcast_to(np.ceil(times)[:, None, :], (hi - lo, n_dep, n_d)))
             elif mode == "BICYCLE":
                 times = _street_times(network, bike_profile, orig, dests, max_time_s, options.max_snap_m)
-                per_mode.append(np.broadcast_to(np.ceil(times)[:, None, :], (hi - lo, n_dep, n_d)))
-            elif mode == "CAR_PARK":
-                times = _car_park_times(network, orig, dests, depart_utc_s, max_time_s, options)
-                per_mode.append(np.broadcast_to(np.ceil(times)[:, None, :], (hi - lo, n_dep, n_d)))
             else:
-                times, comp = _transit_times(network, orig, dests, day, departures_s, int(max_time_s),
-                                             options, breakdown)
-                per_mode.append(times)
-        stacked = np.stack(per_mode)                      # (n_modes, n_chunk, n_dep, n_d)
-        best = stacked.min(axis=0)
-        best = np.where(best <= max_time_s, best, np.inf)
-        first = best[:, 0, :]
-        winner = np.argmin(stacked[:, :, 0, :], axis=0).astype(np.int8)
+                times = _car_park_times(network, orig, dests, depart_utc_s, max_time_s, options)
+            times = np.ceil(times)
+            better = times < const
+            const = np.where(better, times, const)
+            const_mode = np.where(better, modes.index(mode), const_mode).astype(np.int8)
+        first = np.where(const <= max_time_s, const, np.inf)
+        stats = np.broadcast_to(first, (len(stat_pcts), hi - lo, n_d))
+        comp = None
+        winner = const_mode
+        if "TRANSIT" in modes:
+            arrival, deps, comp = _transit_times(network, orig, dests, day, departures_s, int(max_time_s),
+                                                 options, breakdown)
+            first = np.empty((hi - lo, n_d))
+            stats = np.empty((len(stat_pcts), hi - lo, n_d))
+            _window_stats(arrival, deps, const, float(max_time_s), ranks, first, stats)
+            t_idx = modes.index("TRANSIT")
+            a0 = arrival[:, -1, :]
+            t0 = np.where(a0 == UNREACHED, np.inf, a0.astype(np.float64) - deps[-1])
+            transit_wins = (t0 < const) | ((t0 == const) & (t_idx < const_mode))
+            winner = np.where(transit_wins, t_idx, const_mode).astype(np.int8)
         best_mode[lo:hi] = np.where(np.isfinite(first), winner, -1)
         if window_min:
-            med = _percentile_nearest(best, 50, axis=1)
-            median[lo:hi] = np.where(np.isfinite(med), med, np.nan)
-            for p in pcts:
-                v = _percentile_nearest(best, p, axis=1)
-                pct_out[p][lo:hi] = np.where(np.isfinite(v), v, np.nan)
+            median[lo:hi] = np.where(np.isfinite(stats[0]), stats[0], np.nan)
+            for j, p in enumerate(pcts, start=1):
+                pct_out[p][lo:hi] = np.where(np.isfinite(stats[j]), stats[j], np.nan)
         else:
             median[lo:hi] = np.where(np.isfinite(first), first, np.nan)
             for p in pcts:
                 pct_out[p][lo:hi] = median[lo:hi]
         if breakdown and comp is not None:
-            t_idx = modes.index("TRANSIT")
-            wins = np.isfinite(first) & (winner == t_idx) & (comp[..., 4] >= 0)
+            wins = np.isfinite(first) & (winner == modes.index("TRANSIT")) & (comp[..., 4] >= 0)
             total = np.where(wins, first, np.nan)
             access, ride, walk, egress, trips = (comp[..., c].astype(np.float64) for c in range(5))
             parts["access_s"][lo:hi] = np.where(wins, access, np.nan)
