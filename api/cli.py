@@ -294,7 +294,7 @@ def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observatio
 
 
 # ---------------------------------------------------------------------------------------------
-# trajet plan (walk and transit)
+# trajet plan (walk and transit, or every mode with the parking-aware planner)
 # ---------------------------------------------------------------------------------------------
 def _location(text: str, option: str):
     """``stop:GTFS_STOP_ID`` or ``LAT,LON`` -> an engine location; BadParameter otherwise."""
@@ -333,6 +333,9 @@ def _hhmm(tz: str, day: int, seconds: int) -> str:
     return from_service_time(tz, day, seconds).strftime("%H:%M")
 
 
+PLANNER_MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
+
+
 @main.command()
 @click.argument("bundle_dir", type=click.Path(path_type=Path))
 @click.option("--from", "origin", required=True, metavar="LAT,LON|stop:ID",
@@ -342,7 +345,9 @@ def _hhmm(tz: str, day: int, seconds: int) -> str:
               "unless the time has an offset).")
 @click.option("--arrive", metavar="ISO", help="Arrive at or before this time.")
 @click.option("--modes", default="WALK,TRANSIT", show_default=True,
-              help="Comma-separated modes: WALK, TRANSIT.")
+              help="Comma-separated modes among " + ", ".join(PLANNER_MODES) + ". WALK and "
+                   "TRANSIT alone list every walk and transit option; any other mode runs the "
+                   "multimodal, parking-aware planner (a few Pareto-optimal, labelled options).")
 @click.option("--window", "window_min", type=click.IntRange(0, 24 * 60), default=0,
               help="Every departure within this many minutes after --depart (or before --arrive).")
 @click.option("--max-transfers", type=click.IntRange(0, 30), default=5, show_default=True)
@@ -352,13 +357,30 @@ def _hhmm(tz: str, day: int, seconds: int) -> str:
               help="Walking speed, m/s.")
 @click.option("--max-walk", "max_walk_min", type=float, default=15, show_default=True,
               help="Longest walk to or from a stop, minutes.")
+@click.option("--max-walk-m", "max_walk_m", type=float, default=None,
+              help="Longest walk to or from a stop or a car park, metres (multimodal planner; "
+                   "default: --max-walk at --walk-speed).")
 @click.option("--transfer-slack", "transfer_slack_s", type=click.IntRange(0, 3600), default=60,
               show_default=True, help="Seconds to change at one stop when the feed gives none.")
 @click.option("--wheelchair", is_flag=True, help="Only wheelchair-accessible trips and stops.")
+@click.option("--bike-speed", "bike_speed_mps", type=float, default=4.5, show_default=True,
+              help="Cycling speed, m/s (multimodal planner).")
+@click.option("--bike-lane-preference", type=float, default=0.0, show_default=True,
+              help="Streets without a bike lane cost (1 + this) times their time when cycling.")
+@click.option("--parking-threshold", "min_p_free", type=click.FloatRange(0, 1), default=0.2,
+              show_default=True, help="Car parks less likely than this to have a space on "
+                                      "arrival are not proposed.")
+@click.option("--park-ride-walk-m", type=float, default=400.0, show_default=True,
+              help="Longest walk from a car park or bicycle parking to a stop (park-and-ride, "
+                   "bike-and-ride), metres.")
+@click.option("--num-itineraries", type=click.IntRange(1, 20), default=5, show_default=True,
+              help="Most options returned by the multimodal planner.")
 @click.option("--json", "as_json", is_flag=True, help="Print the itineraries as JSON.")
 def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max_transfers,
-         transit_modes, walk_speed_mps, max_walk_min, transfer_slack_s, wheelchair, as_json):
-    """Plan walk and transit itineraries on a bundle."""
+         transit_modes, walk_speed_mps, max_walk_min, max_walk_m, transfer_slack_s, wheelchair,
+         bike_speed_mps, bike_lane_preference, min_p_free, park_ride_walk_m, num_itineraries,
+         as_json):
+    """Plan itineraries on a bundle: walk and transit, or every mode with parking forecasts."""
     from api.serialize import plan_to_json
     from engine.itinerary import plan_walk_transit
     from engine.transit import TransitOptions, to_service_time
@@ -369,38 +391,73 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
     o = _location(origin, "--from")
     d = _location(destination, "--to")
     when = _when(depart or arrive, "--depart" if depart else "--arrive")
-    mode_set = {m.strip().upper() for m in modes.split(",") if m.strip()}
-    if not mode_set or mode_set - {"WALK", "TRANSIT"}:
-        raise click.BadParameter(f"{modes!r}: the modes are WALK and TRANSIT", param_hint="--modes")
+    mode_list = [m.strip().upper() for m in modes.split(",") if m.strip()]
+    unknown = sorted(set(mode_list) - set(PLANNER_MODES))
+    if not mode_list or unknown:
+        raise click.BadParameter(f"{modes!r}: unknown mode{'s' if len(unknown) > 1 else ''} "
+                                 f"{', '.join(unknown)}; the modes are {', '.join(PLANNER_MODES)}",
+                                 param_hint="--modes")
+    multimodal = not set(mode_list) <= {"WALK", "TRANSIT"}
+    transit_mode_set = (frozenset(m.strip() for m in transit_modes.split(",") if m.strip())
+                        if transit_modes else None)
     try:
         options = TransitOptions(
             max_transfers=max_transfers, walk_speed_mps=walk_speed_mps,
-            transfer_slack_s=transfer_slack_s, wheelchair=wheelchair,
-            modes=(frozenset(m.strip() for m in transit_modes.split(",") if m.strip())
-                   if transit_modes else None))
+            transfer_slack_s=transfer_slack_s, wheelchair=wheelchair, modes=transit_mode_set)
+        planner_options = _planner_options(
+            walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps,
+            bike_lane_preference=bike_lane_preference,
+            max_walk_m=max_walk_m if max_walk_m is not None else max_walk_min * 60 * walk_speed_mps,
+            park_ride_walk_m=park_ride_walk_m, max_transfers=max_transfers,
+            transfer_slack_s=transfer_slack_s, transit_modes=transit_mode_set,
+            wheelchair=wheelchair, window_s=window_min * 60, num_itineraries=num_itineraries,
+            min_p_free=min_p_free) if multimodal else None
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     try:
         network = load_bundle(bundle_dir)
     except BundleError as exc:
         _fail(str(exc))
-    day, time_s = to_service_time(network.timezone, when)
-    result = plan_walk_transit(network, o, d, day=day, time_s=time_s, arrive_by=arrive is not None,
-                               window_s=window_min * 60, modes=mode_set, options=options,
-                               max_walk_s=max_walk_min * 60)
+    if multimodal:
+        from engine.planner import plan_trip
+
+        kw = {"arrive_by": when} if arrive is not None else {"depart_at": when}
+        result = plan_trip(network, o, d, modes=mode_list, options=planner_options, **kw)
+    else:
+        day, time_s = to_service_time(network.timezone, when)
+        result = plan_walk_transit(network, o, d, day=day, time_s=time_s,
+                                   arrive_by=arrive is not None, window_s=window_min * 60,
+                                   modes=set(mode_list), options=options,
+                                   max_walk_s=max_walk_min * 60)
     if as_json:
         click.echo(json.dumps(plan_to_json(result), ensure_ascii=False))
         if not result.ok:
             sys.exit(1)
         return
     if not result.ok:
+        for mode, why in result.left_out.items():
+            click.echo(f"  {mode}: {why.code}: {why.message}", err=True)
         _fail(f"{result.code}: {result.message}", code=1)
+    _print_itineraries(result)
+
+
+def _planner_options(*, min_p_free: float, **kw):
+    """engine.planner.PlanOptions from the command's options (ValueError when out of range)."""
+    from engine.parking_choice import ParkingPolicy
+    from engine.planner import PlanOptions
+
+    return PlanOptions(parking=ParkingPolicy(min_p_free=min_p_free), **kw)
+
+
+def _print_itineraries(result) -> None:
     tz = result.timezone
     for n, it in enumerate(result.itineraries, 1):
-        click.echo(f"{n}. {_hhmm(tz, it.service_day, it.start_s)} -> "
+        head = f"{it.mode} " if it.mode else ""
+        labels = f"  [{', '.join(it.labels)}]" if it.labels else ""
+        click.echo(f"{n}. {head}{_hhmm(tz, it.service_day, it.start_s)} -> "
                    f"{_hhmm(tz, it.service_day, it.end_s)}  {it.duration_s // 60} min, "
                    f"{it.transfers} transfer{'s' if it.transfers != 1 else ''}, "
-                   f"walk {it.walk_distance_m:,.0f} m")
+                   f"walk {it.walk_distance_m:,.0f} m{labels}")
         for leg in it.legs:
             what = leg.mode if leg.route is None else (
                 f"{leg.mode} {leg.route.short_name or leg.route.long_name}"
@@ -408,6 +465,19 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
             click.echo(f"     {_hhmm(tz, it.service_day, leg.start_s)}-"
                        f"{_hhmm(tz, it.service_day, leg.end_s)}  {what:<28} "
                        f"{leg.from_place.name} -> {leg.to_place.name}")
+            parking = leg.extra.get("parking") if leg.extra else None
+            if parking:
+                search_min = parking["expected_search_s"] / 60
+                click.echo(f"                 {parking['why']}"
+                           + (f"; about {search_min:.0f} min to find one" if search_min >= 0.5 else ""))
+                for a in parking["avoided"]:
+                    click.echo(f"                 avoided: {a['reason']}")
+                if parking.get("fallback"):
+                    click.echo(f"                 if full: {parking['fallback']['reason']}")
+                if parking.get("return_trip"):
+                    click.echo(f"                 {parking['return_trip']}")
+    for mode, why in result.left_out.items():
+        click.echo(f"   {mode} not shown: {why.code}: {why.message}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,8 +71,10 @@ def leg_to_json(leg: Leg, day: int, tz: str) -> dict:
 
 
 def itinerary_to_json(it: Itinerary, tz: str) -> dict:
-    """One itinerary as a JSON-able dict, times in ``tz`` (the feed's timezone)."""
-    return {
+    """One itinerary as a JSON-able dict, times in ``tz`` (the feed's timezone). Itineraries of
+    the multimodal planner also carry ``mode`` (CAR_PARK, PARK_AND_RIDE...), ``labels``
+    ("fastest"...) and ``parking_risk`` (1 - p_free of the car park used)."""
+    out = {
         "start_time": iso_time(tz, it.service_day, it.start_s),
         "end_time": iso_time(tz, it.service_day, it.end_s),
         "duration_s": it.duration_s,
@@ -80,9 +82,19 @@ def itinerary_to_json(it: Itinerary, tz: str) -> dict:
         "walk_distance_m": round(it.walk_distance_m, 1),
         "legs": [leg_to_json(leg, it.service_day, tz) for leg in it.legs],
     }
+    if it.mode:
+        out.update(mode=it.mode, labels=list(it.labels), parking_risk=round(float(it.parking_risk), 3))
+    return out
 
 
 def plan_to_json(result: PlanResult) -> dict:
-    """A PlanResult: its itineraries, or an empty list with the reason code and message."""
-    return {"code": result.code, "message": result.message, "timezone": result.timezone,
-            "itineraries": [itinerary_to_json(it, result.timezone) for it in result.itineraries]}
+    """A PlanResult: its itineraries, or an empty list with the reason code and message; with
+    the multimodal planner, ``left_out`` says why each mode asked for has no itinerary
+    (``{mode: {"code", "message", "avoided"}}``, ``avoided`` listing the car parks passed over)."""
+    out = {"code": result.code, "message": result.message, "timezone": result.timezone,
+           "itineraries": [itinerary_to_json(it, result.timezone) for it in result.itineraries]}
+    if result.left_out:
+        out["left_out"] = {mode: {"code": why.code, "message": why.message,
+                                  "avoided": list(why.avoided)}
+                           for mode, why in result.left_out.items()}
+    return out

@@ -95,6 +95,9 @@ class Itinerary:
 
     service_day: int
     legs: tuple[Leg, ...]
+    mode: str = ""                  # the planner's mode (engine.planner): WALK, CAR_PARK...
+    labels: tuple[str, ...] = ()    # "fastest", "fewest transfers", ... (engine.planner)
+    parking_risk: float = 0.0       # 1 - p_free of the car park used, 0 without one
 
     @property
     def start_s(self) -> int:
@@ -125,6 +128,7 @@ class PlanResult:
     timezone: str
     code: str | None = None
     message: str = ""
+    left_out: dict = field(default_factory=dict)  # mode -> engine.planner.ModeLeftOut
 
     @property
     def ok(self) -> bool:

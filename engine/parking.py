@@ -17,7 +17,10 @@ midnight into the neighbouring day and its day type): 10:45 mixes the 10:00 and 
 *Deviation.* An observation at t0 deviates from the profile by
 ``z0 = (y0 - mu(t0)) / sqrt(sd(t0) * scale)``, with ``scale`` the facility's typical level spread
 (the unit mixes the hour's spread and the facility's: see :func:`_deviation`); ``z0`` is clipped
-to +-6 (robustness to glitches) except for readings at or below the full threshold. Deviations
+to +-6 units (robustness to glitches), but never to less than 2.5 in level units (the whole range
+from "full" to "empty" is log(11) = 2.4: where the profile is tight, as in an hour that is always
+full, six units are a few spaces and a fresh reading of room must not be cut back to "full"),
+and never downwards for readings at or below the full threshold. Deviations
 persist: a car park emptier than usual at 9:00 is likely emptier than usual at 10:00 and, less
 so, tomorrow (the summer holidays are a weeks-long deviation). Their correlation after a lag h,
 fitted on the history, is
@@ -47,6 +50,14 @@ reported "Full"), ``p_full >= exp(-h / full_persistence_s)``, the time constant 
 history as P(still full h later | full now) (35 min on Montpellier January-June; 50 min by
 default). On the level scale "0 free" and "3 free" are close, so without this floor a car park
 that has just reported full could still look 50-90 % likely to have a space ten minutes later.
+
+*Point mass at full.* A car park that sits at exactly 0 free for hours (a point mass at "full")
+is outside the Gaussian family: the level model would give Monaco's derived Parking du Casino
+p_free 0.68 at 15:30 where a third of the readings in that hour found a space. A forecast resting
+on the profile alone therefore blends the parametric p_free with the share of the bin's readings
+that found a space (``OccupancyProfile.p_free``, n readings):
+``p = (n * p_observed + PROFILE_PRIOR_N * p_model) / (n + PROFILE_PRIOR_N)``. Forecasts with a
+fresh live observation are not blended: the observation says more than the hour's history.
 
 *Unknown.* A facility without profile (no history, or a stuck sensor) and without a recent
 observation is *unknown*: ``expected_free`` and ``free_std`` are NaN and ``p_free`` is
@@ -122,6 +133,9 @@ _CORRELATION_LAGS_H = (0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 10, 12, 18, 24, 36, 48,
                        168, 240, 336)
 _MIN_CORRELATION_PAIRS = 200
 _MIN_NUGGET = 0.5
+PROFILE_PRIOR_N = 10.0
+"""Pseudo-observations of the parametric p_free when a profile-only forecast is blended with the
+observed share of readings that found a space in that bin."""
 # Full readings (times lags) needed to fit how long "full" lasts; fewer: the default stands.
 _MIN_FULL_PERSISTENCE_PAIRS = 30
 # Level spread assumed for a facility with an observation but no profile: log(1.1 cap / 0.1 cap)
@@ -131,6 +145,7 @@ _NO_PROFILE_LEVEL_SPREAD = 0.7
 # model, such a reading is as likely a glitch or an event as a new level; unclipped, one bad
 # reading would bend forecasts for weeks through the long-lived part.
 _DEVIATION_CLIP = 6.0
+_DEVIATION_CLIP_LEVEL = 2.5   # ... but never closer than this to the profile, in level units
 _SECONDS_PER_DAY = 86_400
 _SECONDS_PER_YEAR = 31_556_952  # mean Gregorian year: locates an instant's year for the tz table
 
@@ -564,10 +579,15 @@ def _deviation(level, mean, std, deviation_scale, threshold_level):
     +-_DEVIATION_CLIP, except a reading at or below the full threshold: "full" is the one signal
     a parking forecast must not discard, and believing a false one only costs a detour.
     """
-    z = (level - mean) / math.sqrt(std * deviation_scale)
+    unit = math.sqrt(std * deviation_scale)
+    z = (level - mean) / unit
+    # The clip never binds within _DEVIATION_CLIP_LEVEL of the profile: where the profile is
+    # tight (a car park always full at 15:00) a handful of units is a few spaces, and a fresh
+    # reading of 90 free would be cut back to "full".
+    clip = max(_DEVIATION_CLIP, _DEVIATION_CLIP_LEVEL / unit)
     if level <= threshold_level:
-        return min(z, _DEVIATION_CLIP)
-    return min(max(z, -_DEVIATION_CLIP), _DEVIATION_CLIP)
+        return min(z, clip)
+    return min(max(z, -clip), clip)
 
 
 def _empty_threshold_spread(offset: np.ndarray) -> np.ndarray:
@@ -1163,9 +1183,40 @@ def forecast_from_observations(profile: OccupancyProfile | None, capacity, facil
                      float(unknown_p_free), float(search.full_wait_s),
                      float(search.busy_search_s), float(search.busy_occupancy),
                      expected_free, free_std, p_full, search_s, basis)
+    from_profile = basis == ForecastBasis.PROFILE
+    if from_profile.any():
+        # Calibrate p_full of forecasts resting on the profile alone (module docstring, *Point
+        # mass at full*): blend with the share of that hour's readings that were full.
+        share, n_obs = observed_p_free(profile, f[from_profile], at[from_profile])
+        known = np.isfinite(share) & (n_obs > 0)
+        p_model = 1.0 - p_full[from_profile]
+        p_blend = np.where(known, (n_obs * np.nan_to_num(share) + PROFILE_PRIOR_N * p_model)
+                           / (n_obs + PROFILE_PRIOR_N), p_model)
+        p_full[from_profile] = 1.0 - p_blend
+        cap = np.asarray(capacity, dtype=np.float64)[f[from_profile]]
+        occupancy = np.where(cap > 0, 1.0 - expected_free[from_profile] / np.where(cap > 0, cap, 1.0),
+                             np.nan)
+        search_s[from_profile] = search.expected_s(p_blend, occupancy)
     return ParkingForecast(facility_idx=f.astype(np.int32), at_utc_s=at, expected_free=expected_free,
                            free_std=free_std, p_free=1.0 - p_full, p_full=p_full,
                            expected_search_s=search_s, basis=basis)
+
+
+def observed_p_free(profile: OccupancyProfile | None, facility_idx, at_utc_s
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(share of readings not full, readings behind it) of the profile bin at each instant.
+
+    Interpolated between bin centres like the rest of the profile; NaN and 0 where the profile
+    has no readings.
+    """
+    f = np.asarray(facility_idx, dtype=np.int64)
+    if profile is None:
+        return np.full(f.shape, np.nan), np.zeros(f.shape)
+    # profile_values interpolates the arrays it reads as mean and spread: hand it these two
+    shadow = dataclasses.replace(profile, free_mean=profile.p_free,
+                                 free_std=np.asarray(profile.n_observations, dtype=np.float32))
+    share, n = profile_values(shadow, f, at_utc_s)
+    return share, np.nan_to_num(n)
 
 
 def _rows(value, n: int, dtype, name: str) -> np.ndarray:

@@ -302,6 +302,16 @@ def test_a_fresh_full_report_stays_likely_full_for_minutes_then_fades(persistent
     assert p_6h < 0.15 < p_15  # by then the level model speaks (the deviation fades over days)
 
 
+def test_a_fresh_reading_of_room_beats_an_hour_that_is_always_full(persistent):
+    # BUSY is full at 15:00 on every weekday of the history (its profile is as tight as it gets
+    # there); at 14:50 its barrier reports 90 free: a driver arriving at 15:05 should find room.
+    now = utc("2026-05-06 14:50")
+    fc = forecast_from_observations(persistent.profile, CAPACITY, BUSY, now + 900,
+                                    obs_time_utc_s=now, now_utc_s=now, obs_free_spaces=90)
+    assert fc.basis[0] == ForecastBasis.LIVE
+    assert fc.expected_free[0] > 60 and fc.p_free[0] > 0.95
+
+
 def test_full_persistence_is_fitted_from_how_long_full_readings_last():
     # A facility full for exactly two consecutive hourly readings, once a day, for 10 weeks:
     # P(still full 1 h later | full) = 0.5 and 0 at 2 h and more: the least-squares exponential
