@@ -22,17 +22,19 @@ How each modification changes the network
 -----------------------------------------
 * ``close-parking``: the facilities are removed from :class:`Parking` (their rows of every
   per-facility array, occupancy history and profile): no planner can choose them.
-* ``set-parking-capacity`` and ``scale-parking-demand`` reshape the occupancy *profile* the
+* ``set-parking-capacity`` and ``scale-parking-demand`` change the occupancy *profile* the
   forecaster reads (``engine.parking``). Demand is the number of occupied spaces: with demand
-  factor ``k`` and capacity ``C -> C'`` a count of free spaces ``x`` becomes
-  ``x' = clip(C' - k (C - x), 0, C')``. The map is increasing in ``x``, so it carries quantiles
-  over exactly: the level's median ``log(x + c)`` moves to ``log(x' + c')`` (``c`` the level
-  offset, 10 % of capacity). The new spread keeps the probability of being full exact: "full
-  after" is ``x <= C - (C' - k_full) / k`` before, whose z-score under the old profile is what the
-  forecaster must find at the new full threshold ``k_full``; where the median sits at the
-  threshold the spread follows the delta method, ``s' = s k (x + c) / (x' + c')``.
-  ``free_mean``, ``occupancy_mean`` and the displayed ``p_free`` are recomputed from the new
-  levels; live observations are not touched (a scenario is a forecast question, not a live one).
+  factor ``k`` and capacity ``C -> C'``, a count of free spaces ``x`` becomes
+  ``x' = clip(C' - k (C - x), 0, C')``. The affected facilities' rows of the profile are refitted
+  (``engine.parking.fit_occupancy_profile``) on their occupancy history with every reading so
+  transformed (:func:`refit_profile`): levels, spreads, full thresholds and the share of readings
+  that found a space all follow, and a factor of 1 gives back the same profile. A profile
+  without history is reshaped instead (:func:`reshape_profile`): the map is increasing in ``x``,
+  so the level's median ``log(x + c)`` moves exactly to ``log(x' + c')`` (``c`` the level offset,
+  10 % of capacity), and the spread is chosen so that the probability of being full carries
+  over ("full after" is ``x <= C - (C' - k_full) / k`` before; the delta method
+  ``s' = s k (x + c) / (x' + c')`` where the median sits at the threshold). Live observations are
+  not touched (a scenario is a forecast question, not a live one).
 * ``adjust-frequency``, ``remove-route`` and ``remove-stop`` edit the trips
   (:func:`engine.timetable_build.trips_of`) and rebuild the RAPTOR timetable
   (:func:`engine.timetable_build.timetable_from_trips`); footpaths, stops, lines and calendars
@@ -490,6 +492,81 @@ def reshape_profile(profile: OccupancyProfile, facility_idx: np.ndarray, old_cap
     return dataclasses.replace(profile, **changes)
 
 
+def _stuck_runs(facility_idx, time_utc_s, free_spaces, stuck_after_s: float) -> np.ndarray:
+    """Readings inside a run of one unchanged count lasting longer than ``stuck_after_s`` (the
+    fitter's stuck-sensor rule, ``engine.parking.fit_occupancy_profile``)."""
+    n = facility_idx.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = (facility_idx[1:] != facility_idx[:-1]) | (free_spaces[1:] != free_spaces[:-1])
+    run = np.cumsum(starts) - 1
+    ends = np.append(np.flatnonzero(starts)[1:], n) - 1
+    return (time_utc_s[ends] - time_utc_s[starts])[run] > stuck_after_s
+
+
+def refit_profile(parking: Parking, facility_idx, new_capacity, demand_factor) -> OccupancyProfile | None:
+    """The profile with some facilities refitted on their history as the scenario would have had it.
+
+    Each reading of free spaces x (capacity C reported with it) becomes
+    ``x' = clip(C' - k (C - x), 0, C')``: the same cars times ``k`` in ``C'`` spaces (``C'`` the
+    new capacity, or C when it is unchanged). A reading reported full stays full unless the
+    scenario frees spaces. The readings the fitter leaves out (impossible counts, capacity
+    glitches, stuck sensors) are left out on the readings as recorded, then
+    ``engine.parking.fit_occupancy_profile`` fits the affected facilities' rows, which replace
+    theirs in the profile (the other facilities and the deviation model are kept). Returns None
+    when the parking has no history or profile, or the facilities have no readings.
+    """
+    from engine.parking import STUCK_AFTER_S, fit_occupancy_profile
+
+    h, pr = parking.history, parking.profile
+    f_idx = np.asarray(facility_idx, dtype=np.int64)
+    if h is None or pr is None or f_idx.size == 0:
+        return None
+    fac = np.asarray(h.facility_idx, dtype=np.int64)
+    rows = np.flatnonzero(np.isin(fac, f_idx))
+    if rows.size == 0:
+        return None
+    order = rows[np.lexsort((np.asarray(h.time_utc_s)[rows], fac[rows]))]
+    f = fac[order]
+    t = np.asarray(h.time_utc_s, dtype=np.int64)[order]
+    x = np.asarray(h.free_spaces, dtype=np.float64)[order]
+    cap_obs = np.asarray(h.capacity, dtype=np.float64)[order]
+    full = ((x == 0) if h.status_full is None else np.asarray(h.status_full, dtype=bool)[order])
+    cap_f = np.asarray(parking.capacity, dtype=np.float64)[f]
+    cap_now = np.where(cap_obs > 0, cap_obs, cap_f)
+    valid = (x >= 0) & ~np.isnan(x) & np.where(cap_now > 0, x <= cap_now, True)
+    valid &= ~((cap_obs > 0) & (cap_f > 0) & ((cap_obs > 2 * cap_f) | (2 * cap_obs < cap_f)))
+    valid &= ~_stuck_runs(f, t, x, STUCK_AFTER_S)
+    pos = np.searchsorted(np.sort(f_idx), f)
+    sorted_new_cap = np.asarray(new_capacity, dtype=np.float64)[np.argsort(f_idx)]
+    sorted_k = np.asarray(demand_factor, dtype=np.float64)[np.argsort(f_idx)]
+    old_cap = np.asarray(parking.capacity, dtype=np.float64)[np.sort(f_idx)]
+    changed_cap = sorted_new_cap != old_cap
+    c2 = np.where(changed_cap[pos], sorted_new_cap[pos], cap_now)
+    x2 = np.clip(c2 - sorted_k[pos] * (cap_now - x), 0.0, c2)
+    full2 = (x2 <= 0) | (full & (x2 <= x))
+    from engine.model import OccupancyHistory
+
+    sub = OccupancyHistory(facility_idx=pos[valid].astype(np.int32), time_utc_s=t[valid],
+                           free_spaces=np.round(x2[valid]).astype(np.int32),
+                           capacity=np.round(c2[valid]).astype(np.int32), status_full=full2[valid])
+    fitted = fit_occupancy_profile(sub, np.round(sorted_new_cap).astype(np.int64), pr.timezone,
+                                   bin_s=pr.bin_s, holiday_days=pr.holiday_days, stuck_after_s=math.inf)
+    n_fac = pr.free_mean.shape[0]
+    changes = {}
+    for fld in dataclasses.fields(pr):
+        old = getattr(pr, fld.name)
+        new = getattr(fitted, fld.name)
+        if (isinstance(old, np.ndarray) and old.ndim >= 1 and old.shape[0] == n_fac
+                and fld.name != "holiday_days" and isinstance(new, np.ndarray)
+                and new.shape[1:] == old.shape[1:]):
+            arr = np.array(old, copy=True)
+            arr[np.sort(f_idx)] = new.astype(arr.dtype)
+            changes[fld.name] = arr
+    return dataclasses.replace(pr, **changes)
+
+
 @dataclass(frozen=True, eq=False)
 class CloseParking(Modification):
     """Close parking facilities: they are removed from the network's parking (``close-parking``)."""
@@ -545,8 +622,9 @@ class SetParkingCapacity(Modification):
         profile = pk.profile
         known = f[old > 0]
         if profile is not None and known.size:
-            profile = reshape_profile(profile, known, old[old > 0], np.full(known.size, self.capacity),
-                                      np.ones(known.size))
+            refit = refit_profile(pk, known, np.full(known.size, self.capacity), np.ones(known.size))
+            profile = refit if refit is not None else reshape_profile(
+                profile, known, old[old > 0], np.full(known.size, self.capacity), np.ones(known.size))
         parking = dataclasses.replace(pk, capacity=capacity.astype(np.asarray(pk.capacity).dtype),
                                       profile=profile)
         parts = [f"{_facility_label(pk, int(i))} from {int(c) if c > 0 else 'unknown'}"
@@ -607,8 +685,10 @@ class ScaleParkingDemand(Modification):
         cap = np.asarray(pk.capacity, dtype=np.float64)[f]
         has = ~np.isnan(np.asarray(pk.profile.free_mean)[f].reshape(f.size, -1)).all(axis=1)
         ok = f[(cap > 0) & has]
-        profile = reshape_profile(pk.profile, ok, cap[(cap > 0) & has], cap[(cap > 0) & has],
-                                  np.full(ok.size, self.factor))
+        kept = cap[(cap > 0) & has]
+        profile = refit_profile(pk, ok, kept, np.full(ok.size, self.factor))
+        if profile is None:
+            profile = reshape_profile(pk.profile, ok, kept, kept, np.full(ok.size, self.factor))
         skipped = int(f.size - ok.size)
         msg = f"scales parking demand by {self.factor:g} at {_plural(int(ok.size), 'car park')}"
         if self.facilities and ok.size <= 3:
@@ -1264,6 +1344,6 @@ __all__ = [
     "ScenarioError", "Change", "Modification", "CloseParking", "SetParkingCapacity",
     "ScaleParkingDemand", "AdjustFrequency", "RemoveRoute", "RemoveStop", "AddBikeLane",
     "SetCarSpeed", "CloseStreet", "Scenario", "MODIFICATIONS", "modification_from_dict",
-    "reshape_profile", "rebuild_timetable", "rebuild_footpaths", "points_in_polygon",
+    "reshape_profile", "refit_profile", "rebuild_timetable", "rebuild_footpaths", "points_in_polygon",
     "edges_in_polygon", "parse_time_s", "line_index", "facility_indices", "CAR_KINDS",
 ]
