@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from api.scenario_io import Places, matrix_table, prepare_scenario
-from engine.matrix import MatrixOptions, travel_time_matrix
+from engine.matrix import travel_time_matrix
+from engine.planner import PlanOptions
 from engine.scenario import Scenario
 
 EXECUTORS = ("process", "dask", "serial")
@@ -69,7 +70,7 @@ class MatrixJob:
     percentiles: tuple = ()
     max_time_s: float = 7200.0
     breakdown: bool = False
-    options: MatrixOptions = field(default_factory=MatrixOptions)
+    options: PlanOptions = field(default_factory=PlanOptions)
     scenario_specs: tuple = ()
     scenario_name: str = ""
 

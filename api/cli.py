@@ -502,15 +502,13 @@ def _places_option(text: str, network, option: str):
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
-def _matrix_options(walk_speed_mps, bike_speed_mps, bike_lane_preference, max_walk_min, max_transfers):
-    from engine.matrix import MatrixOptions
-    from engine.transit import TransitOptions
+def _matrix_options(walk_speed_mps, bike_speed_mps, bike_lane_preference, max_walk_m, max_transfers):
+    from engine.planner import PlanOptions
 
     try:
-        return MatrixOptions(walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps,
-                             bike_lane_preference=bike_lane_preference, max_walk_s=max_walk_min * 60,
-                             transit=TransitOptions(max_transfers=max_transfers,
-                                                    walk_speed_mps=walk_speed_mps))
+        return PlanOptions(walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps,
+                           bike_lane_preference=bike_lane_preference, max_walk_m=max_walk_m,
+                           max_transfers=max_transfers)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -555,8 +553,8 @@ def _travel_options(f):
                      help="Cycling speed, m/s."),
         click.option("--bike-lane-preference", type=float, default=0.0, show_default=True,
                      help="Streets without a bike lane cost (1 + this) times their time."),
-        click.option("--max-walk", "max_walk_min", type=float, default=15.0, show_default=True,
-                     help="Longest walk to or from a stop, minutes."),
+        click.option("--max-walk-m", "max_walk_m", type=float, default=1500.0, show_default=True,
+                     help="Longest walk to or from a stop, or from a car park, metres."),
         click.option("--max-transfers", type=click.IntRange(0, 30), default=5, show_default=True),
     ]
     for option in reversed(options):
@@ -589,7 +587,7 @@ def _travel_options(f):
 @click.option("--keep-chunks", is_flag=True,
               help="Keep the chunk files (OUT.chunks/) after the table is written.")
 def matrix(bundle_dir, origins, destinations, departure, modes, window_min, percentiles, breakdown,
-           max_time_min, walk_speed_mps, bike_speed_mps, bike_lane_preference, max_walk_min,
+           max_time_min, walk_speed_mps, bike_speed_mps, bike_lane_preference, max_walk_m,
            max_transfers, use_dask, scheduler, serial, workers, chunk_size, quiet, out_file, keep_chunks):
     """Travel-time matrix from every origin to every destination: a long table
     from_id, to_id, travel_time_s (NaN when unreachable).
@@ -623,7 +621,7 @@ def matrix(bundle_dir, origins, destinations, departure, modes, window_min, perc
                     window_min=window_min, percentiles=pcts, max_time_s=max_time_min * 60,
                     breakdown=breakdown,
                     options=_matrix_options(walk_speed_mps, bike_speed_mps, bike_lane_preference,
-                                            max_walk_min, max_transfers))
+                                            max_walk_m, max_transfers))
     try:  # fail early, in this process, on what every chunk would fail on
         from engine.matrix import travel_time_matrix
 

@@ -28,7 +28,7 @@ Scenario files (YAML or JSON)
     window_min: 0                      # > 0: every minute of the window, median and percentiles
     percentiles: [25, 50, 75]
     max_time_min: 60
-    options: {bike_lane_preference: 0.0}   # engine.matrix.MatrixOptions fields
+    options: {bike_lane_preference: 0.0}   # engine.planner.PlanOptions fields
     modifications:
       - type: close-parking
         facility: osm:node/1876870084
@@ -46,10 +46,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.matrix import DEFAULT_MAX_TIME_S, MatrixError, MatrixOptions, parse_modes
+from engine.matrix import DEFAULT_MAX_TIME_S, MatrixError, parse_modes
 from engine.model import Mode, Network
+from engine.parking_choice import ParkingPolicy
+from engine.planner import PlanOptions
 from engine.scenario import AddBikeLane, Scenario, ScenarioError
-from engine.transit import TransitOptions
 
 ACCESSIBILITY_CUTOFFS_MIN = (15, 30, 45)
 """Travel-time budgets (minutes) of the accessibility summary."""
@@ -314,7 +315,7 @@ class ScenarioFile:
     window_min: int
     percentiles: tuple
     max_time_s: float
-    options: MatrixOptions
+    options: PlanOptions
     modification_specs: tuple
     scenario: Scenario
     description: str = ""
@@ -334,22 +335,24 @@ def parse_departure(value, *, file=None, field_name: str = "departure") -> dt.da
                                 "(e.g. 2026-01-10T15:00)") from None
 
 
-def matrix_options(spec: dict | None, *, file=None) -> MatrixOptions:
-    """MatrixOptions from a dict of its fields (transit ones: max_transfers, transfer_slack_s...)."""
+def matrix_options(spec: dict | None, *, file=None) -> PlanOptions:
+    """The planner's options (``engine.planner.PlanOptions``) from a dict of its fields; a
+    ``parking`` dict gives the ParkingPolicy (min_p_free, fallback_below_p_free, park_s)."""
     spec = dict(spec or {})
-    transit_fields = {f.name for f in dataclasses.fields(TransitOptions)} - {"walk_speed_mps"}
-    matrix_fields = {f.name for f in dataclasses.fields(MatrixOptions)} - {"transit", "search"}
-    t_kwargs = {k: spec.pop(k) for k in list(spec) if k in transit_fields}
-    if "max_walk_min" in spec:
-        spec["max_walk_s"] = float(spec.pop("max_walk_min")) * 60
-    unknown = set(spec) - matrix_fields
+    known = {f.name for f in dataclasses.fields(PlanOptions)}
+    unknown = set(spec) - known
     if unknown:
         raise ScenarioFileError(file, f"options.{sorted(unknown)[0]}",
-                                f"unknown option; known: {sorted(matrix_fields | transit_fields)}")
+                                f"unknown option; known: {sorted(known)}")
     try:
-        if "modes" in t_kwargs and t_kwargs["modes"] is not None:
-            t_kwargs["modes"] = frozenset(t_kwargs["modes"])
-        return MatrixOptions(**spec, transit=TransitOptions(**t_kwargs))
+        if "parking" in spec:
+            policy = spec["parking"]
+            if not isinstance(policy, dict):
+                raise ValueError("parking must be a mapping of min_p_free, fallback_below_p_free, park_s")
+            spec["parking"] = ParkingPolicy(**policy)
+        if spec.get("transit_modes") is not None:
+            spec["transit_modes"] = frozenset(str(m).upper() for m in spec["transit_modes"])
+        return PlanOptions(**spec)
     except (TypeError, ValueError) as exc:
         raise ScenarioFileError(file, "options", str(exc)) from None
 

@@ -9,13 +9,15 @@ minute of a departure window, summarised by percentiles. Modes:
   counts them), then every destination read off the search tree. With a bike-lane preference
   the search minimises generalized cost and the time is the travel time along that path.
   Without a street graph, walking is the straight line times ``Network.walk_detour_factor``.
-* ``CAR_PARK``: drive to a car park, park, walk. One car search per origin reaches every car
-  facility's entrance; one walk search per facility (cached per destination set) reaches every
-  destination; the forecast (``engine.parking.forecast``) at each facility's arrival instant
-  gives p_free and the expected search time. The time of a pair is the least expected total
-  ``drive + search + park_s + walk`` over the facilities not avoided (p_free below
-  ``min_p_free``), the rule of ``engine.parking_choice``. Parking forecasts move over hours, not
-  minutes: in a departure window the car time of the first minute stands for all.
+* ``CAR_PARK``: drive to a car park, park, walk, as ``engine.planner`` plans it. One car search
+  per origin reaches every car facility's entrance; one walk search per facility (cached per
+  destination set, within ``max_walk_m``) reaches every destination; the forecast at each
+  facility's arrival instant (``engine.parking_choice.outlook``) gives p_free and the expected
+  search time. Each pair takes the facility ``engine.parking_choice`` would choose (least
+  expected ``drive + search + park + walk`` among those not avoided for a p_free below the
+  policy's threshold) and counts its legs in whole seconds as the itinerary does. Parking
+  forecasts move over hours, not minutes: in a departure window the car time of the first
+  minute stands for all.
 * ``TRANSIT``: walk access (``engine.access.walk_access``), RAPTOR to *every* stop, walk egress
   to every destination. The kernel (:func:`_transit_chunk`) follows ``engine.transit``'s
   semantics exactly (service-day layers, transfer slack, one footpath after each ride and after
@@ -42,7 +44,6 @@ executors in ``api.batch`` call :func:`travel_time_matrix` on slices of origins.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -53,9 +54,10 @@ import numpy as np
 
 from engine import street as streets
 from engine import transit
-from engine.access import DEFAULT_MAX_WALK_S, LocationNotAccessible, walk_access
-from engine.model import NO_INDEX, Mode, Network, ParkingKind, haversine_m
-from engine.parking import SearchTimeModel, forecast
+from engine.access import LocationNotAccessible, walk_access
+from engine.model import NO_INDEX, Mode, Network, haversine_m
+from engine.parking_choice import CAR_KINDS, outlook
+from engine.planner import PlanOptions
 
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "TRANSIT")
 """Modes a matrix can be asked for."""
@@ -66,9 +68,6 @@ CHUNK_ORIGINS = 32
 BREAKDOWN_FIELDS = ("access_s", "wait_s", "ride_s", "transfer_walk_s", "egress_s", "transfers")
 
 DEFAULT_MAX_TIME_S = 2 * 3600
-DEFAULT_MIN_P_FREE = 0.2        # engine.parking_choice: car parks less likely to have room are avoided
-DEFAULT_PARK_S = 120.0          # engine.parking_choice: manoeuvre and walk out of the facility
-CAR_KINDS = (ParkingKind.CAR_PARK, ParkingKind.PARK_AND_RIDE, ParkingKind.ON_STREET)
 
 UNREACHED = transit.UNREACHED
 _N_COMP = 4      # label components: access, ride, transfer walk, trips
@@ -76,44 +75,6 @@ _N_COMP = 4      # label components: access, ride, transfer walk, trips
 
 class MatrixError(ValueError):
     """A matrix query that cannot be answered: names the argument."""
-
-
-@dataclass(frozen=True)
-class MatrixOptions:
-    """How travellers move. Raises ValueError naming the field when out of range.
-
-    ``max_walk_s``: longest walk to or from a stop (transit access and egress).
-    ``bike_lane_preference``: see :class:`engine.street.StreetProfile`. ``min_p_free``,
-    ``park_s`` and ``search``: the car-park choice (see the module docstring).
-    """
-
-    walk_speed_mps: float = transit.DEFAULT_WALK_SPEED_MPS
-    bike_speed_mps: float = 4.5
-    bike_lane_preference: float = 0.0
-    max_walk_s: float = DEFAULT_MAX_WALK_S
-    max_snap_m: float = streets.DEFAULT_MAX_SNAP_M
-    transit: transit.TransitOptions = field(default_factory=transit.TransitOptions)
-    min_p_free: float = DEFAULT_MIN_P_FREE
-    park_s: float = DEFAULT_PARK_S
-    search: SearchTimeModel = field(default_factory=SearchTimeModel)
-
-    def __post_init__(self):
-        for name in ("walk_speed_mps", "bike_speed_mps", "max_walk_s", "max_snap_m"):
-            value = float(getattr(self, name))
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"MatrixOptions: {name} must be a positive number, got {value}")
-        if not 0.0 <= self.min_p_free <= 1.0:
-            raise ValueError(f"MatrixOptions: min_p_free must be between 0 and 1, got {self.min_p_free}")
-        if not (self.park_s >= 0 and self.bike_lane_preference >= 0):
-            raise ValueError("MatrixOptions: park_s and bike_lane_preference must be >= 0")
-        if self.transit.walk_speed_mps != self.walk_speed_mps:
-            object.__setattr__(self, "transit", _replace_walk_speed(self.transit, self.walk_speed_mps))
-
-
-def _replace_walk_speed(options: transit.TransitOptions, speed: float) -> transit.TransitOptions:
-    import dataclasses
-
-    return dataclasses.replace(options, walk_speed_mps=float(speed))
 
 
 @dataclass(frozen=True)
@@ -454,12 +415,14 @@ def _csr_lists(lists: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, 
 
 
 def _walk_lists(network: Network, lon: np.ndarray, lat: np.ndarray, *, reverse: bool,
-                options: MatrixOptions) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Access (or egress) list of each point; empty for a point too far from the streets."""
+                options: PlanOptions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Access (or egress) list of each point (walks up to ``max_walk_m``, as the planner's);
+    empty for a point too far from the streets."""
     out = []
+    max_walk_s = options.max_walk_m / options.walk_speed_mps
     for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
         try:
-            w = walk_access(network, x, y, reverse=reverse, max_walk_s=options.max_walk_s,
+            w = walk_access(network, x, y, reverse=reverse, max_walk_s=max_walk_s,
                             walk_speed_mps=options.walk_speed_mps, max_snap_m=options.max_snap_m)
             out.append((w.stops, w.seconds))
         except LocationNotAccessible:
@@ -499,10 +462,10 @@ def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
     return hashlib.sha1(np.ascontiguousarray(np.column_stack([lon, lat])).tobytes()).digest()
 
 
-def _egress_by_stop(network: Network, lon, lat, options: MatrixOptions):
+def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
     """(offsets, dest, secs): for each stop, the destinations one walks to from it, and how long."""
     key = ("egress", id(network.street), id(network.timetable), _points_key(lon, lat),
-           options.max_walk_s, options.walk_speed_mps, options.max_snap_m)
+           options.max_walk_m, options.walk_speed_mps, options.max_snap_m)
 
     def compute():
         lists = _walk_lists(network, lon, lat, reverse=True, options=options)
@@ -518,11 +481,12 @@ def _egress_by_stop(network: Network, lon, lat, options: MatrixOptions):
 
 
 def _transit_times(network: Network, origins, destinations, day: int, departures_s: np.ndarray,
-                   max_time_s: int, options: MatrixOptions, breakdown: bool):
+                   max_time_s: int, options: PlanOptions, breakdown: bool):
     """(arrivals (n_o, n_dep, n_d) int32 with departures latest first, those departures,
     components (n_o, n_d, 5) at the earliest departure) by transit."""
     tt = network.timetable
-    ki = _kernel_inputs(tt, day, options.transit)
+    topts = options.transit_options()
+    ki = _kernel_inputs(tt, day, topts)
     eg_offsets, eg_dest, eg_s = _egress_by_stop(network, destinations[0], destinations[1], options)
     acc_offsets, acc_stop, acc_s = _csr_lists(_walk_lists(network, origins[0], origins[1],
                                                           reverse=False, options=options))
@@ -531,13 +495,13 @@ def _transit_times(network: Network, origins, destinations, day: int, departures
     arrival = np.empty((n_o, deps.shape[0], n_d), dtype=np.int32)
     comp = np.empty((n_o, n_d, _N_COMP + 1), dtype=np.int32)
     d = ki.d
-    horizon = int(min(max_time_s, options.transit.max_duration_s))
+    horizon = int(min(max_time_s, topts.max_duration_s))
     _transit_chunk(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
                    d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
                    d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
                    ki.fp[0], ki.fp[1], ki.fp[2], ki.slack, ki.mask, ki.route_ok, ki.stop_ok, ki.shift_s,
                    acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s, deps,
-                   int(options.transit.max_transfers) + 1, horizon, arrival, comp)
+                   int(topts.max_transfers) + 1, horizon, arrival, comp)
     return arrival, deps, (comp if breakdown else None)
 
 
@@ -603,38 +567,78 @@ def _part(share, c):
 
 @dataclass(frozen=True)
 class _Ends:
-    """Snapped points with the cost and time of reaching each end of their segment."""
+    """Snapped points with the cost and time of each way along their segment."""
 
     ok: np.ndarray
     tail: np.ndarray
     head: np.ndarray
     fraction: np.ndarray
-    fwd_cost: np.ndarray     # tail -> head, whole edge (inf: not allowed that way)
-    bwd_cost: np.ndarray
+    fwd_cost: np.ndarray     # tail -> head: the snapped edge (inf: not allowed that way)
+    bwd_cost: np.ndarray     # head -> tail: the cheapest such edge
     fwd_time: np.ndarray
     bwd_time: np.ndarray
 
 
 def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) -> _Ends:
+    """Snap points for the profile's mode and read their segments' costs, as the planner does
+    (``engine.planner``: the snapped edge one way, the cheapest edge back the other way)."""
     snaps = streets.snap_many(graph, lon, lat, profile.mode, max_distance_m=max_snap_m)
     ok = snaps.accessible
+    edge = np.where(ok, snaps.edge_idx, 0)
     tail = np.where(ok, snaps.tail_node, 0).astype(np.int32)
     head = np.where(ok, snaps.head_node, 0).astype(np.int32)
     cost = streets.edge_costs(graph, profile)
     time_s = streets.edge_times(graph, profile)
-    out = []
-    for arr in (cost, time_s):
-        fwd, bwd = np.empty(tail.size), np.empty(tail.size)
-        _cheapest_edges(graph.indptr, graph.indices, arr, tail, head, fwd)
-        _cheapest_edges(graph.indptr, graph.indices, arr, head, tail, bwd)
-        out += [fwd, bwd]
+    bwd_cost = np.empty(tail.size)
+    _cheapest_edges(graph.indptr, graph.indices, cost, head, tail, bwd_cost)
+    # the time of the cheapest edge back (a parallel edge may be quicker but dearer)
+    bwd_time = np.full(tail.size, np.inf)
+    for i in np.flatnonzero(ok & np.isfinite(bwd_cost)):
+        lo, hi = int(graph.indptr[head[i]]), int(graph.indptr[head[i] + 1])
+        back = lo + np.flatnonzero(np.asarray(graph.indices[lo:hi]) == tail[i])
+        back = back[np.isfinite(cost[back])]
+        bwd_time[i] = time_s[int(back[np.argmin(cost[back])])]
     return _Ends(ok=ok, tail=tail, head=head, fraction=np.where(ok, snaps.fraction, 0.0),
-                 fwd_cost=out[0], bwd_cost=out[1], fwd_time=out[2], bwd_time=out[3])
+                 fwd_cost=np.where(ok, cost[edge], np.inf), bwd_cost=bwd_cost,
+                 fwd_time=np.where(ok, time_s[edge], np.inf), bwd_time=bwd_time)
+
+
+def _generalized(profile: streets.StreetProfile) -> bool:
+    """Whether the profile's search cost differs from travel time (a bike-lane preference)."""
+    return profile.mode == Mode.BICYCLE and profile.bike_lane_preference > 0
+
+
+def _search(graph, profile, nodes, cost, time_s, limit):
+    """One street search from ``nodes`` at ``cost`` (``time_s`` s): (cost, time) at every node."""
+    keep = np.isfinite(cost)
+    res = streets.search(graph, profile, np.asarray(nodes)[keep], np.asarray(cost)[keep], max_cost=limit)
+    if not _generalized(profile):
+        return res.cost, res.cost
+    node_time = np.full(graph.n_nodes, np.inf)
+    node_time[np.asarray(nodes)[keep]] = np.asarray(time_s)[keep]
+    _tree_times(res.reached(), res.pred_edge, graph.edge_tail, streets.edge_times(graph, profile), node_time)
+    return res.cost, node_time
+
+
+def _to_points(node_cost, node_time, t: _Ends):
+    """(cost, time) to each snapped point: along its segment from its tail or back from its head."""
+    via_tail = node_cost[t.tail] + _part(t.fraction, t.fwd_cost)
+    via_head = node_cost[t.head] + _part(1 - t.fraction, t.bwd_cost)
+    cost = np.minimum(via_tail, via_head)
+    tm = np.where(via_tail <= via_head, node_time[t.tail] + _part(t.fraction, t.fwd_time),
+                  node_time[t.head] + _part(1 - t.fraction, t.bwd_time))
+    return np.where(t.ok, cost, np.inf), np.where(t.ok, tm, np.inf)
+
+
+def _limit(profile: streets.StreetProfile, max_time_s: float) -> float:
+    # a generalized cost is at least the travel time and at most (1 + p) times it
+    return max_time_s * (1.0 + profile.bike_lane_preference) if _generalized(profile) else max_time_s
 
 
 def _street_times(network: Network, profile: streets.StreetProfile, origins, destinations,
                   max_time_s: float, max_snap_m: float) -> np.ndarray:
-    """(n_o, n_d) travel time (s, inf unreachable) along least-cost street paths, point to point."""
+    """(n_o, n_d) travel time (s, inf unreachable) along least-cost street paths, point to point,
+    as ``engine.street.route`` finds them."""
     graph = network.street
     n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
     out = np.full((n_o, n_d), np.inf)
@@ -647,99 +651,118 @@ def _street_times(network: Network, profile: streets.StreetProfile, origins, des
         return np.where(out <= max_time_s, out, np.inf)
     o = _ends(graph, profile, origins[0], origins[1], max_snap_m)
     t = _ends(graph, profile, destinations[0], destinations[1], max_snap_m)
-    same_cost = profile.bike_lane_preference == 0 or profile.mode != Mode.BICYCLE
-    # the cost limit: a generalized cost is at least the time, at most (1 + p) times it
-    limit = max_time_s * (1.0 + (0.0 if same_cost else profile.bike_lane_preference))
-    time_s = streets.edge_times(graph, profile)
+    limit = _limit(profile, max_time_s)
     for i in np.flatnonzero(o.ok):
-        src = np.array([o.head[i], o.tail[i]], dtype=np.int64)
-        src_cost = np.array([_part(1 - o.fraction[i], o.fwd_cost[i]), _part(o.fraction[i], o.bwd_cost[i])])
-        keep = np.isfinite(src_cost)
-        if not keep.any():
-            continue
-        res = streets.search(graph, profile, src[keep], src_cost[keep], max_cost=limit)
-        if same_cost:
-            node_time = res.cost
-        else:
-            src_time = np.array([_part(1 - o.fraction[i], o.fwd_time[i]),
-                                 _part(o.fraction[i], o.bwd_time[i])])[keep]
-            node_time = np.full(graph.n_nodes, np.inf)
-            node_time[src[keep]] = np.minimum(node_time[src[keep]], src_time)
-            reached = res.reached()
-            _tree_times(reached, res.pred_edge, graph.edge_tail, time_s, node_time)
-        # to each destination: from its segment's tail forwards, or from its head backwards
-        via_tail_cost = res.cost[t.tail] + _part(t.fraction, t.fwd_cost)
-        via_head_cost = res.cost[t.head] + _part(1 - t.fraction, t.bwd_cost)
-        via_tail_time = node_time[t.tail] + _part(t.fraction, t.fwd_time)
-        via_head_time = node_time[t.head] + _part(1 - t.fraction, t.bwd_time)
-        cost = np.minimum(via_tail_cost, via_head_cost)
-        tm = np.where(via_tail_cost <= via_head_cost, via_tail_time, via_head_time)
+        f = o.fraction[i]
+        node_cost, node_time = _search(
+            graph, profile, [o.head[i], o.tail[i]],
+            [_part(1 - f, o.fwd_cost[i]), _part(f, o.bwd_cost[i])],
+            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], limit)
+        cost, tm = _to_points(node_cost, node_time, t)
         # same segment: the direct way along it when cheaper
         same = ((np.minimum(o.tail[i], o.head[i]) == np.minimum(t.tail, t.head))
-                & (np.maximum(o.tail[i], o.head[i]) == np.maximum(t.tail, t.head)))
+                & (np.maximum(o.tail[i], o.head[i]) == np.maximum(t.tail, t.head)) & t.ok)
         if same.any():
             f_dest = np.where(t.tail == o.tail[i], t.fraction, 1 - t.fraction)
-            forward = f_dest >= o.fraction[i]
-            d_cost = np.where(forward, _part(f_dest - o.fraction[i], o.fwd_cost[i]),
-                              _part(o.fraction[i] - f_dest, o.bwd_cost[i]))
-            d_time = np.where(forward, _part(f_dest - o.fraction[i], o.fwd_time[i]),
-                              _part(o.fraction[i] - f_dest, o.bwd_time[i]))
-            better = same & (d_cost < cost)
+            forward = f_dest >= f
+            d_cost = np.where(forward, _part(f_dest - f, o.fwd_cost[i]), _part(f - f_dest, o.bwd_cost[i]))
+            d_time = np.where(forward, _part(f_dest - f, o.fwd_time[i]), _part(f - f_dest, o.bwd_time[i]))
+            better = same & (d_cost <= cost)
             tm = np.where(better, d_time, tm)
             cost = np.where(better, d_cost, cost)
-        out[i] = np.where(t.ok & (cost <= limit), tm, np.inf)
+        out[i] = np.where(cost <= limit, tm, np.inf)
     return np.where(out <= max_time_s, out, np.inf)
+
+
+def _node_times(network: Network, profile: streets.StreetProfile, origins, nodes: np.ndarray,
+                max_time_s: float, max_snap_m: float) -> np.ndarray:
+    """(n_o, n_nodes) travel time (s) from each point to each street node."""
+    graph = network.street
+    o = _ends(graph, profile, origins[0], origins[1], max_snap_m)
+    out = np.full((origins[0].shape[0], nodes.size), np.inf)
+    for i in np.flatnonzero(o.ok):
+        f = o.fraction[i]
+        node_cost, node_time = _search(
+            graph, profile, [o.head[i], o.tail[i]],
+            [_part(1 - f, o.fwd_cost[i]), _part(f, o.bwd_cost[i])],
+            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], _limit(profile, max_time_s))
+        out[i] = np.where(node_time[nodes] <= max_time_s, node_time[nodes], np.inf)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
 # Car + parking
 # ---------------------------------------------------------------------------------------------
-def _facility_walks(network: Network, fac: np.ndarray, destinations, options: MatrixOptions,
-                    max_time_s: float) -> np.ndarray:
-    """(n_fac, n_d) walking time (s) from each facility's pedestrian exit to each destination."""
+def _car_facilities(network: Network) -> np.ndarray:
+    """Car facilities linked to the streets both ways (as the planner takes them)."""
+    pk = network.parking
+    ok = (np.isin(np.asarray(pk.kind), [int(k) for k in CAR_KINDS])
+          & (np.asarray(pk.car_node_idx) != NO_INDEX) & (np.asarray(pk.walk_node_idx) != NO_INDEX))
+    return np.flatnonzero(ok)
+
+
+def _facility_walks(network: Network, fac: np.ndarray, destinations, options: PlanOptions) -> np.ndarray:
+    """(n_fac, n_d) walking time (s) from each facility's pedestrian exit to each destination,
+    within ``max_walk_m`` (inf beyond); cached per destination set."""
     graph = network.street
     lon, lat = destinations
     key = ("facility-walks", id(graph), id(network.parking), _points_key(lon, lat), fac.tobytes(),
-           options.walk_speed_mps, options.max_snap_m, float(max_time_s))
+           options.walk_speed_mps, options.max_snap_m, options.max_walk_m)
 
     def compute():
         profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
-        nodes = np.asarray(network.parking.walk_node_idx)[fac]
-        node_lon, node_lat = graph.node_lon[np.maximum(nodes, 0)], graph.node_lat[np.maximum(nodes, 0)]
-        walks = _street_times(network, profile, (node_lon, node_lat), destinations, max_time_s,
-                              options.max_snap_m)
-        walks[nodes == NO_INDEX] = np.inf
-        return walks
+        limit = options.max_walk_m / options.walk_speed_mps
+        t = _ends(graph, profile, lon, lat, options.max_snap_m)
+        out = np.full((fac.size, lon.size), np.inf)
+        for row, node in enumerate(np.asarray(network.parking.walk_node_idx)[fac]):
+            node_cost, node_time = _search(graph, profile, [node], [0.0], [0.0], limit)
+            cost, tm = _to_points(node_cost, node_time, t)
+            out[row] = np.where(cost <= limit, tm, np.inf)
+        return out
 
     return _CACHE.get(key, compute)
 
 
 def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, max_time_s: float,
-                    options: MatrixOptions) -> np.ndarray:
-    """(n_o, n_d) expected door-to-door time (s) by car to the best car park, then on foot."""
+                    options: PlanOptions) -> np.ndarray:
+    """(n_o, n_d) door-to-door time (s) by car to the car park the planner would choose, then on
+    foot: the least expected ``drive + search + park + walk`` among the facilities not avoided
+    (``engine.parking_choice``: p_free below the policy's threshold; ties to the higher p_free,
+    then the lower facility index), counted as the planner's legs are (whole seconds each)."""
     graph = network.street
     if graph is None:
         raise MatrixError("modes: CAR_PARK needs a street graph; this network has none")
     pk = network.parking
+    policy = options.parking
     n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
-    fac = np.flatnonzero(np.isin(np.asarray(pk.kind), CAR_KINDS) & (np.asarray(pk.car_node_idx) != NO_INDEX))
+    fac = _car_facilities(network)
     if fac.size == 0:
         return np.full((n_o, n_d), np.inf)
-    car_nodes = np.asarray(pk.car_node_idx)[fac]
-    drive = _street_times(network, streets.StreetProfile(Mode.CAR), origins,
-                          (graph.node_lon[car_nodes], graph.node_lat[car_nodes]), max_time_s,
-                          options.max_snap_m)                                    # (n_o, n_fac)
-    walk = _facility_walks(network, fac, destinations, options, max_time_s)    # (n_fac, n_d)
+    drive = _node_times(network, streets.StreetProfile(Mode.CAR), origins,
+                        np.asarray(pk.car_node_idx)[fac].astype(np.int64), max_time_s,
+                        options.max_snap_m)                                    # (n_o, n_fac)
+    walk = _facility_walks(network, fac, destinations, options)                # (n_fac, n_d)
     ok = np.isfinite(drive)
     at = depart_utc_s + np.round(np.where(ok, drive, 0.0)).astype(np.int64)
-    rows = np.broadcast_to(fac[None, :], drive.shape)
-    fc = forecast(pk, rows.ravel(), at.ravel(), search=options.search)
-    p_free = fc.p_free.reshape(drive.shape)
-    search_s = fc.expected_search_s.reshape(drive.shape)
-    usable = ok & (p_free >= options.min_p_free)
-    lead = np.where(usable, drive + search_s + options.park_s, np.inf)          # (n_o, n_fac)
-    total = np.min(lead[:, :, None] + walk[None, :, :], axis=1)
-    return np.where(total <= max_time_s, total, np.inf)
+    view = outlook(pk, np.broadcast_to(fac[None, :], drive.shape).ravel(), at.ravel(), policy=policy)
+    p_free = view.p_free.reshape(drive.shape)
+    search_s = view.expected_search_s.reshape(drive.shape)
+    lead = np.where(ok & (p_free >= policy.min_p_free), drive + search_s + policy.park_s, np.inf)
+    total = lead[:, :, None] + walk[None, :, :]                                # (n_o, n_fac, n_d)
+    best = total.min(axis=1)
+    tied = (total == best[:, None, :]) & np.isfinite(best[:, None, :])
+    chosen = np.argmax(np.where(tied, p_free[:, :, None], -1.0), axis=1)       # first = lowest index
+    rows = np.arange(n_o)[:, None]
+    secs = (_secs(drive[rows, chosen]) + _secs(search_s[rows, chosen] + policy.park_s)
+            + _secs(walk[chosen, np.arange(n_d)[None, :]]))
+    secs = np.where(np.isfinite(best), secs, np.inf)
+    return np.where(secs <= max_time_s, secs, np.inf)
+
+
+def _secs(x) -> np.ndarray:
+    """Whole seconds, rounded up, as itinerary legs count them."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(np.isfinite(x), np.ceil(x - 1e-9), np.inf)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -779,8 +802,14 @@ def parse_modes(modes) -> tuple[str, ...]:
 def travel_time_matrix(network: Network, origins, destinations, *, departure: _dt.datetime,
                        modes=("TRANSIT",), window_min: int = 0, percentiles: Sequence[float] = (),
                        max_time_s: float = DEFAULT_MAX_TIME_S, breakdown: bool = False,
-                       options: MatrixOptions = MatrixOptions()) -> MatrixResult:
+                       options: PlanOptions | None = None) -> MatrixResult:
     """Travel times (s) from every origin to every destination (see the module docstring).
+
+    ``options``: the planner's :class:`engine.planner.PlanOptions` (speeds, bike-lane preference,
+    ``max_walk_m`` to and from transit and from a car park, snapping, transfers, the parking
+    policy); its ``window_s`` and ``num_itineraries`` play no part here. Points outside the
+    network's bounding box (plus ``bbox_margin_m``) are unreachable, as the planner says
+    OUTSIDE_BOUNDS.
 
     ``origins``/``destinations``: (n, 2) arrays of lon, lat (degrees). ``departure``: an aware
     datetime, or a naive one read in the network's timezone. ``modes``: names from
@@ -791,6 +820,9 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
     ``engine.transit.OutsideServicePeriod`` when TRANSIT is asked for a day without service.
     """
     modes = parse_modes(modes)
+    options = PlanOptions() if options is None else options
+    if not isinstance(options, PlanOptions):
+        raise MatrixError(f"options: expected engine.planner.PlanOptions, got {type(options).__name__}")
     o_lon, o_lat = _as_points(origins, "origins")
     d_lon, d_lat = _as_points(destinations, "destinations")
     if not isinstance(departure, _dt.datetime):
@@ -821,7 +853,6 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
     dests = (d_lon, d_lat)
     walk_profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
     bike_profile = streets.StreetProfile(Mode.BICYCLE, bike_speed_mps=options.bike_speed_mps,
-                                         walk_speed_mps=options.walk_speed_mps,
                                          bike_lane_preference=options.bike_lane_preference)
     const_modes = [m for m in modes if m != "TRANSIT"]
     stat_pcts = ((50.0,) + pcts) if window_min else ()
@@ -839,7 +870,7 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
                 times = _street_times(network, bike_profile, orig, dests, max_time_s, options.max_snap_m)
             else:
                 times = _car_park_times(network, orig, dests, depart_utc_s, max_time_s, options)
-            times = np.ceil(times)
+            times = _secs(times)
             better = times < const
             const = np.where(better, times, const)
             const_mode = np.where(better, modes.index(mode), const_mode).astype(np.int8)
@@ -877,8 +908,22 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
             parts["egress_s"][lo:hi] = np.where(wins, egress, np.nan)
             parts["transfers"][lo:hi] = np.where(wins, np.maximum(trips - 1, 0), np.nan)
             parts["wait_s"][lo:hi] = total - np.where(wins, access + ride + walk + egress, np.nan)
+    outside = ~(_inside(network, o_lon, o_lat, options.bbox_margin_m)[:, None]
+                & _inside(network, d_lon, d_lat, options.bbox_margin_m)[None, :])
+    if outside.any():
+        for arr in (median, *pct_out.values(), *parts.values()):
+            arr[outside] = np.nan
+        best_mode[outside] = -1
     return MatrixResult(modes=modes, departure=aware, window_min=window_min, travel_time_s=median,
                         percentile_s=pct_out, breakdown=parts, best_mode=best_mode)
+
+
+def _inside(network: Network, lon: np.ndarray, lat: np.ndarray, margin_m: float) -> np.ndarray:
+    """Points within the network's bounding box plus ``margin_m`` (the planner's OUTSIDE_BOUNDS)."""
+    min_lon, min_lat, max_lon, max_lat = network.bbox
+    mx, my = network.projection.metres_per_degree
+    return ((min_lon - margin_m / mx <= lon) & (lon <= max_lon + margin_m / mx)
+            & (min_lat - margin_m / my <= lat) & (lat <= max_lat + margin_m / my))
 
 
 def _zone(tz: str):
@@ -888,4 +933,4 @@ def _zone(tz: str):
 
 
 __all__ = ["MODES", "BREAKDOWN_FIELDS", "CHUNK_ORIGINS", "DEFAULT_MAX_TIME_S", "MatrixError",
-           "MatrixOptions", "MatrixResult", "parse_modes", "travel_time_matrix"]
+           "MatrixResult", "parse_modes", "travel_time_matrix"]
