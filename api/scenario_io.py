@@ -41,6 +41,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -406,7 +407,7 @@ def load_scenario_file(path) -> ScenarioFile:
     bundle = doc.get("bundle")
     return ScenarioFile(
         path=path, name=str(doc.get("name", path.stem)), description=str(doc.get("description", "")),
-        bundle=(path.parent / bundle) if bundle else None, origins=doc["origins"],
+        bundle=Path(os.path.normpath(path.parent / bundle)) if bundle else None, origins=doc["origins"],
         destinations=doc["destinations"], departures=departures, modes=modes, window_min=window,
         percentiles=tuple(float(p) for p in pcts), max_time_s=float(max_min) * 60,
         options=matrix_options(doc.get("options"), file=path), modification_specs=tuple(specs),

@@ -89,7 +89,7 @@ modifications:
 def test_a_scenario_file_is_read_and_checked(tmp_path):
     sf = load_scenario_file(_write(tmp_path / "s.yaml", GOOD))
     assert sf.modes == ("WALK", "TRANSIT") and sf.window_min == 10 and sf.max_time_s == 2400
-    assert sf.bundle == tmp_path / "../bundles/x"
+    assert sf.bundle == tmp_path.parent / "bundles" / "x"
     assert sf.options.walk_speed_mps == 1.2 and sf.options.transit_options().walk_speed_mps == 1.2
     assert sf.options.max_transfers == 2 and sf.options.max_walk_m == 800
     assert sf.options.parking.min_p_free == 0.3
