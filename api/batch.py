@@ -307,14 +307,22 @@ class DaskPool(SerialPool):
     executor = "dask"
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
+        import dask
         from distributed import Client, LocalCluster
 
         self.cluster = None
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
         else:
-            self.cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            # An embedded cluster runs one matrix and stops: no dashboard, no statistical profiler
+            # (it samples every worker's stack every 10 ms), and no MALLOC_TRIM_THRESHOLD_ (dask
+            # sets it to 64 KiB for long-lived workers, and in this process's environment too;
+            # the kernels' arrays then go back to the OS after every chunk).
+            settings = {"distributed.worker.profile.enabled": False,
+                        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+            with dask.config.set(settings):
+                self.cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
         self.workers = len(self.client.scheduler_info().get("workers", {})) or int(workers or 1)
 

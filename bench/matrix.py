@@ -15,9 +15,8 @@ Each executor opens one pool and runs every matrix on it: the first run is *cold
 processes start, load the bundle, load the compiled kernels), the next ones *warm* (what a pool
 kept open across matrices costs per matrix: ``trajet scenario run`` computes baseline and
 scenario on one pool; a Dask cluster is long-lived). The speed-ups use the best of three warm
-runs; pool start-up and the cold run are printed beside them. Process pools run before the Dask
-cluster (a LocalCluster leaves its workers' settings in the parent's environment). Every table is
-checked equal to the in-process one. The machine's load average is printed: other work on it
+runs; pool start-up and the cold run are printed beside them. Every table is checked equal to the
+in-process one. The machine's load average is printed: other work on it
 slows the parallel runs most.
 
 Peer: there is no runnable matrix peer here (r5py needs a JDK 21 and a download at import; see
@@ -152,8 +151,6 @@ def main() -> None:
         serial[window] = min(times)
         reach = float(references[window]["travel_time_s"].notna().mean())
         print(f"window {window:>2} min: {100 * reach:.1f} % of pairs reachable within 2 h")
-    # process pools first: a Dask cluster leaves its worker settings (MALLOC_TRIM_THRESHOLD_...)
-    # in this process's environment, which later process pools would inherit
     configs = (("process pool, 1 worker", "process", 1), ("process pool, 2 workers", "process", 2),
                ("Dask LocalCluster, 2 workers", "dask", 2))
     results = {(executor, workers): time_executor(jobs, executor, workers, references, args.repeats)
