@@ -705,6 +705,7 @@ def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, s
     from api.batch import BatchError, MatrixJob, run_matrix
     from api.scenario_io import (
         ScenarioFileError,
+        changed_stops,
         changed_street_edges,
         closed_facility_points,
         difference_table,
@@ -769,7 +770,8 @@ def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, s
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
     plot_change_map(network, origins, origin_changes(diff), out_dir / "change_map.png", title=sf.name,
                     highlight_edges=changed_street_edges(network, scen_network),
-                    closed_points=closed_facility_points(network, scen_network))
+                    closed_points=closed_facility_points(network, scen_network),
+                    stop_points=changed_stops(network, scen_network))
     import shutil
 
     shutil.rmtree(out_dir / "chunks", ignore_errors=True)

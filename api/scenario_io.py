@@ -551,9 +551,11 @@ def origin_changes(diff):
 
 
 def plot_change_map(network: Network, origins: Places, per_origin, path, *, title: str = "",
-                    highlight_edges: np.ndarray | None = None, closed_points=None) -> Path:
+                    highlight_edges: np.ndarray | None = None, closed_points=None,
+                    stop_points=None) -> Path:
     """A PNG map: the street network in grey, changed streets highlighted, origins coloured by
-    their mean travel-time change (blue faster, red slower; minutes), closed facilities marked."""
+    their mean travel-time change (blue faster, red slower; minutes), closed facilities and the
+    stops whose service changed marked."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -588,6 +590,10 @@ def plot_change_map(network: Network, origins: Places, per_origin, path, *, titl
                    linewidths=0.8, zorder=3, label="no pair reachable in both")
     sc = ax.scatter(origins.lon[rows], origins.lat[rows], c=minutes, cmap="RdBu_r", norm=norm, s=42,
                     edgecolors="black", linewidths=0.4, zorder=4)
+    if stop_points is not None and len(stop_points):
+        pts = np.asarray(stop_points, dtype=float)
+        ax.scatter(pts[:, 0], pts[:, 1], marker="^", s=30, c="#ff7f0e", edgecolors="black",
+                   linewidths=0.3, zorder=3, label="stops with changed service")
     if closed_points is not None and len(closed_points):
         pts = np.asarray(closed_points, dtype=float)
         ax.scatter(pts[:, 0], pts[:, 1], marker="X", s=140, c="black", zorder=5, label="closed")
@@ -623,6 +629,37 @@ def changed_street_edges(base: Network, scen: Network) -> np.ndarray | None:
     return mask
 
 
+def changed_stops(base: Network, scen: Network) -> np.ndarray:
+    """lon/lat of the stops whose calls the scenario changed (more, fewer or other trips)."""
+    a, b = base.timetable, scen.timetable
+    if a is None or b is None or a is b:
+        return np.zeros((0, 2))
+
+    def calls(tt) -> np.ndarray:
+        # stop_idx -> number of trips calling there (each route position times its trips)
+        n_trips = np.diff(np.asarray(tt.route_trip_offsets))
+        per_pos = np.repeat(n_trips, np.diff(np.asarray(tt.route_stop_offsets)))
+        return np.bincount(np.asarray(tt.route_stops), weights=per_pos, minlength=tt.n_stops)
+
+    moved = calls(a) != calls(b)
+    moved |= np.isin(np.arange(a.n_stops), _stops_of_changed_trips(a, b))
+    idx = np.flatnonzero(moved)
+    return np.column_stack([np.asarray(a.stop_lon)[idx], np.asarray(a.stop_lat)[idx]])
+
+
+def _stops_of_changed_trips(a, b) -> np.ndarray:
+    """Stops called at by trips that one timetable has and the other has not (by trip id)."""
+    ids_a, ids_b = np.asarray(a.trip_ids).astype(str), np.asarray(b.trip_ids).astype(str)
+    gone = ~np.isin(ids_a, ids_b)
+    new = ~np.isin(ids_b, ids_a)
+    out = []
+    for tt, mask in ((a, gone), (b, new)):
+        routes = np.unique(np.asarray(tt.trip_route_idx)[mask])
+        for r in routes:
+            out.append(np.asarray(tt.route_stops)[tt.route_stop_offsets[r]:tt.route_stop_offsets[r + 1]])
+    return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+
 def closed_facility_points(base: Network, scen: Network) -> np.ndarray:
     """lon/lat of the parking facilities the scenario removed."""
     gone = ~np.isin(np.asarray(base.parking.facility_ids), np.asarray(scen.parking.facility_ids))
@@ -632,5 +669,5 @@ def closed_facility_points(base: Network, scen: Network) -> np.ndarray:
 __all__ = ["ScenarioFileError", "Places", "read_places", "stop_places", "grid_places", "places_from_spec",
            "ScenarioFile", "load_scenario_file", "parse_departure", "matrix_options", "prepare_scenario",
            "matrix_table", "write_table", "difference_table", "summarise", "origin_changes",
-           "plot_change_map", "changed_street_edges", "closed_facility_points",
+           "plot_change_map", "changed_street_edges", "closed_facility_points", "changed_stops",
            "ACCESSIBILITY_CUTOFFS_MIN"]
