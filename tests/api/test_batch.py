@@ -56,6 +56,15 @@ def test_process_pool_and_dask_local_cluster_give_the_same_table(job, serial_tab
     pd.testing.assert_frame_equal(by_dask, serial_table)
 
 
+def test_an_existing_dask_cluster_by_its_scheduler_address(job, serial_table):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        table, report = run_matrix(job, scheduler=cluster.scheduler_address, chunk_size=5)
+    assert report.executor == "dask"
+    pd.testing.assert_frame_equal(table, serial_table)
+
+
 def _slow_job(job: MatrixJob) -> MatrixJob:
     # a dozen departures per chunk: chunks take long enough to kill a worker in the middle
     deps = tuple(SATURDAY_15H + dt.timedelta(minutes=7 * k) for k in range(12))
