@@ -16,7 +16,13 @@ choice:
   and the expected search time (``SearchTimeModel``: the wait or cruising when full, weighted by
   p_full, plus the search inside a nearly full car park).
 * **Expected total** = drive + expected search + ``park_s`` (manoeuvre into a space and walk out of
-  the facility: 2 min, an assumption) + walk.
+  the facility: 2 min, an assumption) + walk, plus, when the planner gives the drives between
+  candidates, the *diversion*: a driver who finds the facility full (probability 1 - p_free)
+  drives on to the best other candidate (drive between the two + its expected search + its
+  walk) instead of walking from this one, so
+  ``total_i += (1 - p_i) * (min_j [drive_ij + search_j + walk_j] - walk_i)``. This is DESIGN.md's
+  "p(full) x (search or detour to the next choice)": without it a car park with a short walk but a
+  long way round to any alternative looks as safe as one next to three others.
 * **Congestion.** A facility whose p_free at the arrival instant is below ``min_p_free`` (0.2) is
   *avoided*: never proposed, and listed (with its forecast and a sentence) when a static planner
   would have preferred it, i.e. when it is nearer the destination on foot or quicker ignoring
@@ -157,11 +163,14 @@ class FacilityChoice:
 
 def choose_facility(parking: Parking, facility_idx, drive_s, walk_s, *, depart_utc_s: int | None = None,
                     arrive_by_utc_s: int | None = None, policy: ParkingPolicy = ParkingPolicy(),
-                    live: LiveObservations | None = None, now_utc_s=None) -> FacilityChoice:
+                    live: LiveObservations | None = None, now_utc_s=None,
+                    drive_between_s=None) -> FacilityChoice:
     """Forecast every candidate at its arrival instant and choose one (module docstring).
 
     ``facility_idx``, ``drive_s`` and ``walk_s`` are aligned arrays (seconds; inf = unreachable,
     such rows are dropped). Give exactly one of ``depart_utc_s`` and ``arrive_by_utc_s``.
+    ``drive_between_s`` (optional, candidates x candidates, seconds, inf = no way) is the drive
+    from each candidate's entrance to each other's: it prices the diversion when one is full.
     Raises ValueError for arrays of different lengths or a missing/double time.
     """
     if (depart_utc_s is None) == (arrive_by_utc_s is None):
@@ -174,6 +183,12 @@ def choose_facility(parking: Parking, facility_idx, drive_s, walk_s, *, depart_u
                          f"{f.size}, {drive.size}, {walk.size}")
     ok = np.isfinite(drive) & np.isfinite(walk)
     f, drive, walk = f[ok], drive[ok], walk[ok]
+    if drive_between_s is not None:
+        drive_between_s = np.asarray(drive_between_s, dtype=np.float64)
+        if drive_between_s.shape != (ok.size, ok.size):
+            raise ValueError(f"choose_facility: drive_between_s has shape {drive_between_s.shape}, "
+                             f"expected ({ok.size}, {ok.size})")
+        drive_between_s = drive_between_s[np.ix_(ok, ok)]
     if depart_utc_s is not None:
         at = int(depart_utc_s) + np.round(drive).astype(np.int64)
         view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s)
@@ -188,20 +203,30 @@ def choose_facility(parking: Parking, facility_idx, drive_s, walk_s, *, depart_u
             view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s)
             search_s = view.expected_search_s
     return rank(view, drive, walk, policy=policy, depart_utc_s=depart_utc_s,
-                arrive_by_utc_s=arrive_by_utc_s)
+                arrive_by_utc_s=arrive_by_utc_s, drive_between_s=drive_between_s)
 
 
 def rank(view: Outlook, drive_s, walk_s, *, policy: ParkingPolicy = ParkingPolicy(),
-         depart_utc_s: int | None = None, arrive_by_utc_s: int | None = None) -> FacilityChoice:
+         depart_utc_s: int | None = None, arrive_by_utc_s: int | None = None,
+         drive_between_s=None) -> FacilityChoice:
     """Choose among candidates whose forecast is ``view`` (rows aligned with ``drive_s`` and
     ``walk_s``): the rules of the module docstring. With neither time given, the
-    ``depart_utc_s``/``arrive_utc_s`` of the result are 0 (walks to a stop, say)."""
+    ``depart_utc_s``/``arrive_utc_s`` of the result are 0 (walks to a stop, say).
+    ``drive_between_s`` (rows x rows, seconds) adds the expected diversion when full."""
     f = np.asarray(view.facility_idx, dtype=np.int64)
     drive = np.asarray(drive_s, dtype=np.float64)
     walk = np.asarray(walk_s, dtype=np.float64)
     static = drive + policy.park_s + walk
     total = static + view.expected_search_s
     avoided = view.p_free < policy.min_p_free
+    if drive_between_s is not None and f.size > 1:
+        onward = np.array(drive_between_s, dtype=np.float64, copy=True)
+        onward += (view.expected_search_s + walk)[None, :]
+        onward[:, avoided] = np.inf                    # nobody diverts to a likely full one
+        np.fill_diagonal(onward, np.inf)
+        best = onward.min(axis=1)
+        # no reachable alternative: the wait in SearchTimeModel is all a full one costs
+        total = total + (1.0 - view.p_free) * np.where(np.isfinite(best), best - walk, 0.0)
     rows = np.arange(f.size)
     # least expected total, then the higher p_free, then the lower facility index
     order = np.lexsort((f, -view.p_free, total))

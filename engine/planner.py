@@ -223,6 +223,7 @@ class _NetworkCache:
     def __init__(self):
         self.lock = threading.Lock()
         self.links: dict = {}
+        self.car_between: dict[int, np.ndarray] = {}   # facility -> drive (s) to every facility
 
 
 _caches: dict[int, tuple[weakref.ref, _NetworkCache]] = {}
@@ -255,6 +256,32 @@ def prepare(network: Network, *, park_ride_walk_m: float = DEFAULT_PARK_RIDE_WAL
     if network.timetable is not None:
         transit.router_for(network.timetable)
     _stop_links(network, park_ride_walk_m)
+
+
+def _drive_between(network: Network, profile: street.StreetProfile, facility_idx: np.ndarray
+                   ) -> np.ndarray:
+    """(n, n) drive times (s) between the car entrances of facilities (inf: no way).
+
+    Rows are cached per network: a facility's row is one car search to every facility's
+    entrance, done the first time a query has it among its candidates.
+    """
+    pk = network.parking
+    cache = _cache_of(network)
+    nodes = np.asarray(pk.car_node_idx)
+    linked = np.flatnonzero(nodes != NO_INDEX)
+    rows = []
+    for f in np.asarray(facility_idx, dtype=np.int64):
+        with cache.lock:
+            row = cache.car_between.get(int(f))
+        if row is None:
+            row = np.full(pk.n_facilities, np.inf)
+            if nodes[f] != NO_INDEX:
+                costs = street.one_to_many(network.street, profile, int(nodes[f]), nodes[linked])
+                row[linked] = np.where(costs >= street.UNREACHED, np.inf, costs)
+            with cache.lock:
+                cache.car_between[int(f)] = row
+        rows.append(row[facility_idx])
+    return np.array(rows).reshape(len(rows), len(facility_idx))
 
 
 def _served_stops(network: Network) -> np.ndarray:
@@ -777,8 +804,11 @@ def _car_park_mode(q: _Query) -> list[_Candidate]:
     drive_s = car.times_to(np.asarray(pk.car_node_idx)[fac])
     walk_s = walk.times_to(np.asarray(pk.walk_node_idx)[fac])
     kw = ({"arrive_by_utc_s": q.utc_s} if q.arrive_by else {"depart_utc_s": q.utc_s})
+    near = np.isfinite(drive_s) & np.isfinite(walk_s)
+    between = np.full((fac.size, fac.size), np.inf)
+    between[np.ix_(near, near)] = _drive_between(net, q.car, fac[near])
     choice = choose_facility(pk, fac, drive_s, walk_s, policy=q.options.parking, live=q.live,
-                             now_utc_s=q.now_utc_s, **kw)
+                             now_utc_s=q.now_utc_s, drive_between_s=between, **kw)
     if choice.n_candidates == 0:
         raise _LeftOut(NO_PARKING_AVAILABLE, f"no car park within {q.options.max_walk_m:,.0f} m on "
                        "foot of the destination is reachable by car")

@@ -51,6 +51,23 @@ def test_a_facility_lost_only_to_its_search_time_is_listed():
     assert choice.fallback == NO_CHOICE            # the chosen one is sure enough
 
 
+def test_a_full_car_park_far_from_any_other_costs_its_diversion():
+    # A: 1 min walk, 80% chance of a space (96 s expected wait); B: 6 min walk, surely free.
+    # Without the drives between them A wins: 100 + 96 + 120 + 60 = 376 < 100 + 120 + 360 = 580.
+    v = view([0.8, 1.0], [96.0, 0.0])
+    assert rank(v, drive_s=[100, 100], walk_s=[60, 360]).chosen == 0
+    # 20 min round the one-way system from A to B: full at A costs 20% of (1200 + 360 - 60) more
+    far = rank(v, drive_s=[100, 100], walk_s=[60, 360],
+               drive_between_s=[[np.inf, 1200], [1200, np.inf]])
+    assert far.total_s[0] == pytest.approx(376 + 0.2 * (1200 + 0 + 360 - 60))
+    assert far.total_s[1] == pytest.approx(580)   # surely free: nothing to divert for
+    assert far.chosen == 1
+    # B a minute's drive from A: A is worth the try (376 + 0.2 * 360 = 448)
+    near = rank(v, drive_s=[100, 100], walk_s=[60, 360],
+                drive_between_s=[[np.inf, 60], [60, np.inf]])
+    assert near.total_s[0] == pytest.approx(448) and near.chosen == 0
+
+
 def test_ties_go_to_the_higher_p_free_then_the_lower_index():
     v = view([0.9, 0.95, 0.95], [0.0, 0.0, 0.0])
     choice = rank(v, drive_s=[100, 100, 100], walk_s=[50, 50, 50])
