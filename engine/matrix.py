@@ -13,9 +13,10 @@ minute of a departure window, summarised by percentiles. Modes:
   per origin reaches every car facility's entrance; one walk search per facility (cached per
   destination set, within ``max_walk_m``) reaches every destination; the forecast at each
   facility's arrival instant (``engine.parking_choice.outlook``) gives p_free and the expected
-  search time. Each pair takes the facility ``engine.parking_choice`` would choose (least
-  expected ``drive + search + park + walk`` among those not avoided for a p_free below the
-  policy's threshold) and counts its legs in whole seconds as the itinerary does. Parking
+  search time. Each pair takes the facility ``engine.parking_choice.choose_facility`` would
+  choose (least expected ``drive + search + park + walk``, plus the diversion to the next car
+  park when full, among those not avoided for a p_free below the policy's threshold) and counts
+  its legs in whole seconds as the itinerary does. Parking
   forecasts move over hours, not minutes: in a departure window the car time of the first
   minute stands for all.
 * ``TRANSIT``: walk access (``engine.access.walk_access``), RAPTOR to *every* stop, walk egress
@@ -723,12 +724,68 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
     return _CACHE.get(key, compute)
 
 
+def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
+    """(n_fac, n_fac) drive (s) between the car entrances of facilities (inf: no way), as the
+    planner prices a diversion when a car park is full; cached per network."""
+    graph, pk = network.street, network.parking
+    key = ("drive-between", id(graph), id(pk), fac.tobytes())
+
+    def compute():
+        car = streets.StreetProfile(Mode.CAR)
+        nodes = np.asarray(pk.car_node_idx)[fac].astype(np.int64)
+        out = np.full((fac.size, fac.size), np.inf)
+        for row, node in enumerate(nodes):
+            costs = streets.one_to_many(graph, car, int(node), nodes)
+            out[row] = np.where(costs >= streets.UNREACHED, np.inf, costs)
+        return out
+
+    return _CACHE.get(key, compute)
+
+
+@numba.njit(cache=True)
+def _car_choice(drive, search, p_free, walk, between, min_p_free, park_s, chosen_out):
+    """For each origin o and destination d, the facility ``engine.parking_choice.choose_facility``
+    chooses among those reachable both ways: the least expected total
+    ``drive + park + walk + search`` plus the diversion when full,
+    ``(1 - p_free) * (min over the others not avoided of [drive between + their search + their
+    walk] - walk)``, never one with p_free below ``min_p_free``; ties to the higher p_free, then
+    the lower index. Writes the facility's column, or -1."""
+    n_o, n_f = drive.shape
+    n_d = walk.shape[1]
+    for o in range(n_o):
+        for d in range(n_d):
+            best_total = np.inf
+            best_p = -1.0
+            best_i = -1
+            for i in range(n_f):
+                if not (np.isfinite(drive[o, i]) and np.isfinite(walk[i, d])):
+                    continue
+                if p_free[o, i] < min_p_free:
+                    continue
+                total = (drive[o, i] + park_s + walk[i, d]) + search[o, i]
+                onward = np.inf
+                for j in range(n_f):
+                    if j == i or p_free[o, j] < min_p_free:
+                        continue
+                    if not (np.isfinite(drive[o, j]) and np.isfinite(walk[j, d])):
+                        continue
+                    v = between[i, j] + (search[o, j] + walk[j, d])
+                    if v < onward:
+                        onward = v
+                if np.isfinite(onward):
+                    total = total + (1.0 - p_free[o, i]) * (onward - walk[i, d])
+                if total < best_total or (total == best_total and p_free[o, i] > best_p):
+                    best_total = total
+                    best_p = p_free[o, i]
+                    best_i = i
+            chosen_out[o, d] = best_i
+
+
 def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, max_time_s: float,
                     options: PlanOptions) -> np.ndarray:
     """(n_o, n_d) door-to-door time (s) by car to the car park the planner would choose, then on
-    foot: the least expected ``drive + search + park + walk`` among the facilities not avoided
-    (``engine.parking_choice``: p_free below the policy's threshold; ties to the higher p_free,
-    then the lower facility index), counted as the planner's legs are (whole seconds each)."""
+    foot (``engine.parking_choice.choose_facility``, with the diversion when full priced by the
+    drives between car parks), counted as the planner's legs are (whole seconds each)."""
     graph = network.street
     if graph is None:
         raise MatrixError("modes: CAR_PARK needs a street graph; this network has none")
@@ -739,23 +796,22 @@ def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, 
     if fac.size == 0:
         return np.full((n_o, n_d), np.inf)
     drive = _node_times(network, streets.StreetProfile(Mode.CAR), origins,
-                        np.asarray(pk.car_node_idx)[fac].astype(np.int64), max_time_s,
+                        np.asarray(pk.car_node_idx)[fac].astype(np.int64), np.inf,
                         options.max_snap_m)                                    # (n_o, n_fac)
     walk = _facility_walks(network, fac, destinations, options)                # (n_fac, n_d)
     ok = np.isfinite(drive)
     at = depart_utc_s + np.round(np.where(ok, drive, 0.0)).astype(np.int64)
     view = outlook(pk, np.broadcast_to(fac[None, :], drive.shape).ravel(), at.ravel(), policy=policy)
-    p_free = view.p_free.reshape(drive.shape)
-    search_s = view.expected_search_s.reshape(drive.shape)
-    lead = np.where(ok & (p_free >= policy.min_p_free), drive + search_s + policy.park_s, np.inf)
-    total = lead[:, :, None] + walk[None, :, :]                                # (n_o, n_fac, n_d)
-    best = total.min(axis=1)
-    tied = (total == best[:, None, :]) & np.isfinite(best[:, None, :])
-    chosen = np.argmax(np.where(tied, p_free[:, :, None], -1.0), axis=1)       # first = lowest index
+    p_free = np.ascontiguousarray(view.p_free.reshape(drive.shape))
+    search_s = np.ascontiguousarray(view.expected_search_s.reshape(drive.shape))
+    chosen = np.empty((n_o, n_d), dtype=np.int64)
+    _car_choice(np.ascontiguousarray(drive), search_s, p_free, np.ascontiguousarray(walk),
+                _drive_between(network, fac), float(policy.min_p_free), float(policy.park_s), chosen)
+    c = np.maximum(chosen, 0)
     rows = np.arange(n_o)[:, None]
-    secs = (_secs(drive[rows, chosen]) + _secs(search_s[rows, chosen] + policy.park_s)
-            + _secs(walk[chosen, np.arange(n_d)[None, :]]))
-    secs = np.where(np.isfinite(best), secs, np.inf)
+    secs = (_secs(drive[rows, c]) + _secs(search_s[rows, c] + policy.park_s)
+            + _secs(walk[c, np.arange(n_d)[None, :]]))
+    secs = np.where(chosen >= 0, secs, np.inf)
     return np.where(secs <= max_time_s, secs, np.inf)
 
 
