@@ -415,7 +415,7 @@ def run_matrix(job: MatrixJob, *, pool=None, executor: str = "process", workers:
             from tqdm import tqdm
 
             bar = tqdm(total=len(ranges), initial=len(done), unit="chunk",
-                       desc=f"matrix {job.scenario_name or 'baseline'}", leave=False)
+                       desc=f"matrix {job.scenario_name}".strip(), leave=False)
 
         def store(i, df):
             _write_chunk(out, i, df)
