@@ -480,5 +480,315 @@ def _print_itineraries(result) -> None:
         click.echo(f"   {mode} not shown: {why.code}: {why.message}")
 
 
+# ---------------------------------------------------------------------------------------------
+# trajet matrix, trajet scenario (planners)
+# ---------------------------------------------------------------------------------------------
+def _places_option(text: str, network, option: str):
+    """``stops``, ``grid:SPACING_M`` or a CSV/GeoJSON file -> Places; BadParameter otherwise."""
+    from api.scenario_io import ScenarioFileError, grid_places, read_places, stop_places
+
+    try:
+        if text.strip().lower() == "stops":
+            return stop_places(network)
+        if text.lower().startswith("grid:"):
+            try:
+                spacing = float(text.split(":", 1)[1])
+            except ValueError:
+                raise click.BadParameter(f"{text!r}: expected grid:SPACING_M (e.g. grid:400)",
+                                         param_hint=option) from None
+            return grid_places(network, spacing)
+        return read_places(text)
+    except ScenarioFileError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _matrix_options(walk_speed_mps, bike_speed_mps, bike_lane_preference, max_walk_m, max_transfers):
+    from engine.planner import PlanOptions
+
+    try:
+        return PlanOptions(walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps,
+                           bike_lane_preference=bike_lane_preference, max_walk_m=max_walk_m,
+                           max_transfers=max_transfers)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _executor_options(f):
+    """Options shared by ``trajet matrix`` and ``trajet scenario run``: where chunks run."""
+    options = [
+        click.option("--dask", "use_dask", is_flag=True,
+                     help="Run the chunks on an embedded Dask LocalCluster (--workers processes)."),
+        click.option("--scheduler", metavar="tcp://HOST:PORT",
+                     help="Run the chunks on an existing Dask cluster (workers need trajet and the "
+                          "bundle at the same path)."),
+        click.option("--serial", is_flag=True, help="Run the chunks in this process (no workers)."),
+        click.option("--workers", type=click.IntRange(1, 256), default=None,
+                     help="Worker processes (default: the number of CPUs)."),
+        click.option("--chunk-size", type=click.IntRange(1, 100_000), default=None,
+                     help="Origins per chunk (default: about four chunks per worker)."),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _pool(use_dask, scheduler, serial, workers):
+    from api.batch import open_pool
+
+    if sum(bool(x) for x in (use_dask, scheduler, serial)) > 1:
+        _fail("give at most one of --dask, --scheduler and --serial")
+    executor = "dask" if use_dask else "serial" if serial else "process"
+    try:
+        return open_pool(executor, workers=workers, scheduler=scheduler)
+    except OSError as exc:
+        _fail(f"--scheduler {scheduler}: cannot connect ({exc})")
+
+
+def _travel_options(f):
+    options = [
+        click.option("--walk-speed", "walk_speed_mps", type=float, default=1.3, show_default=True,
+                     help="Walking speed, m/s."),
+        click.option("--bike-speed", "bike_speed_mps", type=float, default=4.5, show_default=True,
+                     help="Cycling speed, m/s."),
+        click.option("--bike-lane-preference", type=float, default=0.0, show_default=True,
+                     help="Streets without a bike lane cost (1 + this) times their time."),
+        click.option("--max-walk-m", "max_walk_m", type=float, default=1500.0, show_default=True,
+                     help="Longest walk to or from a stop, or from a car park, metres."),
+        click.option("--max-transfers", type=click.IntRange(0, 30), default=5, show_default=True),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@main.command()
+@click.argument("bundle_dir", type=click.Path(path_type=Path))
+@click.option("--origins", required=True, metavar="FILE|stops|grid:M",
+              help="A CSV (id, lon, lat[, weight]) or GeoJSON of points, 'stops' (every served stop) "
+                   "or grid:SPACING_M (a grid over the network).")
+@click.option("--destinations", required=True, metavar="FILE|stops|grid:M", help="As --origins.")
+@click.option("--departure", required=True, metavar="ISO",
+              help="Local departure time (the network's timezone unless it has an offset).")
+@click.option("--modes", default="TRANSIT", show_default=True,
+              help="Comma-separated: WALK, BICYCLE, CAR_PARK, TRANSIT (the fastest counts).")
+@click.option("--window", "window_min", type=click.IntRange(0, 24 * 60), default=0,
+              help="Every minute of this window after --departure: travel_time_s is the median.")
+@click.option("--percentiles", default="", metavar="P,P,...",
+              help="Percentiles over the window, e.g. 25,50,75.")
+@click.option("--breakdown", is_flag=True,
+              help="Add access, wait, ride, transfer walk, egress and transfers (transit).")
+@click.option("--max-time", "max_time_min", type=float, default=120.0, show_default=True,
+              help="Pairs slower than this many minutes are unreachable (NaN).")
+@_travel_options
+@_executor_options
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path),
+              help="The table to write: .parquet or .csv.")
+@click.option("--keep-chunks", is_flag=True,
+              help="Keep the chunk files (OUT.chunks/) after the table is written.")
+def matrix(bundle_dir, origins, destinations, departure, modes, window_min, percentiles, breakdown,
+           max_time_min, walk_speed_mps, bike_speed_mps, bike_lane_preference, max_walk_m,
+           max_transfers, use_dask, scheduler, serial, workers, chunk_size, quiet, out_file, keep_chunks):
+    """Travel-time matrix from every origin to every destination: a long table
+    from_id, to_id, travel_time_s (NaN when unreachable).
+
+    Chunks of origins run in parallel and are written to OUT.chunks/ as they finish: running the
+    same command again after an interruption resumes from them.
+    """
+    import shutil
+    import time
+
+    from api.batch import BatchError, MatrixJob, run_matrix
+    from api.scenario_io import ScenarioFileError, parse_departure, write_table
+    from engine.matrix import MatrixError, parse_modes
+    from loaders.bundle import load_bundle
+
+    if out_file.suffix.lower() not in (".parquet", ".csv"):
+        _fail(f"--out {out_file}: use a .parquet or .csv file name")
+    try:
+        mode_names = parse_modes(modes)
+        when = parse_departure(departure, field_name="--departure")
+        pcts = tuple(float(p) for p in percentiles.split(",") if p.strip())
+    except (MatrixError, ScenarioFileError, ValueError) as exc:
+        _fail(f"{exc}")
+    try:
+        network = load_bundle(bundle_dir)
+    except BundleError as exc:
+        _fail(str(exc))
+    o = _places_option(origins, network, "--origins")
+    d = _places_option(destinations, network, "--destinations")
+    job = MatrixJob(bundle=str(bundle_dir), origins=o, destinations=d, departures=(when,), modes=mode_names,
+                    window_min=window_min, percentiles=pcts, max_time_s=max_time_min * 60,
+                    breakdown=breakdown,
+                    options=_matrix_options(walk_speed_mps, bike_speed_mps, bike_lane_preference,
+                                            max_walk_m, max_transfers))
+    try:  # fail early, in this process, on what every chunk would fail on
+        from engine.matrix import travel_time_matrix
+
+        travel_time_matrix(network, o.lonlat[:1], d.lonlat[:1], departure=when, modes=mode_names,
+                           window_min=min(window_min, 1), percentiles=pcts, max_time_s=max_time_min * 60,
+                           breakdown=breakdown, options=job.options)
+    except (MatrixError, ValueError) as exc:
+        _fail(str(exc))
+    chunks_dir = out_file.with_name(out_file.name + ".chunks")
+    t0 = time.perf_counter()
+    with _pool(use_dask, scheduler, serial, workers) as pool:
+        try:
+            table, report = run_matrix(job, pool=pool, chunk_size=chunk_size, out_dir=chunks_dir,
+                                       progress=not quiet)
+        except BatchError as exc:
+            _fail(str(exc), code=1)
+    write_table(table, out_file)
+    if not keep_chunks:
+        shutil.rmtree(chunks_dir, ignore_errors=True)
+    seconds = time.perf_counter() - t0
+    reach = float(table["travel_time_s"].notna().mean()) if len(table) else 0.0
+    reused = f", {len(report.reused)} reused" if report.reused else ""
+    click.echo(f"{len(o):,} x {len(d):,} pairs ({', '.join(mode_names)}), {report.n_chunks} chunks"
+               f"{reused} on {pool.workers} {report.executor} worker(s) in {seconds:.1f} s "
+               f"({len(o) / max(seconds, 1e-9):,.1f} origins/s); {100 * reach:.1f} % reachable")
+    click.echo(f"wrote {out_file}")
+
+
+@main.group()
+def scenario():
+    """Planner scenarios: what changes if a car park closes, a bus runs more often..."""
+
+
+@scenario.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--bundle", "bundle_dir", type=click.Path(path_type=Path),
+              help="The bundle to apply it to (default: the file's 'bundle').")
+def scenario_check(file, bundle_dir):
+    """Read a scenario file, apply its modifications and say what each one touches."""
+    from api.scenario_io import ScenarioFileError, load_scenario_file, prepare_scenario
+    from engine.scenario import ScenarioError
+    from loaders.bundle import load_bundle
+
+    try:
+        sf = load_scenario_file(file)
+    except ScenarioFileError as exc:
+        _fail(str(exc))
+    bundle_dir = bundle_dir or sf.bundle
+    if bundle_dir is None:
+        _fail(f"{file}: no 'bundle' in the file: pass --bundle")
+    try:
+        network = load_bundle(bundle_dir)
+        _, changes = prepare_scenario(sf.scenario, network).apply(network)
+    except BundleError as exc:
+        _fail(str(exc))
+    except ScenarioError as exc:
+        _fail(f"{file}: {exc}")
+    click.echo(f"{sf.name}: {len(changes)} modification(s) on {bundle_dir}")
+    for i, change in enumerate(changes):
+        click.echo(f"  {i}. {change.kind}: {change}")
+
+
+@scenario.command("run")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Folder of the results (default: FILE's name + '-results' here).")
+@click.option("--bundle", "bundle_dir", type=click.Path(path_type=Path),
+              help="The bundle (default: the file's 'bundle', relative to the file).")
+@click.option("--format", "table_format", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True, help="Format of the matrix and difference tables.")
+@_executor_options
+def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, serial, workers,
+                 chunk_size, quiet):
+    """Run baseline and scenario on the same origins, destinations, times and modes.
+
+    Writes baseline and scenario matrices, the difference per pair, summary.json (travel-time
+    change, shares improved and worse, accessibility within 15/30/45 min) and change_map.png.
+    """
+    import dataclasses
+
+    from api.batch import BatchError, MatrixJob, run_matrix
+    from api.scenario_io import (
+        ScenarioFileError,
+        changed_stops,
+        changed_street_edges,
+        closed_facility_points,
+        difference_table,
+        load_scenario_file,
+        origin_changes,
+        places_from_spec,
+        plot_change_map,
+        prepare_scenario,
+        summarise,
+        write_table,
+    )
+    from engine.scenario import ScenarioError
+    from loaders.bundle import load_bundle
+
+    try:
+        sf = load_scenario_file(file)
+    except ScenarioFileError as exc:
+        _fail(str(exc))
+    bundle_dir = bundle_dir or sf.bundle
+    if bundle_dir is None:
+        _fail(f"{file}: no 'bundle' in the file: pass --bundle")
+    out_dir = out_dir or Path(f"{file.stem}-results")
+    try:
+        network = load_bundle(bundle_dir)
+        origins = places_from_spec(sf.origins, network, base_dir=file.parent, file=file, field_name="origins")
+        destinations = places_from_spec(sf.destinations, network, base_dir=file.parent, file=file,
+                                        field_name="destinations")
+        scen_network, changes = prepare_scenario(sf.scenario, network).apply(network)
+    except BundleError as exc:
+        _fail(str(exc))
+    except ScenarioFileError as exc:
+        _fail(str(exc))
+    except ScenarioError as exc:
+        _fail(f"{file}: {exc}")
+    click.echo(f"{sf.name}")
+    for i, change in enumerate(changes):
+        click.echo(f"  {i}. {change.kind}: {change}")
+    base_job = MatrixJob(bundle=str(bundle_dir), origins=origins, destinations=destinations,
+                         departures=sf.departures, modes=sf.modes, window_min=sf.window_min,
+                         percentiles=sf.percentiles, max_time_s=sf.max_time_s, options=sf.options,
+                         scenario_name="baseline")
+    scen_job = dataclasses.replace(base_job, scenario_specs=sf.modification_specs, scenario_name=sf.name)
+    tables = {}
+    with _pool(use_dask, scheduler, serial, workers) as pool:
+        for name, job in (("baseline", base_job), ("scenario", scen_job)):
+            try:
+                tables[name], _ = run_matrix(job, pool=pool, chunk_size=chunk_size,
+                                             out_dir=out_dir / "chunks" / name, progress=not quiet)
+            except BatchError as exc:
+                _fail(f"{name}: {exc}", code=1)
+    ext = table_format
+    write_table(tables["baseline"], out_dir / f"baseline.{ext}")
+    write_table(tables["scenario"], out_dir / f"scenario.{ext}")
+    diff = difference_table(tables["baseline"], tables["scenario"])
+    write_table(diff, out_dir / f"difference.{ext}")
+    summary = summarise(diff, destinations)
+    summary = {"scenario": sf.name, "file": str(file), "bundle": str(bundle_dir),
+               "changes": [{"type": c.kind, "message": c.message, **c.counts} for c in changes],
+               "origins": len(origins), "destinations": len(destinations),
+               "departures": [d.isoformat() for d in sf.departures], "modes": list(sf.modes),
+               "window_min": sf.window_min, **summary}
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
+    plot_change_map(network, origins, origin_changes(diff), out_dir / "change_map.png", title=sf.name,
+                    highlight_edges=changed_street_edges(network, scen_network),
+                    closed_points=closed_facility_points(network, scen_network),
+                    stop_points=changed_stops(network, scen_network))
+    import shutil
+
+    shutil.rmtree(out_dir / "chunks", ignore_errors=True)
+    if "mean_change_s" in summary:
+        click.echo(f"travel time: mean change {summary['mean_change_s']:+.0f} s (p10 "
+                   f"{summary['change_p10_s']:+.0f}, p50 {summary['change_p50_s']:+.0f}, p90 "
+                   f"{summary['change_p90_s']:+.0f}); {100 * summary['share_improved']:.1f} % of pairs "
+                   f"faster, {100 * summary['share_worse']:.1f} % slower")
+    click.echo(f"pairs reachable: {summary['pairs_reachable_baseline']:,} -> "
+               f"{summary['pairs_reachable_scenario']:,} of {summary['pairs']:,}")
+    access = summary["accessibility"]
+    unit = "opportunities" if access["weighted"] else "destinations"
+    for cut in access["cutoffs_min"]:
+        a = access[f"within_{cut}_min"]
+        click.echo(f"{unit} within {cut} min (mean per origin): {a['baseline']:,.1f} -> {a['scenario']:,.1f}")
+    click.echo(f"wrote {out_dir}/ (baseline, scenario, difference .{ext}, summary.json, change_map.png)")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,992 @@
+"""Travel-time matrices: many origins to many destinations, by walking, cycling, car + parking, transit.
+
+:func:`travel_time_matrix` answers "how long from each origin to each destination, leaving at
+this time" (a long table in the API, like r5py's ``TravelTimeMatrix``), optionally for every
+minute of a departure window, summarised by percentiles. Modes:
+
+* ``WALK``, ``BICYCLE``: one street search per origin (``engine.street.search`` from both ends
+  of the origin's snapped segment, partial edge costs as :func:`engine.street.point_costs`
+  counts them), then every destination read off the search tree. With a bike-lane preference
+  the search minimises generalized cost and the time is the travel time along that path.
+  Without a street graph, walking is the straight line times ``Network.walk_detour_factor``.
+* ``CAR_PARK``: drive to a car park, park, walk, as ``engine.planner`` plans it. One car search
+  per origin reaches every car facility's entrance; one walk search per facility (cached per
+  destination set, within ``max_walk_m``) reaches every destination; the forecast at each
+  facility's arrival instant (``engine.parking_choice.outlook``) gives p_free and the expected
+  search time. Each pair takes the facility ``engine.parking_choice.choose_facility`` would
+  choose (least expected ``drive + search + park + walk``, plus the diversion to the next car
+  park when full, among those not avoided for a p_free below the policy's threshold) and counts
+  its legs in whole seconds as the itinerary does. Parking
+  forecasts move over hours, not minutes: in a departure window the car time of the first
+  minute stands for all.
+* ``TRANSIT``: walk access (``engine.access.walk_access``), RAPTOR to *every* stop, walk egress
+  to every destination. The kernel (:func:`_transit_chunk`) follows ``engine.transit``'s
+  semantics exactly (service-day layers, transfer slack, one footpath after each ride and after
+  the access, the transfer limit) but keeps no target: it runs RAPTOR rounds once per minute of
+  the window, latest first, keeping its labels between minutes (range RAPTOR: a later
+  departure's journeys are upper bounds for an earlier one), and reads every destination's
+  arrival off the stops improved in that minute through egress lists built once per destination
+  set. The direct walk is not a transit journey: ask for ``WALK`` too to allow it.
+
+Several modes give the least time over them, per pair and per minute. Travel time counts from
+the requested departure (waiting at the origin included), in whole seconds; NaN where
+unreachable within ``max_time_s``. With a window, the statistic of a pair is over the
+``window_min`` departures at ``departure + 0, 1, ... window_min - 1`` minutes; percentiles take
+the nearest observed value (a pair unreachable at more than p % of the minutes is NaN at p).
+
+The breakdown (transit and the requested departure only) splits the time of the best journey:
+``access_s`` (walk to the first stop, and a footpath right after it), ``wait_s`` (at the origin
+and at stops), ``ride_s`` (in vehicles), ``transfer_walk_s`` (footpaths between rides),
+``egress_s`` (last stop to the destination) and ``transfers``.
+
+Work is chunked over origins (:data:`CHUNK_ORIGINS` at a time) so memory stays bounded; the
+executors in ``api.batch`` call :func:`travel_time_matrix` on slices of origins.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from engine import street as streets
+from engine import transit
+from engine.access import LocationNotAccessible, walk_access
+from engine.model import NO_INDEX, Mode, Network, haversine_m
+from engine.parking_choice import CAR_KINDS, outlook
+from engine.planner import PlanOptions
+
+MODES = ("WALK", "BICYCLE", "CAR_PARK", "TRANSIT")
+"""Modes a matrix can be asked for."""
+
+CHUNK_ORIGINS = 32
+"""Origins per kernel call inside :func:`travel_time_matrix` (bounds the window's memory)."""
+
+BREAKDOWN_FIELDS = ("access_s", "wait_s", "ride_s", "transfer_walk_s", "egress_s", "transfers")
+
+DEFAULT_MAX_TIME_S = 2 * 3600
+
+UNREACHED = transit.UNREACHED
+_N_COMP = 4      # label components: access, ride, transfer walk, trips
+
+
+class MatrixError(ValueError):
+    """A matrix query that cannot be answered: names the argument."""
+
+
+@dataclass(frozen=True)
+class MatrixResult:
+    """Travel times (s) from each origin (rows) to each destination (columns).
+
+    ``travel_time_s``: at the departure, or the median over the window; NaN = unreachable.
+    ``percentile_s[p]``: per requested percentile. ``breakdown[name]``: see
+    :data:`BREAKDOWN_FIELDS` (NaN where the pair has no transit journey or another mode wins).
+    ``best_mode``: index into ``modes`` of the mode giving ``travel_time_s`` at the departure
+    (-1 when unreachable).
+    """
+
+    modes: tuple
+    departure: _dt.datetime
+    window_min: int
+    travel_time_s: np.ndarray
+    percentile_s: dict = field(default_factory=dict)
+    breakdown: dict = field(default_factory=dict)
+    best_mode: np.ndarray | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Transit: RAPTOR to every stop, then to every destination
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _lower_rows(rows, k, s, value):
+    for j in range(k, rows.shape[0]):
+        if rows[j, s] > value:
+            rows[j, s] = value
+        else:
+            break
+
+
+@numba.njit(cache=True)
+def _lower_rows_comp(rows, comp, k, s, value, c0, c1, c2, c3):
+    """rows[j, s] = min(rows[j, s], value) for j >= k, copying the label's components along."""
+    for j in range(k, rows.shape[0]):
+        if rows[j, s] > value:
+            rows[j, s] = value
+            comp[j, s, 0] = c0
+            comp[j, s, 1] = c1
+            comp[j, s, 2] = c2
+            comp[j, s, 3] = c3
+        else:
+            break
+
+
+@numba.njit(cache=True)
+def _lower_bound(values, lo, hi, key):
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@numba.njit(cache=True)
+def _transit_chunk(route_stop_offsets, route_stops, route_can_board, route_can_alight,
+                   route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
+                   stop_route_offsets, stop_route_idx, stop_route_pos,
+                   fp_offsets, fp_to, fp_time_s, stop_slack_s,
+                   trip_active, route_ok, stop_ok, day_shift_s,
+                   acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s,
+                   departures_s, max_trips, max_time_s, out_arrival, out_comp):
+    """Range RAPTOR from each origin to every destination.
+
+    Origin o's access list is ``acc_stop/acc_s[acc_offsets[o]:acc_offsets[o + 1]]``; stop s's
+    egress list ``eg_dest/eg_s[eg_offsets[s]:eg_offsets[s + 1]]``. ``departures_s`` are processed
+    in the given order (latest first) with labels kept. Writes ``out_arrival[o, i, d]`` (arrival
+    at destination d leaving at ``departures_s[i]``, UNREACHED if none) and, for the last
+    departure, ``out_comp[o, d]`` = (access, ride, transfer walk, egress, trips) of that journey.
+    """
+    n_stops = stop_route_offsets.shape[0] - 1
+    n_routes = route_stop_offsets.shape[0] - 1
+    n_orig = acc_offsets.shape[0] - 1
+    n_dest = out_arrival.shape[2]
+    n_rows = max_trips + 1
+    best_board = np.empty((n_rows, n_stops), dtype=np.int32)
+    board_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
+    best_vehicle = np.empty((n_rows, n_stops), dtype=np.int32)
+    v_time = np.empty((n_rows, n_stops), dtype=np.int32)
+    v_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
+    arr_any = np.empty(n_stops, dtype=np.int32)            # after >= 1 trip, maybe a footpath
+    any_comp = np.zeros((n_stops, _N_COMP), dtype=np.int32)
+    dest_best = np.empty(n_dest, dtype=np.int32)
+    dest_comp = np.zeros((n_dest, _N_COMP + 1), dtype=np.int32)
+    first_pos = np.full(n_routes, -1, dtype=np.int32)
+    queue = np.empty(n_routes, dtype=np.int32)
+    marked = np.empty(n_stops, dtype=np.int32)
+    is_marked = np.zeros(n_stops, dtype=np.bool_)
+    improved = np.empty(n_stops, dtype=np.int32)
+    is_improved = np.zeros(n_stops, dtype=np.bool_)
+    any_list = np.empty(n_stops, dtype=np.int32)
+    is_any = np.zeros(n_stops, dtype=np.bool_)
+
+    for o in range(n_orig):
+        best_board[:, :] = UNREACHED
+        best_vehicle[:, :] = UNREACHED
+        arr_any[:] = UNREACHED
+        dest_best[:] = UNREACHED
+        a0 = acc_offsets[o]
+        a1 = acc_offsets[o + 1]
+        for dep_i in range(departures_s.shape[0]):
+            tau = departures_s[dep_i]
+            horizon = tau + max_time_s
+            n_any = 0
+            # round 0: the access list, then one footpath from each access stop
+            n_marked = 0
+            for i in range(a0, a1):
+                s = acc_stop[i]
+                if not stop_ok[s]:
+                    continue
+                t = tau + acc_s[i]
+                if t < best_board[0, s] and t <= horizon:
+                    _lower_rows_comp(best_board, board_comp, 0, s, t, acc_s[i], 0, 0, 0)
+                    if not is_marked[s]:
+                        is_marked[s] = True
+                        marked[n_marked] = s
+                        n_marked += 1
+            for i in range(a0, a1):
+                s = acc_stop[i]
+                if not stop_ok[s]:
+                    continue
+                t_s = tau + acc_s[i]
+                for j in range(fp_offsets[s], fp_offsets[s + 1]):
+                    v = fp_to[j]
+                    t = t_s + fp_time_s[j]
+                    if t < best_board[0, v] and t <= horizon and stop_ok[v]:
+                        _lower_rows_comp(best_board, board_comp, 0, v, t, acc_s[i] + fp_time_s[j], 0, 0, 0)
+                        if not is_marked[v]:
+                            is_marked[v] = True
+                            marked[n_marked] = v
+                            n_marked += 1
+
+            for k in range(1, n_rows):
+                if n_marked == 0:
+                    break
+                n_queue = 0
+                for i in range(n_marked):
+                    s = marked[i]
+                    is_marked[s] = False
+                    for j in range(stop_route_offsets[s], stop_route_offsets[s + 1]):
+                        r = stop_route_idx[j]
+                        if not route_ok[r]:
+                            continue
+                        p = stop_route_pos[j]
+                        if first_pos[r] < 0:
+                            queue[n_queue] = r
+                            n_queue += 1
+                            first_pos[r] = p
+                        elif p < first_pos[r]:
+                            first_pos[r] = p
+                n_marked = 0
+                n_improved = 0
+                for qi in range(n_queue):
+                    r = queue[qi]
+                    p0 = first_pos[r]
+                    first_pos[r] = -1
+                    rs0 = route_stop_offsets[r]
+                    n_pos = route_stop_offsets[r + 1] - rs0
+                    t0 = route_trip_offsets[r]
+                    n_tr = route_trip_offsets[r + 1] - t0
+                    b0 = stop_time_offsets[r]
+                    cur0 = -1
+                    cur1 = -1
+                    dep0 = 0
+                    dep1 = 0
+                    c0a = c0r = c0w = c0t = 0
+                    c1a = c1r = c1w = c1t = 0
+                    for pos in range(p0, n_pos):
+                        s = route_stops[rs0 + pos]
+                        base = b0 + pos * n_tr
+                        if not stop_ok[s]:
+                            continue
+                        if (cur0 >= 0 or cur1 >= 0) and route_can_alight[rs0 + pos]:
+                            a = UNREACHED
+                            layer = 0
+                            if cur0 >= 0:
+                                a = arrival_s[base + cur0]
+                            if cur1 >= 0:
+                                a_prev = arrival_s[base + cur1] - day_shift_s
+                                if a_prev < a:
+                                    a = a_prev
+                                    layer = 1
+                            if a < best_vehicle[k, s] and a <= horizon:
+                                _lower_rows(best_vehicle, k, s, a)
+                                v_time[k, s] = a
+                                if layer == 0:
+                                    ca, cr, cw, ct = c0a, c0r + a - dep0, c0w, c0t + 1
+                                else:
+                                    ca, cr, cw, ct = c1a, c1r + a - dep1, c1w, c1t + 1
+                                v_comp[k, s, 0] = ca
+                                v_comp[k, s, 1] = cr
+                                v_comp[k, s, 2] = cw
+                                v_comp[k, s, 3] = ct
+                                if not is_improved[s]:
+                                    is_improved[s] = True
+                                    improved[n_improved] = s
+                                    n_improved += 1
+                                if a < arr_any[s]:
+                                    arr_any[s] = a
+                                    any_comp[s, 0] = ca
+                                    any_comp[s, 1] = cr
+                                    any_comp[s, 2] = cw
+                                    any_comp[s, 3] = ct
+                                    if not is_any[s]:
+                                        is_any[s] = True
+                                        any_list[n_any] = s
+                                        n_any += 1
+                        if route_can_board[rs0 + pos]:
+                            ready = best_board[k - 1, s]
+                            if ready != UNREACHED:
+                                hi = n_tr if cur0 < 0 else cur0
+                                if hi > 0 and departure_s[base + hi - 1] >= ready:
+                                    t = _lower_bound(departure_s, base, base + hi, ready) - base
+                                    while t < hi and (trip_active[t0 + t] & 1) == 0:
+                                        t += 1
+                                    if t < hi:
+                                        cur0 = t
+                                        dep0 = departure_s[base + t]
+                                        c0a = board_comp[k - 1, s, 0]
+                                        c0r = board_comp[k - 1, s, 1]
+                                        c0w = board_comp[k - 1, s, 2]
+                                        c0t = board_comp[k - 1, s, 3]
+                                need = ready + day_shift_s
+                                hi = n_tr if cur1 < 0 else cur1
+                                if hi > 0 and departure_s[base + hi - 1] >= need:
+                                    t = _lower_bound(departure_s, base, base + hi, need) - base
+                                    while t < hi and (trip_active[t0 + t] & 2) == 0:
+                                        t += 1
+                                    if t < hi:
+                                        cur1 = t
+                                        dep1 = departure_s[base + t] - day_shift_s
+                                        c1a = board_comp[k - 1, s, 0]
+                                        c1r = board_comp[k - 1, s, 1]
+                                        c1w = board_comp[k - 1, s, 2]
+                                        c1t = board_comp[k - 1, s, 3]
+                # transfers: stay at the stop (with its slack) or take one footpath
+                for i in range(n_improved):
+                    s = improved[i]
+                    slack = stop_slack_s[s]
+                    if slack >= 0:
+                        t = v_time[k, s] + slack
+                        if t < best_board[k, s]:
+                            _lower_rows_comp(best_board, board_comp, k, s, t, v_comp[k, s, 0],
+                                             v_comp[k, s, 1], v_comp[k, s, 2], v_comp[k, s, 3])
+                            if not is_marked[s]:
+                                is_marked[s] = True
+                                marked[n_marked] = s
+                                n_marked += 1
+                for i in range(n_improved):
+                    s = improved[i]
+                    is_improved[s] = False
+                    a = v_time[k, s]
+                    for j in range(fp_offsets[s], fp_offsets[s + 1]):
+                        v = fp_to[j]
+                        t = a + fp_time_s[j]
+                        if t > horizon or not stop_ok[v]:
+                            continue
+                        walk = v_comp[k, s, 2] + fp_time_s[j]
+                        if t < arr_any[v]:
+                            arr_any[v] = t
+                            any_comp[v, 0] = v_comp[k, s, 0]
+                            any_comp[v, 1] = v_comp[k, s, 1]
+                            any_comp[v, 2] = walk
+                            any_comp[v, 3] = v_comp[k, s, 3]
+                            if not is_any[v]:
+                                is_any[v] = True
+                                any_list[n_any] = v
+                                n_any += 1
+                        if t < best_board[k, v]:
+                            _lower_rows_comp(best_board, board_comp, k, v, t, v_comp[k, s, 0],
+                                             v_comp[k, s, 1], walk, v_comp[k, s, 3])
+                            if not is_marked[v]:
+                                is_marked[v] = True
+                                marked[n_marked] = v
+                                n_marked += 1
+            for i in range(n_marked):
+                is_marked[marked[i]] = False
+            # egress: destinations from the stops improved at this departure
+            for i in range(n_any):
+                s = any_list[i]
+                is_any[s] = False
+                a = arr_any[s]
+                for j in range(eg_offsets[s], eg_offsets[s + 1]):
+                    d = eg_dest[j]
+                    t = a + eg_s[j]
+                    if t < dest_best[d]:
+                        dest_best[d] = t
+                        dest_comp[d, 0] = any_comp[s, 0]
+                        dest_comp[d, 1] = any_comp[s, 1]
+                        dest_comp[d, 2] = any_comp[s, 2]
+                        dest_comp[d, 3] = eg_s[j]
+                        dest_comp[d, 4] = any_comp[s, 3]
+            for d in range(n_dest):
+                out_arrival[o, dep_i, d] = dest_best[d]
+        for d in range(n_dest):
+            for c in range(_N_COMP + 1):
+                out_comp[o, d, c] = dest_comp[d, c] if dest_best[d] != UNREACHED else -1
+
+
+@dataclass(frozen=True)
+class _KernelInputs:
+    """The prepared timetable arrays of one (day, options), from engine.transit's router."""
+
+    d: object
+    fp: tuple
+    slack: np.ndarray
+    mask: np.ndarray
+    route_ok: np.ndarray
+    stop_ok: np.ndarray
+    shift_s: int
+
+
+def _kernel_inputs(tt, day: int, options: transit.TransitOptions) -> _KernelInputs:
+    """Exactly what ``TransitRouter.search`` hands its kernel for a forward query on ``day``."""
+    router = transit.router_for(tt)
+    router.check_day(day)
+    d = router._direction(False)
+    return _KernelInputs(
+        d=d, fp=router._footpaths(options.walk_speed_mps, d),
+        slack=router._stop_slack(int(options.transfer_slack_s)),
+        mask=router._trip_mask(day, options.wheelchair, d), route_ok=router._routes_allowed(options.modes),
+        stop_ok=router._stops_allowed(options.wheelchair),
+        shift_s=transit.previous_day_shift_s(tt.timezone, day))
+
+
+def _csr_lists(lists: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    counts = np.array([a.shape[0] for a, _ in lists], dtype=np.int64)
+    offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    stops = np.concatenate([a for a, _ in lists]).astype(np.int32) if lists else np.zeros(0, np.int32)
+    secs = np.concatenate([b for _, b in lists]).astype(np.int32) if lists else np.zeros(0, np.int32)
+    return offsets, stops, secs
+
+
+def _walk_lists(network: Network, lon: np.ndarray, lat: np.ndarray, *, reverse: bool,
+                options: PlanOptions) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Access (or egress) list of each point (walks up to ``max_walk_m``, as the planner's);
+    empty for a point too far from the streets."""
+    out = []
+    max_walk_s = options.max_walk_m / options.walk_speed_mps
+    for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
+        try:
+            w = walk_access(network, x, y, reverse=reverse, max_walk_s=max_walk_s,
+                            walk_speed_mps=options.walk_speed_mps, max_snap_m=options.max_snap_m)
+            out.append((w.stops, w.seconds))
+        except LocationNotAccessible:
+            out.append((np.zeros(0, np.int32), np.zeros(0, np.int32)))
+    return out
+
+
+class _Cache:
+    """Per-process cache of destination-side data (egress lists, facility walks), keyed by the
+    network objects they were computed on and the destination coordinates."""
+
+    def __init__(self, size: int = 8):
+        self.size = size
+        self.lock = threading.Lock()
+        self.items: OrderedDict = OrderedDict()
+
+    def get(self, key, compute):
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+                return hit[1]
+        value = compute()
+        with self.lock:
+            self.items[key] = (None, value)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_CACHE = _Cache()
+
+
+def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(np.column_stack([lon, lat])).tobytes()).digest()
+
+
+def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
+    """(offsets, dest, secs): for each stop, the destinations one walks to from it, and how long."""
+    key = ("egress", id(network.street), id(network.timetable), _points_key(lon, lat),
+           options.max_walk_m, options.walk_speed_mps, options.max_snap_m)
+
+    def compute():
+        lists = _walk_lists(network, lon, lat, reverse=True, options=options)
+        stop = np.concatenate([s for s, _ in lists]).astype(np.int64) if lists else np.zeros(0, np.int64)
+        secs = np.concatenate([t for _, t in lists]).astype(np.int32) if lists else np.zeros(0, np.int32)
+        dest = np.repeat(np.arange(len(lists)), [s.shape[0] for s, _ in lists]).astype(np.int32)
+        order = np.lexsort((secs, dest, stop))
+        offsets = np.zeros(network.timetable.n_stops + 1, dtype=np.int64)
+        np.cumsum(np.bincount(stop, minlength=network.timetable.n_stops), out=offsets[1:])
+        return offsets, np.ascontiguousarray(dest[order]), np.ascontiguousarray(secs[order])
+
+    return _CACHE.get(key, compute)
+
+
+def _transit_times(network: Network, origins, destinations, day: int, departures_s: np.ndarray,
+                   max_time_s: int, options: PlanOptions, breakdown: bool):
+    """(arrivals (n_o, n_dep, n_d) int32 with departures latest first, those departures,
+    components (n_o, n_d, 5) at the earliest departure) by transit."""
+    tt = network.timetable
+    topts = options.transit_options()
+    ki = _kernel_inputs(tt, day, topts)
+    eg_offsets, eg_dest, eg_s = _egress_by_stop(network, destinations[0], destinations[1], options)
+    acc_offsets, acc_stop, acc_s = _csr_lists(_walk_lists(network, origins[0], origins[1],
+                                                          reverse=False, options=options))
+    deps = np.ascontiguousarray(np.sort(departures_s)[::-1], dtype=np.int64)      # latest first
+    n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
+    arrival = np.empty((n_o, deps.shape[0], n_d), dtype=np.int32)
+    comp = np.empty((n_o, n_d, _N_COMP + 1), dtype=np.int32)
+    d = ki.d
+    horizon = int(min(max_time_s, topts.max_duration_s))
+    _transit_chunk(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
+                   d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
+                   d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
+                   ki.fp[0], ki.fp[1], ki.fp[2], ki.slack, ki.mask, ki.route_ok, ki.stop_ok, ki.shift_s,
+                   acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s, deps,
+                   int(topts.max_transfers) + 1, horizon, arrival, comp)
+    return arrival, deps, (comp if breakdown else None)
+
+
+@numba.njit(cache=True)
+def _window_stats(arrival, deps, const_s, max_time_s, ranks, first_out, stats_out):
+    """Per pair: travel time (s) at each departure, the quicker of transit (``arrival`` minus
+    the departure, UNREACHED = none) and the time-independent modes (``const_s``), inf beyond
+    ``max_time_s``; writes the time at the earliest departure (the last, ``deps`` being latest
+    first) and the sorted times at ``ranks`` (nearest-rank percentiles)."""
+    n_o, n_dep, n_d = arrival.shape
+    buf = np.empty(n_dep)
+    for o in range(n_o):
+        for d in range(n_d):
+            c = const_s[o, d]
+            for k in range(n_dep):
+                a = arrival[o, k, d]
+                t = np.inf if a == UNREACHED else float(a - deps[k])
+                if c < t:
+                    t = c
+                if t > max_time_s:
+                    t = np.inf
+                buf[k] = t
+            first_out[o, d] = buf[n_dep - 1]
+            if ranks.shape[0]:
+                buf.sort()
+                for j in range(ranks.shape[0]):
+                    stats_out[j, o, d] = buf[ranks[j]]
+
+
+def _nearest_ranks(n: int, pcts: Sequence[float]) -> np.ndarray:
+    """Indices into n sorted values of numpy's "nearest" percentiles (ties of .5 to the even one)."""
+    idx = np.arange(n, dtype=np.float64)
+    return np.asarray([int(np.percentile(idx, p, method="nearest")) for p in pcts], dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Streets: one search per origin, every destination read off the tree
+# ---------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _cheapest_edges(indptr, indices, cost, tails, heads, out_cost):
+    """out_cost[i] = least cost of an edge tails[i] -> heads[i] (inf when there is none)."""
+    for i in range(tails.shape[0]):
+        best = np.inf
+        for e in range(indptr[tails[i]], indptr[tails[i] + 1]):
+            if indices[e] == heads[i] and cost[e] < best:
+                best = cost[e]
+        out_cost[i] = best
+
+
+@numba.njit(cache=True)
+def _tree_times(order, pred_edge, edge_tail, time_s, time_out):
+    """Travel time along the search tree, nodes in order of cost (sources keep their time)."""
+    for v in order:
+        e = pred_edge[v]
+        if e >= 0:
+            time_out[v] = time_out[edge_tail[e]] + time_s[e]
+
+
+def _part(share, c):
+    """A share of an edge's cost; inf (not 0 * inf = NaN) where the edge may not be used."""
+    return np.where(np.isfinite(c), share * np.where(np.isfinite(c), c, 0.0), np.inf)
+
+
+@dataclass(frozen=True)
+class _Ends:
+    """Snapped points with the cost and time of each way along their segment."""
+
+    ok: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    fraction: np.ndarray
+    fwd_cost: np.ndarray     # tail -> head: the snapped edge (inf: not allowed that way)
+    bwd_cost: np.ndarray     # head -> tail: the cheapest such edge
+    fwd_time: np.ndarray
+    bwd_time: np.ndarray
+
+
+def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) -> _Ends:
+    """Snap points for the profile's mode and read their segments' costs, as the planner does
+    (``engine.planner``: the snapped edge one way, the cheapest edge back the other way)."""
+    snaps = streets.snap_many(graph, lon, lat, profile.mode, max_distance_m=max_snap_m)
+    ok = snaps.accessible
+    edge = np.where(ok, snaps.edge_idx, 0)
+    tail = np.where(ok, snaps.tail_node, 0).astype(np.int32)
+    head = np.where(ok, snaps.head_node, 0).astype(np.int32)
+    cost = streets.edge_costs(graph, profile)
+    time_s = streets.edge_times(graph, profile)
+    bwd_cost = np.empty(tail.size)
+    _cheapest_edges(graph.indptr, graph.indices, cost, head, tail, bwd_cost)
+    # the time of the cheapest edge back (a parallel edge may be quicker but dearer)
+    bwd_time = np.full(tail.size, np.inf)
+    for i in np.flatnonzero(ok & np.isfinite(bwd_cost)):
+        lo, hi = int(graph.indptr[head[i]]), int(graph.indptr[head[i] + 1])
+        back = lo + np.flatnonzero(np.asarray(graph.indices[lo:hi]) == tail[i])
+        back = back[np.isfinite(cost[back])]
+        bwd_time[i] = time_s[int(back[np.argmin(cost[back])])]
+    return _Ends(ok=ok, tail=tail, head=head, fraction=np.where(ok, snaps.fraction, 0.0),
+                 fwd_cost=np.where(ok, cost[edge], np.inf), bwd_cost=bwd_cost,
+                 fwd_time=np.where(ok, time_s[edge], np.inf), bwd_time=bwd_time)
+
+
+def _generalized(profile: streets.StreetProfile) -> bool:
+    """Whether the profile's search cost differs from travel time (a bike-lane preference)."""
+    return profile.mode == Mode.BICYCLE and profile.bike_lane_preference > 0
+
+
+def _search(graph, profile, nodes, cost, time_s, limit):
+    """One street search from ``nodes`` at ``cost`` (``time_s`` s): (cost, time) at every node."""
+    keep = np.isfinite(cost)
+    res = streets.search(graph, profile, np.asarray(nodes)[keep], np.asarray(cost)[keep], max_cost=limit)
+    if not _generalized(profile):
+        return res.cost, res.cost
+    node_time = np.full(graph.n_nodes, np.inf)
+    node_time[np.asarray(nodes)[keep]] = np.asarray(time_s)[keep]
+    _tree_times(res.reached(), res.pred_edge, graph.edge_tail, streets.edge_times(graph, profile), node_time)
+    return res.cost, node_time
+
+
+def _to_points(node_cost, node_time, t: _Ends):
+    """(cost, time) to each snapped point: along its segment from its tail or back from its head."""
+    via_tail = node_cost[t.tail] + _part(t.fraction, t.fwd_cost)
+    via_head = node_cost[t.head] + _part(1 - t.fraction, t.bwd_cost)
+    cost = np.minimum(via_tail, via_head)
+    tm = np.where(via_tail <= via_head, node_time[t.tail] + _part(t.fraction, t.fwd_time),
+                  node_time[t.head] + _part(1 - t.fraction, t.bwd_time))
+    return np.where(t.ok, cost, np.inf), np.where(t.ok, tm, np.inf)
+
+
+def _limit(profile: streets.StreetProfile, max_time_s: float) -> float:
+    # a generalized cost is at least the travel time and at most (1 + p) times it
+    return max_time_s * (1.0 + profile.bike_lane_preference) if _generalized(profile) else max_time_s
+
+
+def _street_times(network: Network, profile: streets.StreetProfile, origins, destinations,
+                  max_time_s: float, max_snap_m: float) -> np.ndarray:
+    """(n_o, n_d) travel time (s, inf unreachable) along least-cost street paths, point to point,
+    as ``engine.street.route`` finds them."""
+    graph = network.street
+    n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
+    out = np.full((n_o, n_d), np.inf)
+    if graph is None or graph.n_nodes == 0:
+        if profile.mode != Mode.WALK:
+            raise MatrixError(f"modes: {profile.mode.name} needs a street graph; this network has none")
+        metres = haversine_m(origins[0][:, None], origins[1][:, None], destinations[0][None, :],
+                             destinations[1][None, :]) * network.walk_detour_factor
+        out = metres / profile.walk_speed_mps
+        return np.where(out <= max_time_s, out, np.inf)
+    o = _ends(graph, profile, origins[0], origins[1], max_snap_m)
+    t = _ends(graph, profile, destinations[0], destinations[1], max_snap_m)
+    limit = _limit(profile, max_time_s)
+    for i in np.flatnonzero(o.ok):
+        f = o.fraction[i]
+        node_cost, node_time = _search(
+            graph, profile, [o.head[i], o.tail[i]],
+            [_part(1 - f, o.fwd_cost[i]), _part(f, o.bwd_cost[i])],
+            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], limit)
+        cost, tm = _to_points(node_cost, node_time, t)
+        # same segment: the direct way along it when cheaper
+        same = ((np.minimum(o.tail[i], o.head[i]) == np.minimum(t.tail, t.head))
+                & (np.maximum(o.tail[i], o.head[i]) == np.maximum(t.tail, t.head)) & t.ok)
+        if same.any():
+            f_dest = np.where(t.tail == o.tail[i], t.fraction, 1 - t.fraction)
+            forward = f_dest >= f
+            d_cost = np.where(forward, _part(f_dest - f, o.fwd_cost[i]), _part(f - f_dest, o.bwd_cost[i]))
+            d_time = np.where(forward, _part(f_dest - f, o.fwd_time[i]), _part(f - f_dest, o.bwd_time[i]))
+            better = same & (d_cost <= cost)
+            tm = np.where(better, d_time, tm)
+            cost = np.where(better, d_cost, cost)
+        out[i] = np.where(cost <= limit, tm, np.inf)
+    return np.where(out <= max_time_s, out, np.inf)
+
+
+def _node_times(network: Network, profile: streets.StreetProfile, origins, nodes: np.ndarray,
+                max_time_s: float, max_snap_m: float) -> np.ndarray:
+    """(n_o, n_nodes) travel time (s) from each point to each street node."""
+    graph = network.street
+    o = _ends(graph, profile, origins[0], origins[1], max_snap_m)
+    out = np.full((origins[0].shape[0], nodes.size), np.inf)
+    for i in np.flatnonzero(o.ok):
+        f = o.fraction[i]
+        node_cost, node_time = _search(
+            graph, profile, [o.head[i], o.tail[i]],
+            [_part(1 - f, o.fwd_cost[i]), _part(f, o.bwd_cost[i])],
+            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], _limit(profile, max_time_s))
+        out[i] = np.where(node_time[nodes] <= max_time_s, node_time[nodes], np.inf)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Car + parking
+# ---------------------------------------------------------------------------------------------
+def _car_facilities(network: Network) -> np.ndarray:
+    """Car facilities linked to the streets both ways (as the planner takes them)."""
+    pk = network.parking
+    ok = (np.isin(np.asarray(pk.kind), [int(k) for k in CAR_KINDS])
+          & (np.asarray(pk.car_node_idx) != NO_INDEX) & (np.asarray(pk.walk_node_idx) != NO_INDEX))
+    return np.flatnonzero(ok)
+
+
+def _facility_walks(network: Network, fac: np.ndarray, destinations, options: PlanOptions) -> np.ndarray:
+    """(n_fac, n_d) walking time (s) from each facility's pedestrian exit to each destination,
+    within ``max_walk_m`` (inf beyond); cached per destination set."""
+    graph = network.street
+    lon, lat = destinations
+    key = ("facility-walks", id(graph), id(network.parking), _points_key(lon, lat), fac.tobytes(),
+           options.walk_speed_mps, options.max_snap_m, options.max_walk_m)
+
+    def compute():
+        profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
+        limit = options.max_walk_m / options.walk_speed_mps
+        t = _ends(graph, profile, lon, lat, options.max_snap_m)
+        out = np.full((fac.size, lon.size), np.inf)
+        for row, node in enumerate(np.asarray(network.parking.walk_node_idx)[fac]):
+            node_cost, node_time = _search(graph, profile, [node], [0.0], [0.0], limit)
+            cost, tm = _to_points(node_cost, node_time, t)
+            out[row] = np.where(cost <= limit, tm, np.inf)
+        return out
+
+    return _CACHE.get(key, compute)
+
+
+def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
+    """(n_fac, n_fac) drive (s) between the car entrances of facilities (inf: no way), as the
+    planner prices a diversion when a car park is full; cached per network."""
+    graph, pk = network.street, network.parking
+    key = ("drive-between", id(graph), id(pk), fac.tobytes())
+
+    def compute():
+        car = streets.StreetProfile(Mode.CAR)
+        nodes = np.asarray(pk.car_node_idx)[fac].astype(np.int64)
+        out = np.full((fac.size, fac.size), np.inf)
+        for row, node in enumerate(nodes):
+            costs = streets.one_to_many(graph, car, int(node), nodes)
+            out[row] = np.where(costs >= streets.UNREACHED, np.inf, costs)
+        return out
+
+    return _CACHE.get(key, compute)
+
+
+@numba.njit(cache=True)
+def _car_choice(drive, search, p_free, walk, between, min_p_free, park_s, chosen_out):
+    """For each origin o and destination d, the facility ``engine.parking_choice.choose_facility``
+    chooses among those reachable both ways: the least expected total
+    ``drive + park + walk + search`` plus the diversion when full,
+    ``(1 - p_free) * (min over the others not avoided of [drive between + their search + their
+    walk] - walk)``, never one with p_free below ``min_p_free``; ties to the higher p_free, then
+    the lower index. Writes the facility's column, or -1."""
+    n_o, n_f = drive.shape
+    n_d = walk.shape[1]
+    for o in range(n_o):
+        for d in range(n_d):
+            best_total = np.inf
+            best_p = -1.0
+            best_i = -1
+            for i in range(n_f):
+                if not (np.isfinite(drive[o, i]) and np.isfinite(walk[i, d])):
+                    continue
+                if p_free[o, i] < min_p_free:
+                    continue
+                total = (drive[o, i] + park_s + walk[i, d]) + search[o, i]
+                onward = np.inf
+                for j in range(n_f):
+                    if j == i or p_free[o, j] < min_p_free:
+                        continue
+                    if not (np.isfinite(drive[o, j]) and np.isfinite(walk[j, d])):
+                        continue
+                    v = between[i, j] + (search[o, j] + walk[j, d])
+                    if v < onward:
+                        onward = v
+                if np.isfinite(onward):
+                    total = total + (1.0 - p_free[o, i]) * (onward - walk[i, d])
+                if total < best_total or (total == best_total and p_free[o, i] > best_p):
+                    best_total = total
+                    best_p = p_free[o, i]
+                    best_i = i
+            chosen_out[o, d] = best_i
+
+
+def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, max_time_s: float,
+                    options: PlanOptions) -> np.ndarray:
+    """(n_o, n_d) door-to-door time (s) by car to the car park the planner would choose, then on
+    foot (``engine.parking_choice.choose_facility``, with the diversion when full priced by the
+    drives between car parks), counted as the planner's legs are (whole seconds each)."""
+    graph = network.street
+    if graph is None:
+        raise MatrixError("modes: CAR_PARK needs a street graph; this network has none")
+    pk = network.parking
+    policy = options.parking
+    n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
+    fac = _car_facilities(network)
+    if fac.size == 0:
+        return np.full((n_o, n_d), np.inf)
+    drive = _node_times(network, streets.StreetProfile(Mode.CAR), origins,
+                        np.asarray(pk.car_node_idx)[fac].astype(np.int64), np.inf,
+                        options.max_snap_m)                                    # (n_o, n_fac)
+    walk = _facility_walks(network, fac, destinations, options)                # (n_fac, n_d)
+    ok = np.isfinite(drive)
+    at = depart_utc_s + np.round(np.where(ok, drive, 0.0)).astype(np.int64)
+    view = outlook(pk, np.broadcast_to(fac[None, :], drive.shape).ravel(), at.ravel(), policy=policy)
+    p_free = np.ascontiguousarray(view.p_free.reshape(drive.shape))
+    search_s = np.ascontiguousarray(view.expected_search_s.reshape(drive.shape))
+    chosen = np.empty((n_o, n_d), dtype=np.int64)
+    _car_choice(np.ascontiguousarray(drive), search_s, p_free, np.ascontiguousarray(walk),
+                _drive_between(network, fac), float(policy.min_p_free), float(policy.park_s), chosen)
+    c = np.maximum(chosen, 0)
+    rows = np.arange(n_o)[:, None]
+    secs = (_secs(drive[rows, c]) + _secs(search_s[rows, c] + policy.park_s)
+            + _secs(walk[c, np.arange(n_d)[None, :]]))
+    secs = np.where(chosen >= 0, secs, np.inf)
+    return np.where(secs <= max_time_s, secs, np.inf)
+
+
+def _secs(x) -> np.ndarray:
+    """Whole seconds, rounded up, as itinerary legs count them."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(np.isfinite(x), np.ceil(x - 1e-9), np.inf)
+
+
+# ---------------------------------------------------------------------------------------------
+# The matrix
+# ---------------------------------------------------------------------------------------------
+def _as_points(points, name: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        arr = np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise MatrixError(f"{name}: expected (lon, lat) pairs") from None
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise MatrixError(f"{name}: expected an (n, 2) array of lon, lat; got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise MatrixError(f"{name}: coordinates must be finite")
+    return np.ascontiguousarray(arr[:, 0]), np.ascontiguousarray(arr[:, 1])
+
+
+def parse_modes(modes) -> tuple[str, ...]:
+    """Mode names, upper case, checked against :data:`MODES` (order kept, duplicates dropped)."""
+    names = [modes] if isinstance(modes, str) else list(modes)
+    out = []
+    for m in names:
+        for part in str(m).split(","):
+            key = part.strip().upper()
+            if not key:
+                continue
+            key = {"BIKE": "BICYCLE", "CAR": "CAR_PARK"}.get(key, key)
+            if key not in MODES:
+                raise MatrixError(f"modes: unknown mode {part.strip()!r}; one of {', '.join(MODES)}")
+            if key not in out:
+                out.append(key)
+    if not out:
+        raise MatrixError(f"modes: give at least one of {', '.join(MODES)}")
+    return tuple(out)
+
+
+def travel_time_matrix(network: Network, origins, destinations, *, departure: _dt.datetime,
+                       modes=("TRANSIT",), window_min: int = 0, percentiles: Sequence[float] = (),
+                       max_time_s: float = DEFAULT_MAX_TIME_S, breakdown: bool = False,
+                       options: PlanOptions | None = None) -> MatrixResult:
+    """Travel times (s) from every origin to every destination (see the module docstring).
+
+    ``options``: the planner's :class:`engine.planner.PlanOptions` (speeds, bike-lane preference,
+    ``max_walk_m`` to and from transit and from a car park, snapping, transfers, the parking
+    policy); its ``window_s`` and ``num_itineraries`` play no part here. Points outside the
+    network's bounding box (plus ``bbox_margin_m``) are unreachable, as the planner says
+    OUTSIDE_BOUNDS.
+
+    ``origins``/``destinations``: (n, 2) arrays of lon, lat (degrees). ``departure``: an aware
+    datetime, or a naive one read in the network's timezone. ``modes``: names from
+    :data:`MODES` (or a comma-separated string). ``window_min`` > 0: the departures of every
+    minute in ``[departure, departure + window_min)``; ``travel_time_s`` is then their median
+    and ``percentiles`` (0-100) are reported too. ``breakdown``: transit components of the
+    journey at ``departure``. Raises MatrixError naming the argument for bad input, and
+    ``engine.transit.OutsideServicePeriod`` when TRANSIT is asked for a day without service.
+    """
+    modes = parse_modes(modes)
+    options = PlanOptions() if options is None else options
+    if not isinstance(options, PlanOptions):
+        raise MatrixError(f"options: expected engine.planner.PlanOptions, got {type(options).__name__}")
+    o_lon, o_lat = _as_points(origins, "origins")
+    d_lon, d_lat = _as_points(destinations, "destinations")
+    if not isinstance(departure, _dt.datetime):
+        raise MatrixError(f"departure: expected a datetime, got {departure!r}")
+    if int(window_min) != window_min or window_min < 0:
+        raise MatrixError(f"window_min: expected a whole number of minutes >= 0, got {window_min!r}")
+    window_min = int(window_min)
+    pcts = tuple(float(p) for p in percentiles)
+    if any(not 0 <= p <= 100 for p in pcts):
+        raise MatrixError(f"percentiles: each must be between 0 and 100, got {list(percentiles)}")
+    if not (max_time_s > 0):
+        raise MatrixError(f"max_time_s: must be > 0, got {max_time_s!r}")
+    if breakdown and "TRANSIT" not in modes:
+        raise MatrixError("breakdown: only transit journeys have a breakdown; add TRANSIT to modes")
+    if "TRANSIT" in modes and network.timetable is None:
+        raise MatrixError("modes: TRANSIT needs a timetable; this network has none")
+    tz = network.timezone
+    day, depart_s = transit.to_service_time(tz, departure)
+    aware = departure if departure.tzinfo else departure.replace(tzinfo=_zone(tz))
+    depart_utc_s = int(aware.timestamp())
+    n_dep = max(window_min, 1)
+    departures_s = depart_s + 60 * np.arange(n_dep, dtype=np.int64)
+    n_o, n_d = o_lon.shape[0], d_lon.shape[0]
+    median = np.full((n_o, n_d), np.nan)
+    pct_out = {p: np.full((n_o, n_d), np.nan) for p in pcts}
+    best_mode = np.full((n_o, n_d), -1, dtype=np.int8)
+    parts = {name: np.full((n_o, n_d), np.nan) for name in BREAKDOWN_FIELDS} if breakdown else {}
+    dests = (d_lon, d_lat)
+    walk_profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
+    bike_profile = streets.StreetProfile(Mode.BICYCLE, bike_speed_mps=options.bike_speed_mps,
+                                         bike_lane_preference=options.bike_lane_preference)
+    const_modes = [m for m in modes if m != "TRANSIT"]
+    stat_pcts = ((50.0,) + pcts) if window_min else ()
+    ranks = _nearest_ranks(n_dep, stat_pcts)
+    for lo in range(0, n_o, CHUNK_ORIGINS):
+        hi = min(lo + CHUNK_ORIGINS, n_o)
+        orig = (o_lon[lo:hi], o_lat[lo:hi])
+        # time-independent modes: the quickest of them, and which (first in `modes` on ties)
+        const = np.full((hi - lo, n_d), np.inf)
+        const_mode = np.full((hi - lo, n_d), -1, dtype=np.int8)
+        for mode in const_modes:
+            if mode == "WALK":
+                times = _street_times(network, walk_profile, orig, dests, max_time_s, options.max_snap_m)
+            elif mode == "BICYCLE":
+                times = _street_times(network, bike_profile, orig, dests, max_time_s, options.max_snap_m)
+            else:
+                times = _car_park_times(network, orig, dests, depart_utc_s, max_time_s, options)
+            times = _secs(times)
+            better = times < const
+            const = np.where(better, times, const)
+            const_mode = np.where(better, modes.index(mode), const_mode).astype(np.int8)
+        first = np.where(const <= max_time_s, const, np.inf)
+        stats = np.broadcast_to(first, (len(stat_pcts), hi - lo, n_d))
+        comp = None
+        winner = const_mode
+        if "TRANSIT" in modes:
+            arrival, deps, comp = _transit_times(network, orig, dests, day, departures_s, int(max_time_s),
+                                                 options, breakdown)
+            first = np.empty((hi - lo, n_d))
+            stats = np.empty((len(stat_pcts), hi - lo, n_d))
+            _window_stats(arrival, deps, const, float(max_time_s), ranks, first, stats)
+            t_idx = modes.index("TRANSIT")
+            a0 = arrival[:, -1, :]
+            t0 = np.where(a0 == UNREACHED, np.inf, a0.astype(np.float64) - deps[-1])
+            transit_wins = (t0 < const) | ((t0 == const) & (t_idx < const_mode))
+            winner = np.where(transit_wins, t_idx, const_mode).astype(np.int8)
+        best_mode[lo:hi] = np.where(np.isfinite(first), winner, -1)
+        if window_min:
+            median[lo:hi] = np.where(np.isfinite(stats[0]), stats[0], np.nan)
+            for j, p in enumerate(pcts, start=1):
+                pct_out[p][lo:hi] = np.where(np.isfinite(stats[j]), stats[j], np.nan)
+        else:
+            median[lo:hi] = np.where(np.isfinite(first), first, np.nan)
+            for p in pcts:
+                pct_out[p][lo:hi] = median[lo:hi]
+        if breakdown and comp is not None:
+            wins = np.isfinite(first) & (winner == modes.index("TRANSIT")) & (comp[..., 4] >= 0)
+            total = np.where(wins, first, np.nan)
+            access, ride, walk, egress, trips = (comp[..., c].astype(np.float64) for c in range(5))
+            parts["access_s"][lo:hi] = np.where(wins, access, np.nan)
+            parts["ride_s"][lo:hi] = np.where(wins, ride, np.nan)
+            parts["transfer_walk_s"][lo:hi] = np.where(wins, walk, np.nan)
+            parts["egress_s"][lo:hi] = np.where(wins, egress, np.nan)
+            parts["transfers"][lo:hi] = np.where(wins, np.maximum(trips - 1, 0), np.nan)
+            parts["wait_s"][lo:hi] = total - np.where(wins, access + ride + walk + egress, np.nan)
+    outside = ~(_inside(network, o_lon, o_lat, options.bbox_margin_m)[:, None]
+                & _inside(network, d_lon, d_lat, options.bbox_margin_m)[None, :])
+    if outside.any():
+        for arr in (median, *pct_out.values(), *parts.values()):
+            arr[outside] = np.nan
+        best_mode[outside] = -1
+    return MatrixResult(modes=modes, departure=aware, window_min=window_min, travel_time_s=median,
+                        percentile_s=pct_out, breakdown=parts, best_mode=best_mode)
+
+
+def _inside(network: Network, lon: np.ndarray, lat: np.ndarray, margin_m: float) -> np.ndarray:
+    """Points within the network's bounding box plus ``margin_m`` (the planner's OUTSIDE_BOUNDS)."""
+    min_lon, min_lat, max_lon, max_lat = network.bbox
+    mx, my = network.projection.metres_per_degree
+    return ((min_lon - margin_m / mx <= lon) & (lon <= max_lon + margin_m / mx)
+            & (min_lat - margin_m / my <= lat) & (lat <= max_lat + margin_m / my))
+
+
+def _zone(tz: str):
+    import zoneinfo
+
+    return zoneinfo.ZoneInfo(tz)
+
+
+__all__ = ["MODES", "BREAKDOWN_FIELDS", "CHUNK_ORIGINS", "DEFAULT_MAX_TIME_S", "MatrixError",
+           "MatrixResult", "parse_modes", "travel_time_matrix"]
