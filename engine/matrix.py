@@ -506,6 +506,43 @@ def _transit_times(network: Network, origins, destinations, day: int, departures
     return arrival, deps, (comp if breakdown else None)
 
 
+def stop_arrival_times(network: Network, origin_lonlat, when, *, options: PlanOptions | None = None,
+                       max_time_s: float = 3 * 3600) -> np.ndarray:
+    """Seconds from leaving ``origin_lonlat`` (WGS84 lon, lat) at ``when`` (an aware datetime) to
+    arriving at every stop by walk + transit: (n_stops,) float, inf where not reached within
+    ``max_time_s``. The one-to-all RAPTOR of the matrices, for transit isochrones.
+
+    Raises engine.transit.OutsideServicePeriod for a day without service.
+    """
+    options = options or PlanOptions()
+    tt = network.timetable
+    day, depart_s = transit.to_service_time(network.timezone, when)
+    ki = _kernel_inputs(tt, day, options.transit_options())
+    n = tt.n_stops
+    # every stop is its own destination, reached with no egress
+    eg_offsets = np.arange(n + 1, dtype=np.int64)
+    eg_dest = np.arange(n, dtype=np.int32)
+    eg_s = np.zeros(n, dtype=np.int32)
+    lon, lat = np.array([float(origin_lonlat[0])]), np.array([float(origin_lonlat[1])])
+    acc_offsets, acc_stop, acc_s = _csr_lists(_walk_lists(network, lon, lat, reverse=False,
+                                                          options=options))
+    deps = np.array([depart_s], dtype=np.int64)
+    arrival = np.empty((1, 1, n), dtype=np.int32)
+    comp = np.empty((1, n, _N_COMP + 1), dtype=np.int32)
+    d = ki.d
+    horizon = int(min(max_time_s, options.transit_options().max_duration_s))
+    _transit_chunk(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
+                   d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
+                   d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
+                   ki.fp[0], ki.fp[1], ki.fp[2], ki.slack, ki.mask, ki.route_ok, ki.stop_ok,
+                   ki.shift_s, acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s, deps,
+                   int(options.max_transfers) + 1, horizon, arrival, comp)
+    out = arrival[0, 0].astype(np.float64) - depart_s
+    out[arrival[0, 0] == UNREACHED] = np.inf
+    out[out > max_time_s] = np.inf
+    return out
+
+
 @numba.njit(cache=True)
 def _window_stats(arrival, deps, const_s, max_time_s, ranks, first_out, stats_out):
     """Per pair: travel time (s) at each departure, the quicker of transit (``arrival`` minus

@@ -17,7 +17,6 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.api.conftest import TOKEN
 
-
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 

@@ -159,3 +159,16 @@ def test_a_bug_in_the_engine_is_a_500_without_traceback(make_app, monkeypatch):
     assert r.status_code == 500
     assert r.get_json() == {"code": "INTERNAL_ERROR", "message": "internal error; it has been logged",
                             "field": None}
+
+
+def test_an_isochrone_is_one_polygon_feature_per_mode(client):
+    r = client.get("/api/v1/isochrone?from=43.73,7.42&minutes=10&modes=WALK,BICYCLE"
+                   "&datetime=2026-01-12T08:00")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["type"] == "FeatureCollection" and body["code"] is None
+    walk, bike = body["features"]
+    assert (walk["properties"]["mode"], bike["properties"]["mode"]) == ("WALK", "BICYCLE")
+    assert walk["geometry"]["type"] == "MultiPolygon" and walk["geometry"]["coordinates"]
+    assert bike["properties"]["nodes_reached"] >= walk["properties"]["nodes_reached"] > 0
+    assert body["request"]["minutes"] == 10
