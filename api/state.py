@@ -22,6 +22,7 @@ from scipy.spatial import cKDTree
 from api.config import ApiConfig
 from api.errors import ApiError
 from api.observations import LiveFeed, ObservationStore
+from engine import planner
 from engine.model import Network
 from loaders.bundle import BundleError, load_bundle, read_manifest
 
@@ -153,6 +154,12 @@ class AppState:
                 live.forecast(int(self.clock()), int(self.clock()))
             except Exception:
                 log.exception("trajet: the parking forecast fails on this bundle")
+        try:
+            # compile (or load from numba's cache) every kernel a plan uses: a fresh install's
+            # first request would otherwise wait for the compiler beyond the time budget
+            planner.warm_up(network)
+        except Exception:
+            log.exception("trajet: planning fails on this bundle")
         if live.skipped_unknown:
             log.warning("trajet: %d stored observations name facilities this bundle does not have",
                         live.skipped_unknown)

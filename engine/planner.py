@@ -55,6 +55,7 @@ import dataclasses
 import datetime as dt
 import math
 import threading
+import time
 import weakref
 import zoneinfo
 from collections.abc import Iterable
@@ -256,6 +257,29 @@ def prepare(network: Network, *, park_ride_walk_m: float = DEFAULT_PARK_RIDE_WAL
     if network.timetable is not None:
         transit.router_for(network.timetable)
     _stop_links(network, park_ride_walk_m)
+
+
+def warm_up(network: Network) -> None:
+    """:func:`prepare`, then plan once with every mode, depart-at and arrive-by, between two
+    stops (or two street nodes) on the network's first service day: every numba kernel a plan
+    uses is compiled (or loaded from numba's cache) before the first real query, so a server's
+    first answer does not wait for the compiler. Whatever the plan answers is ignored."""
+    prepare(network)
+    tt = network.timetable
+    if tt is not None and tt.n_stops >= 2 and tt.service_period_days() is not None:
+        served = np.flatnonzero(np.diff(np.asarray(tt.stop_route_offsets)) > 0)
+        a, b = (served[0], served[-1]) if served.size >= 2 else (0, tt.n_stops - 1)
+        ends = [(float(tt.stop_lon[i]), float(tt.stop_lat[i])) for i in (a, b)]
+        day = tt.service_period_days()[0]
+    elif network.street is not None and network.street.n_nodes >= 2:
+        g = network.street
+        ends = [(float(g.node_lon[i]), float(g.node_lat[i])) for i in (0, g.n_nodes - 1)]
+        day = int(time.time() // 86_400)
+    else:
+        return
+    noon_utc_s = day * 86_400 + 12 * 3600
+    for when in ({"depart_at": noon_utc_s}, {"arrive_by": noon_utc_s}):
+        plan_trip(network, ends[0], ends[1], modes=MODES, **when)
 
 
 def _drive_between(network: Network, profile: street.StreetProfile, facility_idx: np.ndarray
