@@ -236,6 +236,17 @@
       head.innerHTML = `<b>${formatTime(it.start_time)} → ${formatTime(it.end_time)}</b>
         <span>${formatDuration(it.duration_s)}</span>`;
       li.appendChild(head);
+      if ((it.labels || []).length) {
+        const tags = document.createElement("div");
+        tags.className = "it-labels small";
+        it.labels.forEach((label) => {
+          const tag = document.createElement("span");
+          tag.className = "label";
+          tag.textContent = label;
+          tags.appendChild(tag);
+        });
+        li.appendChild(tags);
+      }
       const legs = document.createElement("div");
       legs.className = "it-legs";
       (it.legs || []).forEach((leg, k) => {
@@ -275,6 +286,19 @@
       });
       li.addEventListener("click", () => drawItinerary(i));
       li.addEventListener("keydown", (e) => { if (e.key === "Enter") drawItinerary(i); });
+      list.appendChild(li);
+    });
+    // why a mode asked for has no itinerary (dominated by another, no car park with room...)
+    Object.entries(plan.left_out || {}).forEach(([mode, why]) => {
+      const li = document.createElement("li");
+      li.className = "left-out small muted";
+      li.textContent = `${mode.replace(/_/g, " ").toLowerCase()} not shown: ${why.message || why.code}`;
+      (why.avoided || []).forEach((a) => {
+        const n = document.createElement("div");
+        n.className = "avoided small";
+        n.textContent = `Avoided ${a.name || a.id}: ${a.reason || "usually full at that time"}`;
+        li.appendChild(n);
+      });
       list.appendChild(li);
     });
     if (state.itineraries.length) drawItinerary(0);
