@@ -273,7 +273,8 @@ def test_all_modes_keep_the_pareto_options_with_labels(town):
     labels = [lab for it in result.itineraries for lab in it.labels]
     assert sorted(labels) == sorted(set(labels))       # each label once
     assert {"fastest", "fewest transfers", "least walking"} <= set(labels)
-    keys = [(it.end_s, it.transfers, round(it.walk_distance_m, 1), it.parking_risk)
+    # walking and cycling count together as effort (a free bicycle would dominate everything)
+    keys = [(it.end_s, it.transfers, round(P._active_m(it), 1), it.parking_risk)
             for it in result.itineraries]
     for a in keys:                                     # none dominates another
         assert not any(all(x <= y for x, y in zip(b, a, strict=True)) and b != a for b in keys)
