@@ -113,6 +113,11 @@ class _Strict(ma.Schema):
         ordered = True
 
 
+DEFAULT_WINDOW_MIN = 30
+"""Default departure window of /plan: enough for a few departures of a frequent line ("leave at
+8:05, 8:20, 8:35") at a cost of a few range-RAPTOR rounds per departure; ask for more if needed."""
+
+
 def plan_args_schema(config: ApiConfig) -> type[ma.Schema]:
     """The query parameters of GET /api/v1/plan, bounded by ``config``."""
 
@@ -144,11 +149,12 @@ def plan_args_schema(config: ApiConfig) -> type[ma.Schema]:
         num_itineraries = fields.Integer(load_default=min(3, config.max_itineraries),
                                          validate=_range("num_itineraries", 1, config.max_itineraries,
                                                          high_code="TOO_MANY_ITINERARIES"))
-        window_min = fields.Integer(load_default=min(60, config.max_window_min),
+        window_min = fields.Integer(load_default=min(DEFAULT_WINDOW_MIN, config.max_window_min),
                                     validate=_range("window_min", 0, config.max_window_min,
                                                     high_code="WINDOW_TOO_LONG", unit=" min"),
-                                    metadata={"description": "Departures within this many minutes "
-                                                             "after datetime are considered"})
+                                    metadata={"description": "Transit departures within this many "
+                                                             "minutes after datetime (before it, "
+                                                             "arriving by) are offered"})
         wheelchair = fields.Boolean(load_default=False, metadata={
             "description": "Only wheelchair-accessible stops and trips, no steps"})
 

@@ -65,19 +65,21 @@ def start_server(bundle: Path, port: int, workers: int, threads: int, log_path: 
                              "--workers", str(workers), "--threads", str(threads)],
                             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     deadline = time.monotonic() + 120
+    ready_in_a_row = 0  # each worker loads (and warms up) on its own: wait until all answer ready
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"trajet serve exited early; see {log_path}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return proc, log
+            ok = conn.getresponse().status == 200
             conn.close()
         except OSError:
-            pass
-        time.sleep(0.3)
+            ok = False
+        ready_in_a_row = ready_in_a_row + 1 if ok else 0
+        if ready_in_a_row >= 10 * workers:
+            return proc, log
+        time.sleep(0.05 if ok else 0.3)
     proc.terminate()
     raise SystemExit(f"trajet serve was not ready within 120 s; see {log_path}")
 

@@ -163,7 +163,9 @@ def _load_file(bundle_dir: Path, rel: str, info: dict, verify: bool):
     if list(arr.shape) != info["shape"] or arr.dtype.str != info["dtype"]:
         raise BundleError(f"{path} has shape {arr.shape} {arr.dtype}, manifest says "
                           f"{info['shape']} {info['dtype']}; rebuild the bundle")
-    return arr
+    # a plain read-only ndarray over the same mapped pages: np.memmap's Python-level
+    # __getitem__ costs microseconds on every scalar read outside the kernels
+    return np.asarray(arr)
 
 
 def _unflatten(desc: dict, bundle_dir: Path, files: dict, verify: bool):
