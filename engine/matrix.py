@@ -45,8 +45,6 @@ executors in ``api.batch`` call :func:`travel_time_matrix` on slices of origins.
 from __future__ import annotations
 
 import datetime as _dt
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,6 +54,7 @@ import numpy as np
 from engine import street as streets
 from engine import transit
 from engine.access import LocationNotAccessible, walk_access
+from engine.cache import Memo, PerObject
 from engine.model import NO_INDEX, Mode, Network, haversine_m
 from engine.parking_choice import CAR_KINDS, outlook
 from engine.planner import PlanOptions
@@ -431,30 +430,9 @@ def _walk_lists(network: Network, lon: np.ndarray, lat: np.ndarray, *, reverse: 
     return out
 
 
-class _Cache:
-    """Per-process cache of destination-side data (egress lists, facility walks), keyed by the
-    network objects they were computed on and the destination coordinates."""
-
-    def __init__(self, size: int = 8):
-        self.size = size
-        self.lock = threading.Lock()
-        self.items: OrderedDict = OrderedDict()
-
-    def get(self, key, compute):
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is not None:
-                self.items.move_to_end(key)
-                return hit[1]
-        value = compute()
-        with self.lock:
-            self.items[key] = (None, value)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-
-_CACHE = _Cache()
+_CACHE = PerObject(lambda *objs: Memo(size=8))
+"""Per-process cache of destination-side data (egress lists, facility walks): a few recent
+destination sets per tuple of network objects they were computed on."""
 
 
 def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
@@ -465,8 +443,8 @@ def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
 
 def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
     """(offsets, dest, secs): for each stop, the destinations one walks to from it, and how long."""
-    key = ("egress", id(network.street), id(network.timetable), _points_key(lon, lat),
-           options.max_walk_m, options.walk_speed_mps, options.max_snap_m)
+    key = ("egress", _points_key(lon, lat), options.max_walk_m, options.walk_speed_mps,
+           options.max_snap_m)
 
     def compute():
         lists = _walk_lists(network, lon, lat, reverse=True, options=options)
@@ -478,7 +456,7 @@ def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
         np.cumsum(np.bincount(stop, minlength=network.timetable.n_stops), out=offsets[1:])
         return offsets, np.ascontiguousarray(dest[order]), np.ascontiguousarray(secs[order])
 
-    return _CACHE.get(key, compute)
+    return _CACHE(network.street, network.timetable).get(key, compute)
 
 
 def _transit_times(network: Network, origins, destinations, day: int, departures_s: np.ndarray,
@@ -744,8 +722,8 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
     within ``max_walk_m`` (inf beyond); cached per destination set."""
     graph = network.street
     lon, lat = destinations
-    key = ("facility-walks", id(graph), id(network.parking), _points_key(lon, lat), fac.tobytes(),
-           options.walk_speed_mps, options.max_snap_m, options.max_walk_m)
+    key = ("facility-walks", _points_key(lon, lat), fac.tobytes(), options.walk_speed_mps,
+           options.max_snap_m, options.max_walk_m)
 
     def compute():
         profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
@@ -758,14 +736,14 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
             out[row] = np.where(cost <= limit, tm, np.inf)
         return out
 
-    return _CACHE.get(key, compute)
+    return _CACHE(graph, network.parking).get(key, compute)
 
 
 def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
     """(n_fac, n_fac) drive (s) between the car entrances of facilities (inf: no way), as the
     planner prices a diversion when a car park is full; cached per network."""
     graph, pk = network.street, network.parking
-    key = ("drive-between", id(graph), id(pk), fac.tobytes())
+    key = ("drive-between", fac.tobytes())
 
     def compute():
         car = streets.StreetProfile(Mode.CAR)
@@ -776,7 +754,7 @@ def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
             out[row] = np.where(costs >= streets.UNREACHED, np.inf, costs)
         return out
 
-    return _CACHE.get(key, compute)
+    return _CACHE(graph, pk).get(key, compute)
 
 
 @numba.njit(cache=True)

@@ -55,13 +55,13 @@ import datetime as _dt
 import functools
 import threading
 import zoneinfo
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
+from engine.cache import Memo, PerObject
 from engine.model import Timetable
 
 UNREACHED = np.iinfo(np.int32).max
@@ -907,11 +907,11 @@ class TransitRouter:
         self._fwd = _forward(tt)
         self._rev: _Direction | None = None
         self._lock = threading.Lock()
-        self._masks: OrderedDict = OrderedDict()
-        self._scaled_fp: dict = {}
-        self._route_ok: dict = {}
-        self._stop_ok: dict = {}
-        self._slack: dict = {}
+        self._masks = Memo(size=self.MASK_CACHE_SIZE)   # (day, wheelchair, direction) -> trip bits
+        self._scaled_fp = Memo()                         # (direction, walk speed) -> footpaths
+        self._route_ok = Memo()                          # modes -> route filter
+        self._stop_ok = Memo()                           # wheelchair -> stop filter
+        self._slack = Memo()                             # default slack -> slack per stop
         _, _, _, self._self_loop_s = _footpath_lists(tt)
         forbidden_here = np.zeros(tt.n_stops, dtype=bool)
         ff = np.asarray(tt.forbidden_from_stop)
@@ -954,29 +954,20 @@ class TransitRouter:
             return self._rev
 
     def _footpaths(self, walk_speed_mps: float, d: _Direction):
-        key = (id(d), float(walk_speed_mps))
-        with self._lock:
-            hit = self._scaled_fp.get(key)
-        if hit is not None:
-            return hit
-        if walk_speed_mps == DEFAULT_WALK_SPEED_MPS:
-            out = (d.fp_offsets, d.fp_to, d.fp_time_s)
-        else:
+        def compute():
+            if walk_speed_mps == DEFAULT_WALK_SPEED_MPS:
+                return d.fp_offsets, d.fp_to, d.fp_time_s
             # whole seconds, rounded up (the epsilon keeps 203 * (1.3 / 1.3) at 203)
             ratio = DEFAULT_WALK_SPEED_MPS / walk_speed_mps
-            scaled = np.ceil(d.fp_time_s * ratio - 1e-9).astype(np.int32)
-            out = (d.fp_offsets, d.fp_to, scaled)
-        with self._lock:
-            self._scaled_fp[key] = out
-        return out
+            return d.fp_offsets, d.fp_to, np.ceil(d.fp_time_s * ratio - 1e-9).astype(np.int32)
+
+        return self._scaled_fp.get((id(d), float(walk_speed_mps)), compute)
 
     def _trip_mask(self, day: int, wheelchair: bool, d: _Direction) -> np.ndarray:
-        key = (day, wheelchair, id(d))
-        with self._lock:
-            hit = self._masks.get(key)
-            if hit is not None:
-                self._masks.move_to_end(key)
-                return hit
+        return self._masks.get((day, wheelchair, id(d)),
+                               lambda: self._compute_trip_mask(day, wheelchair, d))
+
+    def _compute_trip_mask(self, day: int, wheelchair: bool, d: _Direction) -> np.ndarray:
         tt = self.timetable
         active = np.asarray(tt.service_active)
         svc = np.asarray(tt.trip_service_idx)
@@ -989,54 +980,35 @@ class TransitRouter:
             mask[np.asarray(tt.trip_wheelchair) != 1] = 0
         if d.trip_order is not None:
             mask = mask[d.trip_order]
-        mask = np.ascontiguousarray(mask)
-        with self._lock:
-            self._masks[key] = mask
-            while len(self._masks) > self.MASK_CACHE_SIZE:
-                self._masks.popitem(last=False)
-        return mask
+        return np.ascontiguousarray(mask)
 
     def _routes_allowed(self, modes: frozenset | None) -> np.ndarray:
-        with self._lock:
-            hit = self._route_ok.get(modes)
-        if hit is not None:
-            return hit
-        tt = self.timetable
-        if modes is None:
-            ok = np.ones(tt.n_routes, dtype=np.bool_)
-        else:
+        def compute():
+            tt = self.timetable
+            if modes is None:
+                return np.ones(tt.n_routes, dtype=np.bool_)
             line_ok = np.array([m in modes for m in self._route_modes], dtype=np.bool_)
-            ok = np.ascontiguousarray(line_ok[np.asarray(tt.route_line_idx)]) if line_ok.size \
+            return np.ascontiguousarray(line_ok[np.asarray(tt.route_line_idx)]) if line_ok.size \
                 else np.zeros(tt.n_routes, dtype=np.bool_)
-        with self._lock:
-            self._route_ok[modes] = ok
-        return ok
+
+        return self._route_ok.get(modes, compute)
 
     def _stops_allowed(self, wheelchair: bool) -> np.ndarray:
-        with self._lock:
-            hit = self._stop_ok.get(wheelchair)
-        if hit is not None:
-            return hit
-        tt = self.timetable
-        ok = (np.asarray(tt.stop_wheelchair) == 1) if wheelchair else np.ones(tt.n_stops, dtype=bool)
-        ok = np.ascontiguousarray(ok, dtype=np.bool_)
-        with self._lock:
-            self._stop_ok[wheelchair] = ok
-        return ok
+        def compute():
+            tt = self.timetable
+            ok = (np.asarray(tt.stop_wheelchair) == 1) if wheelchair else np.ones(tt.n_stops, dtype=bool)
+            return np.ascontiguousarray(ok, dtype=np.bool_)
+
+        return self._stop_ok.get(wheelchair, compute)
 
     def _stop_slack(self, default_slack_s: int) -> np.ndarray:
-        with self._lock:
-            hit = self._slack.get(default_slack_s)
-        if hit is not None:
-            return hit
-        tt = self.timetable
-        own = np.asarray(tt.stop_min_transfer_s, dtype=np.int32)
-        slack = np.where(own >= 0, own,
-                         np.where(self._self_loop_s >= 0, self._self_loop_s, default_slack_s))
-        slack = np.where(self._forbidden_here, -1, slack).astype(np.int32)
-        with self._lock:
-            self._slack[default_slack_s] = slack
-        return slack
+        def compute():
+            own = np.asarray(self.timetable.stop_min_transfer_s, dtype=np.int32)
+            slack = np.where(own >= 0, own,
+                             np.where(self._self_loop_s >= 0, self._self_loop_s, default_slack_s))
+            return np.where(self._forbidden_here, -1, slack).astype(np.int32)
+
+        return self._slack.get(default_slack_s, compute)
 
     # -- queries ---------------------------------------------------------------------------------
     def check_day(self, day: int) -> None:
@@ -1234,23 +1206,13 @@ def _finish_journeys(journeys, legs, backward, route_stop_offsets, trip_route_id
 # ---------------------------------------------------------------------------------------------
 # Module-level verbs (a router cached per timetable object)
 # ---------------------------------------------------------------------------------------------
-_ROUTERS: dict[int, tuple[Timetable, TransitRouter]] = {}
-_ROUTERS_LOCK = threading.Lock()
+# a router holds its timetable: the bound keeps a few recent ones alive, not every one ever seen
+_ROUTERS = PerObject(TransitRouter, size=8)
 
 
 def router_for(timetable: Timetable) -> TransitRouter:
-    """The cached TransitRouter of a timetable object (a few recent timetables are kept)."""
-    key = id(timetable)
-    with _ROUTERS_LOCK:
-        hit = _ROUTERS.get(key)
-        if hit is not None and hit[0] is timetable:
-            return hit[1]
-    router = TransitRouter(timetable)
-    with _ROUTERS_LOCK:
-        _ROUTERS[key] = (timetable, router)
-        while len(_ROUTERS) > 8:
-            _ROUTERS.pop(next(iter(_ROUTERS)))
-    return router
+    """The cached TransitRouter of a timetable object (the 8 most recently used are kept)."""
+    return _ROUTERS(timetable)
 
 
 def earliest_arrival(timetable: Timetable, origin: Access, destination: Access, day: int,
