@@ -655,15 +655,10 @@ def scenario():
     """Planner scenarios: what changes if a car park closes, a bus runs more often..."""
 
 
-@scenario.command("check")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--bundle", "bundle_dir", type=click.Path(path_type=Path),
-              help="The bundle to apply it to (default: the file's 'bundle').")
-def scenario_check(file, bundle_dir):
-    """Read a scenario file, apply its modifications and say what each one touches."""
-    from api.scenario_io import ScenarioFileError, load_scenario_file, prepare_scenario
-    from engine.scenario import ScenarioError
-    from loaders.bundle import load_bundle
+def _scenario_file(file: Path, bundle_dir: Path | None):
+    """The scenario file's contents and the bundle it applies to (``--bundle``, else the file's);
+    fails with a clear message when the file is bad or names no bundle."""
+    from api.scenario_io import ScenarioFileError, load_scenario_file
 
     try:
         sf = load_scenario_file(file)
@@ -672,6 +667,25 @@ def scenario_check(file, bundle_dir):
     bundle_dir = bundle_dir or sf.bundle
     if bundle_dir is None:
         _fail(f"{file}: no 'bundle' in the file: pass --bundle")
+    return sf, bundle_dir
+
+
+def _echo_changes(changes) -> None:
+    for i, change in enumerate(changes):
+        click.echo(f"  {i}. {change.kind}: {change}")
+
+
+@scenario.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--bundle", "bundle_dir", type=click.Path(path_type=Path),
+              help="The bundle to apply it to (default: the file's 'bundle').")
+def scenario_check(file, bundle_dir):
+    """Read a scenario file, apply its modifications and say what each one touches."""
+    from api.scenario_io import prepare_scenario
+    from engine.scenario import ScenarioError
+    from loaders.bundle import load_bundle
+
+    sf, bundle_dir = _scenario_file(file, bundle_dir)
     try:
         network = load_bundle(bundle_dir)
         _, changes = prepare_scenario(sf.scenario, network).apply(network)
@@ -680,8 +694,7 @@ def scenario_check(file, bundle_dir):
     except ScenarioError as exc:
         _fail(f"{file}: {exc}")
     click.echo(f"{sf.name}: {len(changes)} modification(s) on {bundle_dir}")
-    for i, change in enumerate(changes):
-        click.echo(f"  {i}. {change.kind}: {change}")
+    _echo_changes(changes)
 
 
 @scenario.command("run")
@@ -709,7 +722,6 @@ def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, s
         changed_street_edges,
         closed_facility_points,
         difference_table,
-        load_scenario_file,
         origin_changes,
         places_from_spec,
         plot_change_map,
@@ -720,13 +732,7 @@ def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, s
     from engine.scenario import ScenarioError
     from loaders.bundle import load_bundle
 
-    try:
-        sf = load_scenario_file(file)
-    except ScenarioFileError as exc:
-        _fail(str(exc))
-    bundle_dir = bundle_dir or sf.bundle
-    if bundle_dir is None:
-        _fail(f"{file}: no 'bundle' in the file: pass --bundle")
+    sf, bundle_dir = _scenario_file(file, bundle_dir)
     out_dir = out_dir or Path(f"{file.stem}-results")
     try:
         network = load_bundle(bundle_dir)
@@ -741,8 +747,7 @@ def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, s
     except ScenarioError as exc:
         _fail(f"{file}: {exc}")
     click.echo(f"{sf.name}")
-    for i, change in enumerate(changes):
-        click.echo(f"  {i}. {change.kind}: {change}")
+    _echo_changes(changes)
     base_job = MatrixJob(bundle=str(bundle_dir), origins=origins, destinations=destinations,
                          departures=sf.departures, modes=sf.modes, window_min=sf.window_min,
                          percentiles=sf.percentiles, max_time_s=sf.max_time_s, options=sf.options,
