@@ -670,6 +670,26 @@ def _scenario_file(file: Path, bundle_dir: Path | None):
     return sf, bundle_dir
 
 
+def _apply_scenario(sf, network, file: Path):
+    """(scenario network, changes) of the file's scenario on ``network``, or a clear failure."""
+    from api.scenario_io import prepare_scenario
+    from engine.scenario import ScenarioError
+
+    try:
+        return prepare_scenario(sf.scenario, network).apply(network)
+    except ScenarioError as exc:
+        _fail(f"{file}: {exc}")
+
+
+def _load_network(bundle_dir: Path):
+    from loaders.bundle import load_bundle
+
+    try:
+        return load_bundle(bundle_dir)
+    except BundleError as exc:
+        _fail(str(exc))
+
+
 def _echo_changes(changes) -> None:
     for i, change in enumerate(changes):
         click.echo(f"  {i}. {change.kind}: {change}")
@@ -681,18 +701,8 @@ def _echo_changes(changes) -> None:
               help="The bundle to apply it to (default: the file's 'bundle').")
 def scenario_check(file, bundle_dir):
     """Read a scenario file, apply its modifications and say what each one touches."""
-    from api.scenario_io import prepare_scenario
-    from engine.scenario import ScenarioError
-    from loaders.bundle import load_bundle
-
     sf, bundle_dir = _scenario_file(file, bundle_dir)
-    try:
-        network = load_bundle(bundle_dir)
-        _, changes = prepare_scenario(sf.scenario, network).apply(network)
-    except BundleError as exc:
-        _fail(str(exc))
-    except ScenarioError as exc:
-        _fail(f"{file}: {exc}")
+    _, changes = _apply_scenario(sf, _load_network(bundle_dir), file)
     click.echo(f"{sf.name}: {len(changes)} modification(s) on {bundle_dir}")
     _echo_changes(changes)
 
@@ -725,27 +735,20 @@ def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, s
         origin_changes,
         places_from_spec,
         plot_change_map,
-        prepare_scenario,
         summarise,
         write_table,
     )
-    from engine.scenario import ScenarioError
-    from loaders.bundle import load_bundle
 
     sf, bundle_dir = _scenario_file(file, bundle_dir)
     out_dir = out_dir or Path(f"{file.stem}-results")
+    network = _load_network(bundle_dir)
     try:
-        network = load_bundle(bundle_dir)
         origins = places_from_spec(sf.origins, network, base_dir=file.parent, file=file, field_name="origins")
         destinations = places_from_spec(sf.destinations, network, base_dir=file.parent, file=file,
                                         field_name="destinations")
-        scen_network, changes = prepare_scenario(sf.scenario, network).apply(network)
-    except BundleError as exc:
-        _fail(str(exc))
     except ScenarioFileError as exc:
         _fail(str(exc))
-    except ScenarioError as exc:
-        _fail(f"{file}: {exc}")
+    scen_network, changes = _apply_scenario(sf, network, file)
     click.echo(f"{sf.name}")
     _echo_changes(changes)
     base_job = MatrixJob(bundle=str(bundle_dir), origins=origins, destinations=destinations,
