@@ -293,28 +293,24 @@ class JourneySet:
 # ---------------------------------------------------------------------------------------------
 # The rules of a RAPTOR round, shared by the kernels (journeys: _raptor; many-to-many: _raptor_matrix)
 # ---------------------------------------------------------------------------------------------
-# The helpers below hold what a round *is* and update the labels both kernels keep: where one
-# may first board (round 0), which routes to scan and from where, which trip one catches and
-# where it arrives (with the target of a journey search), how one changes (same stop with its
-# slack, or one footpath). Labels are per round k with "at most k trips" semantics:
+# The helpers below hold what a round *is*: where one may first board (round 0), which routes to
+# scan and from where, which trip one catches and where it arrives (and the target of a journey
+# search), how one changes (same stop with its slack, or one footpath). Labels are per round k
+# with "at most k trips" semantics; both kernels keep
 #   best_board[k, s]    earliest time one may board at s having taken <= k trips
-#   best_vehicle[k, s]  earliest arrival at s by the k-th trip (or fewer)
-#   v_time, v_trip, v_bpos, v_apos, v_layer [k, s]: the ride that set best_vehicle in round k
-#   f_time, f_from [k, s]: the walk (access or footpath) that set best_board in round k
-#   target[k]           earliest arrival at the destination (UNREACHED: none asked for)
-# What a kernel keeps besides (the matrix's time breakdown) it derives from the records the
-# helpers write of each change, in order: no callback is needed.
+#   best_vehicle[k, s]  earliest arrival at s by the k-th trip (or fewer); v_time[k, s] if set in k
+#   target[k]           earliest arrival at the destination (UNREACHED, never lowered, without one)
+# and, as each needs (an empty array: not kept, never read):
+#   journeys: v_trip, v_bpos, v_apos, v_layer [k, s], the ride that set best_vehicle in round k,
+#             and f_time, f_from [k, s], the walk (access or footpath) that set best_board;
+#   components (the matrix's time breakdown, _COMP_*): board_comp/v_comp [k, s] of each label,
+#             and the earliest arrival at each stop after a ride (reach_s, with its components,
+#             the list of stops reached).
+# So one set of helpers serves both kernels without callbacks.
 # Speed: the helpers are inlined (numba inline="always"), each called once per round. Inside
 # their hot loops, lowering a label's rows, marking a stop and the binary search are written out
 # by hand: an inlined numba function that takes arrays pays reference counting at every call
 # (helpers there cost about 20 % on a Montpellier query), and a plain call is slower still.
-
-# a ride record (written by _scan_routes for each label it improves)
-_RIDE_STOP = 0        # stop alighted at
-_RIDE_TIME = 1        # arrival (s, in the query's frame)
-_RIDE_BOARD_STOP = 2  # stop where the trip was boarded
-_RIDE_BOARD_S = 3     # its departure there (s, in the query's frame)
-_N_RIDE_FIELDS = 4
 
 # an access step (from _access_steps)
 _ST_FROM = 0          # stop walked from by a footpath (-1: straight from the origin)
@@ -322,12 +318,12 @@ _ST_TO = 1            # stop where one may board
 _ST_SECS = 2          # seconds after leaving the origin
 _N_ST_FIELDS = 3
 
-# a walk record (written by _transfer_labels when asked, for each footpath it tries)
-_WALK_FROM = 0
-_WALK_TO = 1
-_WALK_TIME = 2        # arrival at the stop walked to (s)
-_WALK_END = 3         # best_board rows k.._WALK_END-1 now hold that time (k: none)
-_N_WALK_FIELDS = 4
+# the components of a label's journey (the matrix's time breakdown), when a kernel keeps them
+_COMP_ACCESS = 0      # seconds walking to the first stop (with a footpath right after)
+_COMP_RIDE = 1        # seconds in vehicles
+_COMP_WALK = 2        # seconds of footpaths between rides
+_COMP_TRIPS = 3       # number of trips
+_N_COMP = 4
 
 
 @numba.njit(cache=True, inline="always")
@@ -389,30 +385,36 @@ def _access_steps(access_stop, access_s, fp_offsets, fp_to, fp_time_s, stop_ok, 
 
 
 @numba.njit(cache=True, inline="always")
-def _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, mark, marked, is_marked,
-                   end_rows):
+def _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, board_comp, mark,
+                   marked, is_marked):
     """Round 0 for a departure at ``tau``: the access steps (of _access_steps) that improve
-    ``best_board`` by ``horizon``, with their walk labels; marks those stops when ``mark``.
-    ``end_rows[i]``: the first best_board row step i did not lower (0: none). Returns the
-    number of marked stops."""
+    ``best_board`` by ``horizon``, with their walk labels or components (when kept); marks those
+    stops when ``mark``. Returns the number of marked stops."""
+    paths = f_time.shape[0] > 0
+    comps = board_comp.shape[0] > 0
     n_rows = best_board.shape[0]
     n_marked = 0
     for i in range(steps.shape[0]):
         s = steps[i, _ST_TO]
         t = tau + steps[i, _ST_SECS]
+        if t > horizon:
+            continue
         end = 0
-        if t <= horizon:
-            while end < n_rows and best_board[end, s] > t:
-                best_board[end, s] = t
-                end += 1
+        while end < n_rows and best_board[end, s] > t:
+            best_board[end, s] = t
+            if comps:
+                for c in range(_N_COMP):
+                    board_comp[end, s, c] = 0
+                board_comp[end, s, _COMP_ACCESS] = steps[i, _ST_SECS]
+            end += 1
         if end > 0:
-            f_time[0, s] = t
-            f_from[0, s] = FROM_ACCESS if i < n_direct else steps[i, _ST_FROM]
+            if paths:
+                f_time[0, s] = t
+                f_from[0, s] = FROM_ACCESS if i < n_direct else steps[i, _ST_FROM]
             if mark and not is_marked[s]:
                 is_marked[s] = True
                 marked[n_marked] = s
                 n_marked += 1
-        end_rows[i] = end
     return n_marked
 
 
@@ -440,24 +442,29 @@ def _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_
 
 
 @numba.njit(cache=True, inline="always")
-def _scan_routes(k, queue, n_queue, first_pos, route_stop_offsets, route_stops, route_can_board,
-                 route_can_alight, route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
-                 trip_active, stop_ok, day_shift_s, horizon, best_board, best_vehicle, v_time, v_trip,
-                 v_bpos, v_apos, v_layer, improved, is_improved, egress_s_by_stop, target, target_stop,
-                 target_kind, rides):
+def _scan_routes(k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day_shift_s, horizon,
+                 best_board, best_vehicle, v_time, v_trip, v_bpos, v_apos, v_layer, improved,
+                 is_improved, egress_s_by_stop, target, target_stop, target_kind,
+                 board_comp, v_comp, reach_s, reach_comp, reach_list, is_reach, n_reach):
     """Round k's route scans: each queued route from its first marked position (``first_pos``,
     reset to -1), following one current trip per day layer (a previous-day trip's times count
     minus ``day_shift_s``). At each allowed stop, alight (where allowed) from the quicker of the
     two into round k's labels if that beats them, the target and ``horizon``; then hop on
     (where allowed) an earlier trip catchable from round k - 1's ``best_board``. Improved stops
-    join ``improved`` (from empty); a stop with an egress updates the target. Unless ``rides``
-    is empty, writes a ride record (``_RIDE_*``) per improvement, in order. Returns (number of
-    improved stops, number of ride records). (At most 30 arguments: CPython calls with more
-    through a tuple, which numba cannot inline.)"""
-    record_rides = rides.shape[0] > 0
+    join ``improved`` (from empty); a stop with an egress updates the target.
+
+    ``routes``: the timetable's (route_stop_offsets, route_stops, route_can_board,
+    route_can_alight, route_trip_offsets, stop_time_offsets, arrival_s, departure_s). With
+    components (``board_comp`` not empty), a ride's label gets those of the label it was boarded
+    from, plus the ride and a trip, and an arrival before ``reach_s`` updates it, ``reach_comp``
+    and the list ``reach_list[:n_reach]``. Returns (number of improved stops, n_reach). (At most
+    30 arguments: CPython passes more through a tuple, and numba cannot inline such a call.)"""
+    (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
+     stop_time_offsets, arrival_s, departure_s) = routes
+    paths = v_trip.shape[0] > 0
+    comps = board_comp.shape[0] > 0
     n_rows = best_vehicle.shape[0]
     n_improved = 0
-    n_rides = 0
     for qi in range(n_queue):
         r = queue[qi]
         p0 = first_pos[r]
@@ -496,10 +503,11 @@ def _scan_routes(k, queue, n_queue, first_pos, route_stop_offsets, route_stops, 
                         best_vehicle[j, s] = a
                         j += 1
                     v_time[k, s] = a
-                    v_trip[k, s] = t0 + trip
-                    v_bpos[k, s] = bpos
-                    v_apos[k, s] = pos
-                    v_layer[k, s] = layer
+                    if paths:
+                        v_trip[k, s] = t0 + trip
+                        v_bpos[k, s] = bpos
+                        v_apos[k, s] = pos
+                        v_layer[k, s] = layer
                     if not is_improved[s]:
                         is_improved[s] = True
                         improved[n_improved] = s
@@ -509,12 +517,20 @@ def _scan_routes(k, queue, n_queue, first_pos, route_stop_offsets, route_stops, 
                         _lower_rows_1d(target, k, a + e)
                         target_stop[k] = s
                         target_kind[k] = _KIND_VEHICLE
-                    if record_rides:
-                        rides[n_rides, _RIDE_STOP] = s
-                        rides[n_rides, _RIDE_TIME] = a
-                        rides[n_rides, _RIDE_BOARD_STOP] = route_stops[rs0 + bpos]
-                        rides[n_rides, _RIDE_BOARD_S] = bdep0 if layer == 0 else bdep1
-                        n_rides += 1
+                    if comps:
+                        b = route_stops[rs0 + bpos]
+                        for c in range(_N_COMP):
+                            v_comp[k, s, c] = board_comp[k - 1, b, c]
+                        v_comp[k, s, _COMP_RIDE] += a - (bdep0 if layer == 0 else bdep1)
+                        v_comp[k, s, _COMP_TRIPS] += 1
+                        if a < reach_s[s]:
+                            reach_s[s] = a
+                            for c in range(_N_COMP):
+                                reach_comp[s, c] = v_comp[k, s, c]
+                            if not is_reach[s]:
+                                is_reach[s] = True
+                                reach_list[n_reach] = s
+                                n_reach += 1
             if route_can_board[rs0 + pos]:
                 ready = best_board[k - 1, s]
                 if ready != UNREACHED:
@@ -545,41 +561,45 @@ def _scan_routes(k, queue, n_queue, first_pos, route_stop_offsets, route_stops, 
                                 cur1 = t
                                 bpos1 = pos
                                 bdep1 = departure_s[base + t] - day_shift_s
-    return n_improved, n_rides
+    return n_improved, n_reach
 
 
 @numba.njit(cache=True, inline="always")
 def _transfer_labels(k, improved, n_improved, is_improved, v_time, stop_slack_s, fp_offsets, fp_to,
                      fp_time_s, stop_ok, horizon, best_board, f_time, f_from, marked, is_marked,
-                     egress_s_by_stop, target, target_stop, target_kind, target_via, stay_end, walks,
-                     reach_s):
+                     egress_s_by_stop, target, target_stop, target_kind, target_via,
+                     board_comp, v_comp, reach_s, reach_comp, reach_list, is_reach, n_reach):
     """Round k's transfers from the stops its rides improved (their ``is_improved`` flags are
     cleared): first staying at each stop, boarding its slack later (never where forbidden:
     slack < 0), then one footpath from each, to an allowed stop by ``horizon`` and before the
     target (a stop with an egress updates the target first: a walk-only label may beat the
     footpath's arrival there, but it is no journey). Improved boarding labels are marked.
-    ``stay_end[i]``: the first best_board row staying at ``improved[i]`` did not lower (k: none,
-    or not allowed). Unless ``walks`` is empty, writes a walk record (``_WALK_*``) per footpath
-    that lowered a boarding label or arrives before ``reach_s`` there (the caller's own best
-    arrivals). Returns (number of marked stops, number of walk records)."""
-    record_walks = walks.shape[0] > 0
+
+    With components (``board_comp`` not empty), a boarding label gets those of the ride it
+    follows, a footpath's time added to the transfer walk, and a footpath arriving before
+    ``reach_s`` updates it, ``reach_comp`` and the list ``reach_list[:n_reach]``. Returns (number
+    of marked stops, n_reach)."""
+    paths = f_time.shape[0] > 0
+    comps = board_comp.shape[0] > 0
     n_rows = best_board.shape[0]
     n_marked = 0
     for i in range(n_improved):
         s = improved[i]
         slack = stop_slack_s[s]
+        if slack < 0:
+            continue
+        t = v_time[k, s] + slack
         end = k
-        if slack >= 0:
-            t = v_time[k, s] + slack
-            while end < n_rows and best_board[end, s] > t:
-                best_board[end, s] = t
-                end += 1
-            if end > k and not is_marked[s]:
-                is_marked[s] = True
-                marked[n_marked] = s
-                n_marked += 1
-        stay_end[i] = end
-    n_walks = 0
+        while end < n_rows and best_board[end, s] > t:
+            best_board[end, s] = t
+            if comps:
+                for c in range(_N_COMP):
+                    board_comp[end, s, c] = v_comp[k, s, c]
+            end += 1
+        if end > k and not is_marked[s]:
+            is_marked[s] = True
+            marked[n_marked] = s
+            n_marked += 1
     for i in range(n_improved):
         s = improved[i]
         is_improved[s] = False
@@ -595,24 +615,32 @@ def _transfer_labels(k, improved, n_improved, is_improved, v_time, stop_slack_s,
                 target_stop[k] = v
                 target_kind[k] = _KIND_FOOT
                 target_via[k] = s
+            if comps and t < reach_s[v]:
+                reach_s[v] = t
+                for c in range(_N_COMP):
+                    reach_comp[v, c] = v_comp[k, s, c]
+                reach_comp[v, _COMP_WALK] += fp_time_s[j]
+                if not is_reach[v]:
+                    is_reach[v] = True
+                    reach_list[n_reach] = v
+                    n_reach += 1
             end = k
             while end < n_rows and best_board[end, v] > t:
                 best_board[end, v] = t
+                if comps:
+                    for c in range(_N_COMP):
+                        board_comp[end, v, c] = v_comp[k, s, c]
+                    board_comp[end, v, _COMP_WALK] += fp_time_s[j]
                 end += 1
             if end > k:
-                f_time[k, v] = t
-                f_from[k, v] = s
+                if paths:
+                    f_time[k, v] = t
+                    f_from[k, v] = s
                 if not is_marked[v]:
                     is_marked[v] = True
                     marked[n_marked] = v
                     n_marked += 1
-            if record_walks and (end > k or t < reach_s[v]):
-                walks[n_walks, _WALK_FROM] = s
-                walks[n_walks, _WALK_TO] = v
-                walks[n_walks, _WALK_TIME] = t
-                walks[n_walks, _WALK_END] = end
-                n_walks += 1
-    return n_marked, n_walks
+    return n_marked, n_reach
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,13 +708,14 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
     is_marked = np.zeros(n_stops, dtype=np.bool_)
     improved = np.empty(n_stops, dtype=np.int32)
     is_improved = np.zeros(n_stops, dtype=np.bool_)
-    no_rides = np.empty((0, _N_RIDE_FIELDS), dtype=np.int32)
-    stay_end = np.empty(n_stops, dtype=np.int32)
-    no_walks = np.empty((0, _N_WALK_FIELDS), dtype=np.int32)       # (the matrix's records)
+    routes = (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
+              stop_time_offsets, arrival_s, departure_s)
+    no_comp = np.empty((0, 0, _N_COMP), dtype=np.int32)     # (the matrix's time breakdown)
     no_reach = np.empty(0, dtype=np.int32)
+    no_reach_comp = np.empty((0, _N_COMP), dtype=np.int32)
+    no_reach_flags = np.empty(0, dtype=np.bool_)
     steps, n_direct = _access_steps(access_stop, access_s, fp_offsets, fp_to, fp_time_s, stop_ok,
                                     max_duration_s)
-    step_end = np.empty(steps.shape[0], dtype=np.int32)
     journeys = np.empty((max(4, 2 * n_rows), 4), dtype=np.int32)
     n_journeys = 0
     legs = np.empty((64, _N_LEG_FIELDS), dtype=np.int32)
@@ -697,8 +726,8 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
         horizon = tau + max_duration_s
         target_before[:] = target
         mark_given = mark_offsets[dep_i + 1] > mark_offsets[dep_i]
-        n_marked = _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from,
-                                  not mark_given, marked, is_marked, step_end)
+        n_marked = _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, no_comp,
+                                  not mark_given, marked, is_marked)
         if mark_given:
             for j in range(mark_offsets[dep_i], mark_offsets[dep_i + 1]):
                 s = mark_stops[j]
@@ -714,16 +743,15 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
             n_queue = _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_idx,
                                       stop_route_pos, route_ok, first_pos, queue)
             n_improved, _ = _scan_routes(
-                k, queue, n_queue, first_pos, route_stop_offsets, route_stops, route_can_board,
-                route_can_alight, route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
-                trip_active, stop_ok, day_shift_s, horizon, best_board, best_vehicle, v_time, v_trip,
-                v_bpos, v_apos, v_layer, improved, is_improved, egress_s_by_stop, target, target_stop,
-                target_kind, no_rides)
+                k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day_shift_s, horizon,
+                best_board, best_vehicle, v_time, v_trip, v_bpos, v_apos, v_layer, improved,
+                is_improved, egress_s_by_stop, target, target_stop, target_kind, no_comp, no_comp,
+                no_reach, no_reach_comp, no_reach, no_reach_flags, 0)
             n_marked, _ = _transfer_labels(
                 k, improved, n_improved, is_improved, v_time, stop_slack_s, fp_offsets, fp_to,
                 fp_time_s, stop_ok, horizon, best_board, f_time, f_from, marked, is_marked,
-                egress_s_by_stop, target, target_stop, target_kind, target_via, stay_end, no_walks,
-                no_reach)
+                egress_s_by_stop, target, target_stop, target_kind, target_via, no_comp, no_comp,
+                no_reach, no_reach_comp, no_reach, no_reach_flags, 0)
         for i in range(n_marked):
             is_marked[marked[i]] = False
 
@@ -919,9 +947,6 @@ def _window_departures(access_stop, access_s, window_start_s, window_end_s,
 # ---------------------------------------------------------------------------------------------
 # The many-to-many kernel (travel-time matrices, isochrones)
 # ---------------------------------------------------------------------------------------------
-# components of a label's journey: seconds of access walk (with a footpath right after it),
-# seconds in vehicles, seconds of transfer footpaths, number of trips
-_N_COMP = 4
 MATRIX_COMPONENTS = ("access_s", "ride_s", "transfer_walk_s", "egress_s", "trips")
 """What :meth:`TransitRouter.arrival_matrix` breaks each best journey into, in this order."""
 
@@ -955,13 +980,9 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
     best_vehicle = np.empty((n_rows, n_stops), dtype=np.int32)
     v_time = np.empty((n_rows, n_stops), dtype=np.int32)
     v_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
-    # the journey kernel's labels, kept by the shared helpers (not read here)
-    v_trip = np.empty((n_rows, n_stops), dtype=np.int32)
-    v_bpos = np.empty((n_rows, n_stops), dtype=np.int32)
-    v_apos = np.empty((n_rows, n_stops), dtype=np.int32)
-    v_layer = np.empty((n_rows, n_stops), dtype=np.int8)
-    f_time = np.empty((n_rows, n_stops), dtype=np.int32)
-    f_from = np.empty((n_rows, n_stops), dtype=np.int32)
+    # no journeys to rebuild: no ride or walk labels
+    no_path = np.empty((0, 0), dtype=np.int32)
+    no_layer = np.empty((0, 0), dtype=np.int8)
     # no target: every stop is reached
     no_egress = np.full(n_stops, -1, dtype=np.int32)
     target = np.full(n_rows, UNREACHED, dtype=np.int32)
@@ -980,9 +1001,8 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
     is_improved = np.zeros(n_stops, dtype=np.bool_)
     any_list = np.empty(n_stops, dtype=np.int32)
     is_any = np.zeros(n_stops, dtype=np.bool_)
-    rides = np.empty((route_stops.shape[0], _N_RIDE_FIELDS), dtype=np.int32)   # <= 1 a position
-    stay_end = np.empty(n_stops, dtype=np.int32)
-    walks = np.empty((fp_to.shape[0], _N_WALK_FIELDS), dtype=np.int32)
+    routes = (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
+              stop_time_offsets, arrival_s, departure_s)
 
     for o in range(n_orig):
         best_board[:, :] = UNREACHED
@@ -993,88 +1013,28 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
         a1 = acc_offsets[o + 1]
         steps, n_direct = _access_steps(acc_stop[a0:a1], acc_s[a0:a1], fp_offsets, fp_to, fp_time_s,
                                         stop_ok, max_time_s)
-        step_end = np.empty(steps.shape[0], dtype=np.int32)
         for dep_i in range(departures_s.shape[0]):
             tau = departures_s[dep_i]
             horizon = tau + max_time_s
             n_any = 0
-            n_marked = _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, True,
-                                      marked, is_marked, step_end)
-            for i in range(steps.shape[0]):
-                s = steps[i, _ST_TO]
-                for j in range(step_end[i]):
-                    board_comp[j, s, 0] = steps[i, _ST_SECS]
-                    board_comp[j, s, 1] = 0
-                    board_comp[j, s, 2] = 0
-                    board_comp[j, s, 3] = 0
+            n_marked = _access_labels(tau, horizon, steps, n_direct, best_board, no_path, no_path,
+                                      board_comp, True, marked, is_marked)
 
             for k in range(1, n_rows):
                 if n_marked == 0:
                     break
                 n_queue = _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets,
                                           stop_route_idx, stop_route_pos, route_ok, first_pos, queue)
-                n_improved, n_rides = _scan_routes(
-                    k, queue, n_queue, first_pos, route_stop_offsets, route_stops, route_can_board,
-                    route_can_alight, route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
-                    trip_active, stop_ok, day_shift_s, horizon, best_board, best_vehicle, v_time,
-                    v_trip, v_bpos, v_apos, v_layer, improved, is_improved, no_egress, target,
-                    target_stop, target_kind, rides)
-                # a ride adds its time and one trip to the components of the label boarded from
-                for i in range(n_rides):
-                    s = rides[i, _RIDE_STOP]
-                    a = rides[i, _RIDE_TIME]
-                    b = rides[i, _RIDE_BOARD_STOP]
-                    ca = board_comp[k - 1, b, 0]
-                    cr = board_comp[k - 1, b, 1] + a - rides[i, _RIDE_BOARD_S]
-                    cw = board_comp[k - 1, b, 2]
-                    ct = board_comp[k - 1, b, 3] + 1
-                    v_comp[k, s, 0] = ca
-                    v_comp[k, s, 1] = cr
-                    v_comp[k, s, 2] = cw
-                    v_comp[k, s, 3] = ct
-                    if a < arr_any[s]:
-                        arr_any[s] = a
-                        any_comp[s, 0] = ca
-                        any_comp[s, 1] = cr
-                        any_comp[s, 2] = cw
-                        any_comp[s, 3] = ct
-                        if not is_any[s]:
-                            is_any[s] = True
-                            any_list[n_any] = s
-                            n_any += 1
-                n_marked, n_walks = _transfer_labels(
+                n_improved, n_any = _scan_routes(
+                    k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day_shift_s, horizon,
+                    best_board, best_vehicle, v_time, no_path, no_path, no_path, no_layer, improved,
+                    is_improved, no_egress, target, target_stop, target_kind, board_comp, v_comp,
+                    arr_any, any_comp, any_list, is_any, n_any)
+                n_marked, n_any = _transfer_labels(
                     k, improved, n_improved, is_improved, v_time, stop_slack_s, fp_offsets, fp_to,
-                    fp_time_s, stop_ok, horizon, best_board, f_time, f_from, marked, is_marked,
-                    no_egress, target, target_stop, target_kind, target_via, stay_end, walks, arr_any)
-                for i in range(n_improved):
-                    s = improved[i]
-                    for j in range(k, stay_end[i]):
-                        for c in range(_N_COMP):
-                            board_comp[j, s, c] = v_comp[k, s, c]
-                # a footpath adds its time to the transfer walk
-                for i in range(n_walks):
-                    s = walks[i, _WALK_FROM]
-                    v = walks[i, _WALK_TO]
-                    t = walks[i, _WALK_TIME]
-                    ca = v_comp[k, s, 0]
-                    cr = v_comp[k, s, 1]
-                    cw = v_comp[k, s, 2] + t - v_time[k, s]
-                    ct = v_comp[k, s, 3]
-                    if t < arr_any[v]:
-                        arr_any[v] = t
-                        any_comp[v, 0] = ca
-                        any_comp[v, 1] = cr
-                        any_comp[v, 2] = cw
-                        any_comp[v, 3] = ct
-                        if not is_any[v]:
-                            is_any[v] = True
-                            any_list[n_any] = v
-                            n_any += 1
-                    for j in range(k, walks[i, _WALK_END]):
-                        board_comp[j, v, 0] = ca
-                        board_comp[j, v, 1] = cr
-                        board_comp[j, v, 2] = cw
-                        board_comp[j, v, 3] = ct
+                    fp_time_s, stop_ok, horizon, best_board, no_path, no_path, marked, is_marked,
+                    no_egress, target, target_stop, target_kind, target_via, board_comp, v_comp,
+                    arr_any, any_comp, any_list, is_any, n_any)
             for i in range(n_marked):
                 is_marked[marked[i]] = False
             # egress: destinations from the stops improved at this departure
@@ -1087,11 +1047,12 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
                     t = a + eg_s[j]
                     if t < dest_best[d]:
                         dest_best[d] = t
-                        dest_comp[d, 0] = any_comp[s, 0]
-                        dest_comp[d, 1] = any_comp[s, 1]
-                        dest_comp[d, 2] = any_comp[s, 2]
+                        # in the order of MATRIX_COMPONENTS
+                        dest_comp[d, 0] = any_comp[s, _COMP_ACCESS]
+                        dest_comp[d, 1] = any_comp[s, _COMP_RIDE]
+                        dest_comp[d, 2] = any_comp[s, _COMP_WALK]
                         dest_comp[d, 3] = eg_s[j]
-                        dest_comp[d, 4] = any_comp[s, 3]
+                        dest_comp[d, 4] = any_comp[s, _COMP_TRIPS]
             for d in range(n_dest):
                 out_arrival[o, dep_i, d] = dest_best[d]
         for d in range(n_dest):
