@@ -418,6 +418,15 @@ def _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, bo
     return n_marked
 
 
+@numba.njit(cache=True)
+def _round_work(n_stops, n_routes):
+    """The work arrays of the rounds: (first_pos, queue) of routes to scan, (marked, is_marked)
+    stops to scan from, (improved, is_improved) stops reached by a ride this round."""
+    return (np.full(n_routes, -1, dtype=np.int32), np.empty(n_routes, dtype=np.int32),
+            np.empty(n_stops, dtype=np.int32), np.zeros(n_stops, dtype=np.bool_),
+            np.empty(n_stops, dtype=np.int32), np.zeros(n_stops, dtype=np.bool_))
+
+
 @numba.njit(cache=True, inline="always")
 def _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_idx, stop_route_pos,
                     route_ok, first_pos, queue):
@@ -702,12 +711,7 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
     target_stop = np.full(n_rows, NO_PREDECESSOR, dtype=np.int32)
     target_kind = np.zeros(n_rows, dtype=np.int8)
     target_via = np.full(n_rows, NO_PREDECESSOR, dtype=np.int32)  # footpath source of a foot target
-    first_pos = np.full(n_routes, -1, dtype=np.int32)
-    queue = np.empty(n_routes, dtype=np.int32)
-    marked = np.empty(n_stops, dtype=np.int32)
-    is_marked = np.zeros(n_stops, dtype=np.bool_)
-    improved = np.empty(n_stops, dtype=np.int32)
-    is_improved = np.zeros(n_stops, dtype=np.bool_)
+    first_pos, queue, marked, is_marked, improved, is_improved = _round_work(n_stops, n_routes)
     routes = (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
               stop_time_offsets, arrival_s, departure_s)
     no_comp = np.empty((0, 0, _N_COMP), dtype=np.int32)     # (the matrix's time breakdown)
@@ -993,12 +997,7 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
     any_comp = np.zeros((n_stops, _N_COMP), dtype=np.int32)
     dest_best = np.empty(n_dest, dtype=np.int32)
     dest_comp = np.zeros((n_dest, _N_COMP + 1), dtype=np.int32)
-    first_pos = np.full(n_routes, -1, dtype=np.int32)
-    queue = np.empty(n_routes, dtype=np.int32)
-    marked = np.empty(n_stops, dtype=np.int32)
-    is_marked = np.zeros(n_stops, dtype=np.bool_)
-    improved = np.empty(n_stops, dtype=np.int32)
-    is_improved = np.zeros(n_stops, dtype=np.bool_)
+    first_pos, queue, marked, is_marked, improved, is_improved = _round_work(n_stops, n_routes)
     any_list = np.empty(n_stops, dtype=np.int32)
     is_any = np.zeros(n_stops, dtype=np.bool_)
     routes = (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
