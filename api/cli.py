@@ -655,15 +655,10 @@ def scenario():
     """Planner scenarios: what changes if a car park closes, a bus runs more often..."""
 
 
-@scenario.command("check")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--bundle", "bundle_dir", type=click.Path(path_type=Path),
-              help="The bundle to apply it to (default: the file's 'bundle').")
-def scenario_check(file, bundle_dir):
-    """Read a scenario file, apply its modifications and say what each one touches."""
-    from api.scenario_io import ScenarioFileError, load_scenario_file, prepare_scenario
-    from engine.scenario import ScenarioError
-    from loaders.bundle import load_bundle
+def _scenario_file(file: Path, bundle_dir: Path | None):
+    """The scenario file's contents and the bundle it applies to (``--bundle``, else the file's);
+    fails with a clear message when the file is bad or names no bundle."""
+    from api.scenario_io import ScenarioFileError, load_scenario_file
 
     try:
         sf = load_scenario_file(file)
@@ -672,16 +667,44 @@ def scenario_check(file, bundle_dir):
     bundle_dir = bundle_dir or sf.bundle
     if bundle_dir is None:
         _fail(f"{file}: no 'bundle' in the file: pass --bundle")
+    return sf, bundle_dir
+
+
+def _apply_scenario(sf, network, file: Path):
+    """(scenario network, changes) of the file's scenario on ``network``, or a clear failure."""
+    from api.scenario_io import prepare_scenario
+    from engine.scenario import ScenarioError
+
     try:
-        network = load_bundle(bundle_dir)
-        _, changes = prepare_scenario(sf.scenario, network).apply(network)
-    except BundleError as exc:
-        _fail(str(exc))
+        return prepare_scenario(sf.scenario, network).apply(network)
     except ScenarioError as exc:
         _fail(f"{file}: {exc}")
-    click.echo(f"{sf.name}: {len(changes)} modification(s) on {bundle_dir}")
+
+
+def _load_network(bundle_dir: Path):
+    from loaders.bundle import load_bundle
+
+    try:
+        return load_bundle(bundle_dir)
+    except BundleError as exc:
+        _fail(str(exc))
+
+
+def _echo_changes(changes) -> None:
     for i, change in enumerate(changes):
         click.echo(f"  {i}. {change.kind}: {change}")
+
+
+@scenario.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--bundle", "bundle_dir", type=click.Path(path_type=Path),
+              help="The bundle to apply it to (default: the file's 'bundle').")
+def scenario_check(file, bundle_dir):
+    """Read a scenario file, apply its modifications and say what each one touches."""
+    sf, bundle_dir = _scenario_file(file, bundle_dir)
+    _, changes = _apply_scenario(sf, _load_network(bundle_dir), file)
+    click.echo(f"{sf.name}: {len(changes)} modification(s) on {bundle_dir}")
+    _echo_changes(changes)
 
 
 @scenario.command("run")
@@ -709,40 +732,25 @@ def scenario_run(file, out_dir, bundle_dir, table_format, use_dask, scheduler, s
         changed_street_edges,
         closed_facility_points,
         difference_table,
-        load_scenario_file,
         origin_changes,
         places_from_spec,
         plot_change_map,
-        prepare_scenario,
         summarise,
         write_table,
     )
-    from engine.scenario import ScenarioError
-    from loaders.bundle import load_bundle
 
-    try:
-        sf = load_scenario_file(file)
-    except ScenarioFileError as exc:
-        _fail(str(exc))
-    bundle_dir = bundle_dir or sf.bundle
-    if bundle_dir is None:
-        _fail(f"{file}: no 'bundle' in the file: pass --bundle")
+    sf, bundle_dir = _scenario_file(file, bundle_dir)
     out_dir = out_dir or Path(f"{file.stem}-results")
+    network = _load_network(bundle_dir)
     try:
-        network = load_bundle(bundle_dir)
         origins = places_from_spec(sf.origins, network, base_dir=file.parent, file=file, field_name="origins")
         destinations = places_from_spec(sf.destinations, network, base_dir=file.parent, file=file,
                                         field_name="destinations")
-        scen_network, changes = prepare_scenario(sf.scenario, network).apply(network)
-    except BundleError as exc:
-        _fail(str(exc))
     except ScenarioFileError as exc:
         _fail(str(exc))
-    except ScenarioError as exc:
-        _fail(f"{file}: {exc}")
+    scen_network, changes = _apply_scenario(sf, network, file)
     click.echo(f"{sf.name}")
-    for i, change in enumerate(changes):
-        click.echo(f"  {i}. {change.kind}: {change}")
+    _echo_changes(changes)
     base_job = MatrixJob(bundle=str(bundle_dir), origins=origins, destinations=destinations,
                          departures=sf.departures, modes=sf.modes, window_min=sf.window_min,
                          percentiles=sf.percentiles, max_time_s=sf.max_time_s, options=sf.options,

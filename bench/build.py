@@ -23,16 +23,10 @@ sys.path.insert(0, str(ROOT))
 _CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from loaders.build import BuildOptions, build_bundle
+from loaders.build import build_bundle, sample_options
 from loaders.report import BuildReport
-from loaders.samples import resolve_sample
 t_import = time.perf_counter() - t0
-recipe = resolve_sample(sys.argv[1])
-options = BuildOptions(gtfs=recipe.gtfs, osm=recipe.osm, bike_lanes=recipe.bike_lanes,
-                       parking_facilities=recipe.parking_facilities,
-                       parking_history=recipe.parking_history,
-                       parking_history_preset=recipe.parking_history_preset,
-                       holidays_country=recipe.holidays_country, progress=False)
+options = sample_options(sys.argv[1])
 t1 = time.perf_counter()
 network, counts = build_bundle(options, sys.argv[2], BuildReport())
 t_build = time.perf_counter() - t1

@@ -55,19 +55,12 @@ DEPARTURE = dt.datetime(2024, 1, 16, 8, 0)   # a Tuesday in TaM's service period
 
 def montpellier_bundle() -> Path:
     """The Montpellier sample bundle, built once into bench/cache/."""
-    from loaders.build import BuildOptions, build_bundle
-    from loaders.samples import resolve_sample
+    from loaders.build import build_sample
 
     out = CACHE / "montpellier"
     if not (out / "manifest.json").exists():
-        recipe = resolve_sample("montpellier")
-        options = BuildOptions(gtfs=recipe.gtfs, osm=recipe.osm, bike_lanes=recipe.bike_lanes,
-                               parking_facilities=recipe.parking_facilities,
-                               parking_history=recipe.parking_history,
-                               parking_history_preset=recipe.parking_history_preset,
-                               holidays_country=recipe.holidays_country, progress=False)
         t0 = time.perf_counter()
-        build_bundle(options, out)
+        build_sample("montpellier", out)
         print(f"built {out} in {time.perf_counter() - t0:.1f} s")
     return out
 

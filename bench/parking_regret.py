@@ -80,17 +80,10 @@ DAY_TYPE_NAMES = {DayType.WEEKDAY: "weekday", DayType.SATURDAY: "saturday",
 
 def build_monaco():
     """The Monaco network, built in memory from the sample's recipe (a few seconds)."""
-    from loaders.build import BuildOptions, build_network
+    from loaders.build import build_network, sample_options
     from loaders.report import BuildReport
-    from loaders.samples import resolve_sample
 
-    recipe = resolve_sample(SAMPLE)
-    options = BuildOptions(gtfs=recipe.gtfs, osm=recipe.osm, bike_lanes=recipe.bike_lanes,
-                           parking_facilities=recipe.parking_facilities,
-                           parking_history=recipe.parking_history,
-                           parking_history_preset=recipe.parking_history_preset,
-                           holidays_country=recipe.holidays_country, progress=False)
-    network, _ = build_network(options, BuildReport())
+    network, _ = build_network(sample_options(SAMPLE), BuildReport())
     return network
 
 

@@ -41,17 +41,10 @@ from engine.planner import MODES, PlanOptions, plan_trip, prepare  # noqa: E402
 
 
 def build_monaco():
-    from loaders.build import BuildOptions, build_network
+    from loaders.build import build_network, sample_options
     from loaders.report import BuildReport
-    from loaders.samples import resolve_sample
 
-    recipe = resolve_sample("monaco")
-    options = BuildOptions(gtfs=recipe.gtfs, osm=recipe.osm, bike_lanes=recipe.bike_lanes,
-                           parking_facilities=recipe.parking_facilities,
-                           parking_history=recipe.parking_history,
-                           parking_history_preset=recipe.parking_history_preset,
-                           holidays_country=recipe.holidays_country, progress=False)
-    network, _ = build_network(options, BuildReport())
+    network, _ = build_network(sample_options("monaco"), BuildReport())
     return network
 
 

@@ -20,13 +20,13 @@ minute of a departure window, summarised by percentiles. Modes:
   forecasts move over hours, not minutes: in a departure window the car time of the first
   minute stands for all.
 * ``TRANSIT``: walk access (``engine.access.walk_access``), RAPTOR to *every* stop, walk egress
-  to every destination. The kernel (:func:`_transit_chunk`) follows ``engine.transit``'s
-  semantics exactly (service-day layers, transfer slack, one footpath after each ride and after
-  the access, the transfer limit) but keeps no target: it runs RAPTOR rounds once per minute of
-  the window, latest first, keeping its labels between minutes (range RAPTOR: a later
-  departure's journeys are upper bounds for an earlier one), and reads every destination's
-  arrival off the stops improved in that minute through egress lists built once per destination
-  set. The direct walk is not a transit journey: ask for ``WALK`` too to allow it.
+  to every destination: ``engine.transit.TransitRouter.arrival_matrix``, a kernel built from the
+  same RAPTOR rounds as the journey search (service-day layers, transfer slack, one footpath
+  after each ride and after the access, the transfer limit) but without a target. It runs the
+  rounds once per minute of the window, latest first, keeping its labels between minutes (range
+  RAPTOR: a later departure's journeys are upper bounds for an earlier one), and reads every
+  destination's arrival off the stops improved in that minute through egress lists built once
+  per destination set. The direct walk is not a transit journey: ask for ``WALK`` too to allow it.
 
 Several modes give the least time over them, per pair and per minute. Travel time counts from
 the requested departure (waiting at the origin included), in whole seconds; NaN where
@@ -45,8 +45,6 @@ executors in ``api.batch`` call :func:`travel_time_matrix` on slices of origins.
 from __future__ import annotations
 
 import datetime as _dt
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,6 +54,7 @@ import numpy as np
 from engine import street as streets
 from engine import transit
 from engine.access import LocationNotAccessible, walk_access
+from engine.cache import Memo, PerObject
 from engine.model import NO_INDEX, Mode, Network, haversine_m
 from engine.parking_choice import CAR_KINDS, outlook
 from engine.planner import PlanOptions
@@ -71,7 +70,6 @@ BREAKDOWN_FIELDS = ("access_s", "wait_s", "ride_s", "transfer_walk_s", "egress_s
 DEFAULT_MAX_TIME_S = 2 * 3600
 
 UNREACHED = transit.UNREACHED
-_N_COMP = 4      # label components: access, ride, transfer walk, trips
 
 
 class MatrixError(ValueError):
@@ -101,311 +99,6 @@ class MatrixResult:
 # ---------------------------------------------------------------------------------------------
 # Transit: RAPTOR to every stop, then to every destination
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
-def _lower_rows(rows, k, s, value):
-    for j in range(k, rows.shape[0]):
-        if rows[j, s] > value:
-            rows[j, s] = value
-        else:
-            break
-
-
-@numba.njit(cache=True)
-def _lower_rows_comp(rows, comp, k, s, value, c0, c1, c2, c3):
-    """rows[j, s] = min(rows[j, s], value) for j >= k, copying the label's components along."""
-    for j in range(k, rows.shape[0]):
-        if rows[j, s] > value:
-            rows[j, s] = value
-            comp[j, s, 0] = c0
-            comp[j, s, 1] = c1
-            comp[j, s, 2] = c2
-            comp[j, s, 3] = c3
-        else:
-            break
-
-
-@numba.njit(cache=True)
-def _lower_bound(values, lo, hi, key):
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if values[mid] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@numba.njit(cache=True)
-def _transit_chunk(route_stop_offsets, route_stops, route_can_board, route_can_alight,
-                   route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
-                   stop_route_offsets, stop_route_idx, stop_route_pos,
-                   fp_offsets, fp_to, fp_time_s, stop_slack_s,
-                   trip_active, route_ok, stop_ok, day_shift_s,
-                   acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s,
-                   departures_s, max_trips, max_time_s, out_arrival, out_comp):
-    """Range RAPTOR from each origin to every destination.
-
-    Origin o's access list is ``acc_stop/acc_s[acc_offsets[o]:acc_offsets[o + 1]]``; stop s's
-    egress list ``eg_dest/eg_s[eg_offsets[s]:eg_offsets[s + 1]]``. ``departures_s`` are processed
-    in the given order (latest first) with labels kept. Writes ``out_arrival[o, i, d]`` (arrival
-    at destination d leaving at ``departures_s[i]``, UNREACHED if none) and, for the last
-    departure, ``out_comp[o, d]`` = (access, ride, transfer walk, egress, trips) of that journey.
-    """
-    n_stops = stop_route_offsets.shape[0] - 1
-    n_routes = route_stop_offsets.shape[0] - 1
-    n_orig = acc_offsets.shape[0] - 1
-    n_dest = out_arrival.shape[2]
-    n_rows = max_trips + 1
-    best_board = np.empty((n_rows, n_stops), dtype=np.int32)
-    board_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
-    best_vehicle = np.empty((n_rows, n_stops), dtype=np.int32)
-    v_time = np.empty((n_rows, n_stops), dtype=np.int32)
-    v_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
-    arr_any = np.empty(n_stops, dtype=np.int32)            # after >= 1 trip, maybe a footpath
-    any_comp = np.zeros((n_stops, _N_COMP), dtype=np.int32)
-    dest_best = np.empty(n_dest, dtype=np.int32)
-    dest_comp = np.zeros((n_dest, _N_COMP + 1), dtype=np.int32)
-    first_pos = np.full(n_routes, -1, dtype=np.int32)
-    queue = np.empty(n_routes, dtype=np.int32)
-    marked = np.empty(n_stops, dtype=np.int32)
-    is_marked = np.zeros(n_stops, dtype=np.bool_)
-    improved = np.empty(n_stops, dtype=np.int32)
-    is_improved = np.zeros(n_stops, dtype=np.bool_)
-    any_list = np.empty(n_stops, dtype=np.int32)
-    is_any = np.zeros(n_stops, dtype=np.bool_)
-
-    for o in range(n_orig):
-        best_board[:, :] = UNREACHED
-        best_vehicle[:, :] = UNREACHED
-        arr_any[:] = UNREACHED
-        dest_best[:] = UNREACHED
-        a0 = acc_offsets[o]
-        a1 = acc_offsets[o + 1]
-        for dep_i in range(departures_s.shape[0]):
-            tau = departures_s[dep_i]
-            horizon = tau + max_time_s
-            n_any = 0
-            # round 0: the access list, then one footpath from each access stop
-            n_marked = 0
-            for i in range(a0, a1):
-                s = acc_stop[i]
-                if not stop_ok[s]:
-                    continue
-                t = tau + acc_s[i]
-                if t < best_board[0, s] and t <= horizon:
-                    _lower_rows_comp(best_board, board_comp, 0, s, t, acc_s[i], 0, 0, 0)
-                    if not is_marked[s]:
-                        is_marked[s] = True
-                        marked[n_marked] = s
-                        n_marked += 1
-            for i in range(a0, a1):
-                s = acc_stop[i]
-                if not stop_ok[s]:
-                    continue
-                t_s = tau + acc_s[i]
-                for j in range(fp_offsets[s], fp_offsets[s + 1]):
-                    v = fp_to[j]
-                    t = t_s + fp_time_s[j]
-                    if t < best_board[0, v] and t <= horizon and stop_ok[v]:
-                        _lower_rows_comp(best_board, board_comp, 0, v, t, acc_s[i] + fp_time_s[j], 0, 0, 0)
-                        if not is_marked[v]:
-                            is_marked[v] = True
-                            marked[n_marked] = v
-                            n_marked += 1
-
-            for k in range(1, n_rows):
-                if n_marked == 0:
-                    break
-                n_queue = 0
-                for i in range(n_marked):
-                    s = marked[i]
-                    is_marked[s] = False
-                    for j in range(stop_route_offsets[s], stop_route_offsets[s + 1]):
-                        r = stop_route_idx[j]
-                        if not route_ok[r]:
-                            continue
-                        p = stop_route_pos[j]
-                        if first_pos[r] < 0:
-                            queue[n_queue] = r
-                            n_queue += 1
-                            first_pos[r] = p
-                        elif p < first_pos[r]:
-                            first_pos[r] = p
-                n_marked = 0
-                n_improved = 0
-                for qi in range(n_queue):
-                    r = queue[qi]
-                    p0 = first_pos[r]
-                    first_pos[r] = -1
-                    rs0 = route_stop_offsets[r]
-                    n_pos = route_stop_offsets[r + 1] - rs0
-                    t0 = route_trip_offsets[r]
-                    n_tr = route_trip_offsets[r + 1] - t0
-                    b0 = stop_time_offsets[r]
-                    cur0 = -1
-                    cur1 = -1
-                    dep0 = 0
-                    dep1 = 0
-                    c0a = c0r = c0w = c0t = 0
-                    c1a = c1r = c1w = c1t = 0
-                    for pos in range(p0, n_pos):
-                        s = route_stops[rs0 + pos]
-                        base = b0 + pos * n_tr
-                        if not stop_ok[s]:
-                            continue
-                        if (cur0 >= 0 or cur1 >= 0) and route_can_alight[rs0 + pos]:
-                            a = UNREACHED
-                            layer = 0
-                            if cur0 >= 0:
-                                a = arrival_s[base + cur0]
-                            if cur1 >= 0:
-                                a_prev = arrival_s[base + cur1] - day_shift_s
-                                if a_prev < a:
-                                    a = a_prev
-                                    layer = 1
-                            if a < best_vehicle[k, s] and a <= horizon:
-                                _lower_rows(best_vehicle, k, s, a)
-                                v_time[k, s] = a
-                                if layer == 0:
-                                    ca, cr, cw, ct = c0a, c0r + a - dep0, c0w, c0t + 1
-                                else:
-                                    ca, cr, cw, ct = c1a, c1r + a - dep1, c1w, c1t + 1
-                                v_comp[k, s, 0] = ca
-                                v_comp[k, s, 1] = cr
-                                v_comp[k, s, 2] = cw
-                                v_comp[k, s, 3] = ct
-                                if not is_improved[s]:
-                                    is_improved[s] = True
-                                    improved[n_improved] = s
-                                    n_improved += 1
-                                if a < arr_any[s]:
-                                    arr_any[s] = a
-                                    any_comp[s, 0] = ca
-                                    any_comp[s, 1] = cr
-                                    any_comp[s, 2] = cw
-                                    any_comp[s, 3] = ct
-                                    if not is_any[s]:
-                                        is_any[s] = True
-                                        any_list[n_any] = s
-                                        n_any += 1
-                        if route_can_board[rs0 + pos]:
-                            ready = best_board[k - 1, s]
-                            if ready != UNREACHED:
-                                hi = n_tr if cur0 < 0 else cur0
-                                if hi > 0 and departure_s[base + hi - 1] >= ready:
-                                    t = _lower_bound(departure_s, base, base + hi, ready) - base
-                                    while t < hi and (trip_active[t0 + t] & 1) == 0:
-                                        t += 1
-                                    if t < hi:
-                                        cur0 = t
-                                        dep0 = departure_s[base + t]
-                                        c0a = board_comp[k - 1, s, 0]
-                                        c0r = board_comp[k - 1, s, 1]
-                                        c0w = board_comp[k - 1, s, 2]
-                                        c0t = board_comp[k - 1, s, 3]
-                                need = ready + day_shift_s
-                                hi = n_tr if cur1 < 0 else cur1
-                                if hi > 0 and departure_s[base + hi - 1] >= need:
-                                    t = _lower_bound(departure_s, base, base + hi, need) - base
-                                    while t < hi and (trip_active[t0 + t] & 2) == 0:
-                                        t += 1
-                                    if t < hi:
-                                        cur1 = t
-                                        dep1 = departure_s[base + t] - day_shift_s
-                                        c1a = board_comp[k - 1, s, 0]
-                                        c1r = board_comp[k - 1, s, 1]
-                                        c1w = board_comp[k - 1, s, 2]
-                                        c1t = board_comp[k - 1, s, 3]
-                # transfers: stay at the stop (with its slack) or take one footpath
-                for i in range(n_improved):
-                    s = improved[i]
-                    slack = stop_slack_s[s]
-                    if slack >= 0:
-                        t = v_time[k, s] + slack
-                        if t < best_board[k, s]:
-                            _lower_rows_comp(best_board, board_comp, k, s, t, v_comp[k, s, 0],
-                                             v_comp[k, s, 1], v_comp[k, s, 2], v_comp[k, s, 3])
-                            if not is_marked[s]:
-                                is_marked[s] = True
-                                marked[n_marked] = s
-                                n_marked += 1
-                for i in range(n_improved):
-                    s = improved[i]
-                    is_improved[s] = False
-                    a = v_time[k, s]
-                    for j in range(fp_offsets[s], fp_offsets[s + 1]):
-                        v = fp_to[j]
-                        t = a + fp_time_s[j]
-                        if t > horizon or not stop_ok[v]:
-                            continue
-                        walk = v_comp[k, s, 2] + fp_time_s[j]
-                        if t < arr_any[v]:
-                            arr_any[v] = t
-                            any_comp[v, 0] = v_comp[k, s, 0]
-                            any_comp[v, 1] = v_comp[k, s, 1]
-                            any_comp[v, 2] = walk
-                            any_comp[v, 3] = v_comp[k, s, 3]
-                            if not is_any[v]:
-                                is_any[v] = True
-                                any_list[n_any] = v
-                                n_any += 1
-                        if t < best_board[k, v]:
-                            _lower_rows_comp(best_board, board_comp, k, v, t, v_comp[k, s, 0],
-                                             v_comp[k, s, 1], walk, v_comp[k, s, 3])
-                            if not is_marked[v]:
-                                is_marked[v] = True
-                                marked[n_marked] = v
-                                n_marked += 1
-            for i in range(n_marked):
-                is_marked[marked[i]] = False
-            # egress: destinations from the stops improved at this departure
-            for i in range(n_any):
-                s = any_list[i]
-                is_any[s] = False
-                a = arr_any[s]
-                for j in range(eg_offsets[s], eg_offsets[s + 1]):
-                    d = eg_dest[j]
-                    t = a + eg_s[j]
-                    if t < dest_best[d]:
-                        dest_best[d] = t
-                        dest_comp[d, 0] = any_comp[s, 0]
-                        dest_comp[d, 1] = any_comp[s, 1]
-                        dest_comp[d, 2] = any_comp[s, 2]
-                        dest_comp[d, 3] = eg_s[j]
-                        dest_comp[d, 4] = any_comp[s, 3]
-            for d in range(n_dest):
-                out_arrival[o, dep_i, d] = dest_best[d]
-        for d in range(n_dest):
-            for c in range(_N_COMP + 1):
-                out_comp[o, d, c] = dest_comp[d, c] if dest_best[d] != UNREACHED else -1
-
-
-@dataclass(frozen=True)
-class _KernelInputs:
-    """The prepared timetable arrays of one (day, options), from engine.transit's router."""
-
-    d: object
-    fp: tuple
-    slack: np.ndarray
-    mask: np.ndarray
-    route_ok: np.ndarray
-    stop_ok: np.ndarray
-    shift_s: int
-
-
-def _kernel_inputs(tt, day: int, options: transit.TransitOptions) -> _KernelInputs:
-    """Exactly what ``TransitRouter.search`` hands its kernel for a forward query on ``day``."""
-    router = transit.router_for(tt)
-    router.check_day(day)
-    d = router._direction(False)
-    return _KernelInputs(
-        d=d, fp=router._footpaths(options.walk_speed_mps, d),
-        slack=router._stop_slack(int(options.transfer_slack_s)),
-        mask=router._trip_mask(day, options.wheelchair, d), route_ok=router._routes_allowed(options.modes),
-        stop_ok=router._stops_allowed(options.wheelchair),
-        shift_s=transit.previous_day_shift_s(tt.timezone, day))
-
-
 def _csr_lists(lists: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     counts = np.array([a.shape[0] for a, _ in lists], dtype=np.int64)
     offsets = np.zeros(len(lists) + 1, dtype=np.int64)
@@ -431,30 +124,9 @@ def _walk_lists(network: Network, lon: np.ndarray, lat: np.ndarray, *, reverse: 
     return out
 
 
-class _Cache:
-    """Per-process cache of destination-side data (egress lists, facility walks), keyed by the
-    network objects they were computed on and the destination coordinates."""
-
-    def __init__(self, size: int = 8):
-        self.size = size
-        self.lock = threading.Lock()
-        self.items: OrderedDict = OrderedDict()
-
-    def get(self, key, compute):
-        with self.lock:
-            hit = self.items.get(key)
-            if hit is not None:
-                self.items.move_to_end(key)
-                return hit[1]
-        value = compute()
-        with self.lock:
-            self.items[key] = (None, value)
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return value
-
-
-_CACHE = _Cache()
+_CACHE = PerObject(lambda *objs: Memo(size=8))
+"""Per-process cache of destination-side data (egress lists, facility walks): a few recent
+destination sets per tuple of network objects they were computed on."""
 
 
 def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
@@ -465,8 +137,8 @@ def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
 
 def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
     """(offsets, dest, secs): for each stop, the destinations one walks to from it, and how long."""
-    key = ("egress", id(network.street), id(network.timetable), _points_key(lon, lat),
-           options.max_walk_m, options.walk_speed_mps, options.max_snap_m)
+    key = ("egress", _points_key(lon, lat), options.max_walk_m, options.walk_speed_mps,
+           options.max_snap_m)
 
     def compute():
         lists = _walk_lists(network, lon, lat, reverse=True, options=options)
@@ -478,31 +150,20 @@ def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
         np.cumsum(np.bincount(stop, minlength=network.timetable.n_stops), out=offsets[1:])
         return offsets, np.ascontiguousarray(dest[order]), np.ascontiguousarray(secs[order])
 
-    return _CACHE.get(key, compute)
+    return _CACHE(network.street, network.timetable).get(key, compute)
 
 
 def _transit_times(network: Network, origins, destinations, day: int, departures_s: np.ndarray,
                    max_time_s: int, options: PlanOptions, breakdown: bool):
     """(arrivals (n_o, n_dep, n_d) int32 with departures latest first, those departures,
     components (n_o, n_d, 5) at the earliest departure) by transit."""
-    tt = network.timetable
-    topts = options.transit_options()
-    ki = _kernel_inputs(tt, day, topts)
-    eg_offsets, eg_dest, eg_s = _egress_by_stop(network, destinations[0], destinations[1], options)
-    acc_offsets, acc_stop, acc_s = _csr_lists(_walk_lists(network, origins[0], origins[1],
-                                                          reverse=False, options=options))
-    deps = np.ascontiguousarray(np.sort(departures_s)[::-1], dtype=np.int64)      # latest first
-    n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
-    arrival = np.empty((n_o, deps.shape[0], n_d), dtype=np.int32)
-    comp = np.empty((n_o, n_d, _N_COMP + 1), dtype=np.int32)
-    d = ki.d
-    horizon = int(min(max_time_s, topts.max_duration_s))
-    _transit_chunk(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
-                   d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
-                   d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
-                   ki.fp[0], ki.fp[1], ki.fp[2], ki.slack, ki.mask, ki.route_ok, ki.stop_ok, ki.shift_s,
-                   acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s, deps,
-                   int(topts.max_transfers) + 1, horizon, arrival, comp)
+    router = transit.router_for(network.timetable)
+    router.check_day(day)   # before the walks
+    egress = _egress_by_stop(network, destinations[0], destinations[1], options)
+    access = _csr_lists(_walk_lists(network, origins[0], origins[1], reverse=False, options=options))
+    deps, arrival, comp = router.arrival_matrix(
+        access, egress, destinations[0].shape[0], day, departures_s,
+        options=options.transit_options(), max_time_s=int(max_time_s))
     return arrival, deps, (comp if breakdown else None)
 
 
@@ -515,28 +176,16 @@ def stop_arrival_times(network: Network, origin_lonlat, when, *, options: PlanOp
     Raises engine.transit.OutsideServicePeriod for a day without service.
     """
     options = options or PlanOptions()
-    tt = network.timetable
     day, depart_s = transit.to_service_time(network.timezone, when)
-    ki = _kernel_inputs(tt, day, options.transit_options())
-    n = tt.n_stops
+    router = transit.router_for(network.timetable)
+    router.check_day(day)   # before the walk
+    n = network.timetable.n_stops
     # every stop is its own destination, reached with no egress
-    eg_offsets = np.arange(n + 1, dtype=np.int64)
-    eg_dest = np.arange(n, dtype=np.int32)
-    eg_s = np.zeros(n, dtype=np.int32)
+    egress = (np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.int32))
     lon, lat = np.array([float(origin_lonlat[0])]), np.array([float(origin_lonlat[1])])
-    acc_offsets, acc_stop, acc_s = _csr_lists(_walk_lists(network, lon, lat, reverse=False,
-                                                          options=options))
-    deps = np.array([depart_s], dtype=np.int64)
-    arrival = np.empty((1, 1, n), dtype=np.int32)
-    comp = np.empty((1, n, _N_COMP + 1), dtype=np.int32)
-    d = ki.d
-    horizon = int(min(max_time_s, options.transit_options().max_duration_s))
-    _transit_chunk(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
-                   d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
-                   d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
-                   ki.fp[0], ki.fp[1], ki.fp[2], ki.slack, ki.mask, ki.route_ok, ki.stop_ok,
-                   ki.shift_s, acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s, deps,
-                   int(options.max_transfers) + 1, horizon, arrival, comp)
+    access = _csr_lists(_walk_lists(network, lon, lat, reverse=False, options=options))
+    _, arrival, _ = router.arrival_matrix(access, egress, n, day, [depart_s],
+                                          options=options.transit_options(), max_time_s=int(max_time_s))
     out = arrival[0, 0].astype(np.float64) - depart_s
     out[arrival[0, 0] == UNREACHED] = np.inf
     out[out > max_time_s] = np.inf
@@ -744,8 +393,8 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
     within ``max_walk_m`` (inf beyond); cached per destination set."""
     graph = network.street
     lon, lat = destinations
-    key = ("facility-walks", id(graph), id(network.parking), _points_key(lon, lat), fac.tobytes(),
-           options.walk_speed_mps, options.max_snap_m, options.max_walk_m)
+    key = ("facility-walks", _points_key(lon, lat), fac.tobytes(), options.walk_speed_mps,
+           options.max_snap_m, options.max_walk_m)
 
     def compute():
         profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
@@ -758,14 +407,14 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
             out[row] = np.where(cost <= limit, tm, np.inf)
         return out
 
-    return _CACHE.get(key, compute)
+    return _CACHE(graph, network.parking).get(key, compute)
 
 
 def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
     """(n_fac, n_fac) drive (s) between the car entrances of facilities (inf: no way), as the
     planner prices a diversion when a car park is full; cached per network."""
     graph, pk = network.street, network.parking
-    key = ("drive-between", id(graph), id(pk), fac.tobytes())
+    key = ("drive-between", fac.tobytes())
 
     def compute():
         car = streets.StreetProfile(Mode.CAR)
@@ -776,7 +425,7 @@ def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
             out[row] = np.where(costs >= streets.UNREACHED, np.inf, costs)
         return out
 
-    return _CACHE.get(key, compute)
+    return _CACHE(graph, pk).get(key, compute)
 
 
 @numba.njit(cache=True)

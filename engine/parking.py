@@ -730,10 +730,15 @@ def unchanged_since(facility_idx, time_utc_s, free_spaces) -> np.ndarray:
     """
     facility_idx, free_spaces = np.asarray(facility_idx), np.asarray(free_spaces)
     time_utc_s = np.asarray(time_utc_s, dtype=np.int64)
-    n = facility_idx.size
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = (facility_idx[1:] != facility_idx[:-1]) | (free_spaces[1:] != free_spaces[:-1])
+    starts = _run_starts(facility_idx, free_spaces)
     return time_utc_s[starts][np.cumsum(starts) - 1]
+
+
+def _run_starts(facility_idx, free_spaces) -> np.ndarray:
+    """Rows (sorted by facility, then time) where a run of one unchanged count begins."""
+    starts = np.ones(facility_idx.size, dtype=bool)
+    starts[1:] = (facility_idx[1:] != facility_idx[:-1]) | (free_spaces[1:] != free_spaces[:-1])
+    return starts
 
 
 def _stuck_mask(facility_idx, time_utc_s, free_spaces, stuck_after_s) -> np.ndarray:
@@ -741,12 +746,29 @@ def _stuck_mask(facility_idx, time_utc_s, free_spaces, stuck_after_s) -> np.ndar
     n = facility_idx.size
     if n == 0:
         return np.zeros(0, dtype=bool)
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = (facility_idx[1:] != facility_idx[:-1]) | (free_spaces[1:] != free_spaces[:-1])
+    starts = _run_starts(facility_idx, free_spaces)
     run = np.cumsum(starts) - 1
     ends = np.append(np.flatnonzero(starts)[1:], n) - 1
     span = time_utc_s[ends] - time_utc_s[starts]
     return span[run] > stuck_after_s
+
+
+def usable_readings(facility_idx, time_utc_s, free_spaces, reported_capacity, capacity,
+                    stuck_after_s: float = STUCK_AFTER_S) -> np.ndarray:
+    """Which readings the fitter uses (rows sorted by facility, then time): not the impossible
+    counts (negative, NaN, above the capacity in force), not those reported with a capacity
+    more than twice or under half the facility's (a glitch), not a stuck sensor's (one count
+    for longer than ``stuck_after_s``). ``reported_capacity`` <= 0: none reported with the row;
+    ``capacity``: the facility's, per row."""
+    x = np.asarray(free_spaces, dtype=np.float64)
+    cap_obs = np.asarray(reported_capacity, dtype=np.float64)
+    cap_f = np.asarray(capacity, dtype=np.float64)
+    cap_now = np.where(cap_obs > 0, cap_obs, cap_f)
+    valid = (x >= 0) & ~np.isnan(x) & np.where(cap_now > 0, x <= cap_now, True)
+    valid &= ~((cap_obs > 0) & (cap_f > 0) & ((cap_obs > 2 * cap_f) | (2 * cap_obs < cap_f)))
+    valid &= ~_stuck_mask(np.asarray(facility_idx), np.asarray(time_utc_s, dtype=np.int64), x,
+                          stuck_after_s)
+    return valid
 
 
 def _bin_stats(key: np.ndarray, values: np.ndarray, n: np.ndarray, n_bins: int):
@@ -932,11 +954,7 @@ def fit_occupancy_profile(history: OccupancyHistory, capacity, timezone: str, *,
     f, t, x, cap_obs, status_full = f[order], t[order], x[order], cap_obs[order], status_full[order]
     holidays = np.unique(np.asarray(holiday_days, dtype=np.int64))
 
-    cap_f = capacity[f].astype(np.float64)
-    cap_now = np.where(cap_obs > 0, cap_obs, cap_f)
-    valid = (x >= 0) & ~np.isnan(x) & np.where(cap_now > 0, x <= cap_now, True)
-    valid &= ~((cap_obs > 0) & (cap_f > 0) & ((cap_obs > 2 * cap_f) | (2 * cap_obs < cap_f)))
-    valid &= ~_stuck_mask(f, t, x, stuck_after_s)
+    valid = usable_readings(f, t, x, cap_obs, capacity[f], stuck_after_s)
     excluded = np.bincount(f[~valid], minlength=n_fac).astype(np.int32)
     f, t, x, cap_obs, status_full = f[valid], t[valid], x[valid], cap_obs[valid], status_full[valid]
     full = (x == 0) | status_full

@@ -54,9 +54,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import threading
 import time
-import weakref
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,6 +65,7 @@ import numpy as np
 from engine import street, transit
 from engine.access import DEFAULT_MAX_SNAP_M, walk_access
 from engine.access import LocationNotAccessible as AccessNotAccessible
+from engine.cache import Memo, PerObject
 from engine.itinerary import (
     Itinerary,
     Leg,
@@ -222,30 +221,12 @@ class _StopLinks:
 
 class _NetworkCache:
     def __init__(self):
-        self.lock = threading.Lock()
-        self.links: dict = {}
-        self.car_between: dict[int, np.ndarray] = {}   # facility -> drive (s) to every facility
+        self.links: Memo = Memo()          # walk radius (m) -> _StopLinks
+        self.car_between: Memo = Memo()    # facility -> drive (s) to every facility
 
 
-_caches: dict[int, tuple[weakref.ref, _NetworkCache]] = {}
-_caches_lock = threading.Lock()
-
-
-def _cache_of(network: Network) -> _NetworkCache:
-    key = id(network)
-    with _caches_lock:
-        entry = _caches.get(key)
-        if entry is not None and entry[0]() is network:
-            return entry[1]
-
-        def _drop(ref, key=key):
-            with _caches_lock:
-                if key in _caches and _caches[key][0] is ref:
-                    del _caches[key]
-
-        cache = _NetworkCache()
-        _caches[key] = (weakref.ref(network, _drop), cache)
-        return cache
+_cache_of = PerObject(lambda network: _NetworkCache())
+"""The _NetworkCache of a Network (kept while the network lives)."""
 
 
 def prepare(network: Network, *, park_ride_walk_m: float = DEFAULT_PARK_RIDE_WALK_M) -> None:
@@ -294,17 +275,16 @@ def _drive_between(network: Network, profile: street.StreetProfile, facility_idx
     nodes = np.asarray(pk.car_node_idx)
     linked = np.flatnonzero(nodes != NO_INDEX)
     rows = []
-    for f in np.asarray(facility_idx, dtype=np.int64):
-        with cache.lock:
-            row = cache.car_between.get(int(f))
-        if row is None:
-            row = np.full(pk.n_facilities, np.inf)
-            if nodes[f] != NO_INDEX:
-                costs = street.one_to_many(network.street, profile, int(nodes[f]), nodes[linked])
-                row[linked] = np.where(costs >= street.UNREACHED, np.inf, costs)
-            with cache.lock:
-                cache.car_between[int(f)] = row
-        rows.append(row[facility_idx])
+
+    def drives_from(f: int) -> np.ndarray:
+        row = np.full(pk.n_facilities, np.inf)
+        if nodes[f] != NO_INDEX:
+            costs = street.one_to_many(network.street, profile, int(nodes[f]), nodes[linked])
+            row[linked] = np.where(costs >= street.UNREACHED, np.inf, costs)
+        return row
+
+    for f in np.asarray(facility_idx, dtype=np.int64).tolist():
+        rows.append(cache.car_between.get(f, lambda f=f: drives_from(f))[facility_idx])
     return np.array(rows).reshape(len(rows), len(facility_idx))
 
 
@@ -320,18 +300,15 @@ def _stop_links(network: Network, radius_m: float) -> _StopLinks:
     from the facility's walk node to the stop's node, plus the stop's link at walking speed.
     Stops or facilities without a street node: straight line times the detour factor.
     """
-    cache = _cache_of(network)
     key = float(radius_m)
-    with cache.lock:
-        hit = cache.links.get(key)
-    if hit is not None:
-        return hit
+    return _cache_of(network).links.get(key, lambda: _compute_stop_links(network, key))
+
+
+def _compute_stop_links(network: Network, radius_m: float) -> _StopLinks:
     pk = network.parking
     tt = network.timetable
     empty = _StopLinks(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
     if tt is None or pk.n_facilities == 0:
-        with cache.lock:
-            cache.links[key] = empty
         return empty
     served = _served_stops(network)
     g = network.street
@@ -364,13 +341,9 @@ def _stop_links(network: Network, radius_m: float) -> _StopLinks:
         parts_m.append(metres[near])
         parts_t.append(metres[near] / speed)
     if parts_f:
-        links = _StopLinks(np.concatenate(parts_f), np.concatenate(parts_s), np.concatenate(parts_t),
-                           np.concatenate(parts_m))
-    else:
-        links = empty
-    with cache.lock:
-        cache.links[key] = links
-    return links
+        return _StopLinks(np.concatenate(parts_f), np.concatenate(parts_s), np.concatenate(parts_t),
+                          np.concatenate(parts_m))
+    return empty
 
 
 # ---------------------------------------------------------------------------------------------

@@ -492,19 +492,6 @@ def reshape_profile(profile: OccupancyProfile, facility_idx: np.ndarray, old_cap
     return dataclasses.replace(profile, **changes)
 
 
-def _stuck_runs(facility_idx, time_utc_s, free_spaces, stuck_after_s: float) -> np.ndarray:
-    """Readings inside a run of one unchanged count lasting longer than ``stuck_after_s`` (the
-    fitter's stuck-sensor rule, ``engine.parking.fit_occupancy_profile``)."""
-    n = facility_idx.size
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    starts = np.ones(n, dtype=bool)
-    starts[1:] = (facility_idx[1:] != facility_idx[:-1]) | (free_spaces[1:] != free_spaces[:-1])
-    run = np.cumsum(starts) - 1
-    ends = np.append(np.flatnonzero(starts)[1:], n) - 1
-    return (time_utc_s[ends] - time_utc_s[starts])[run] > stuck_after_s
-
-
 def refit_profile(parking: Parking, facility_idx, new_capacity, demand_factor) -> OccupancyProfile | None:
     """The profile with some facilities refitted on their history as the scenario would have had it.
 
@@ -517,7 +504,7 @@ def refit_profile(parking: Parking, facility_idx, new_capacity, demand_factor) -
     theirs in the profile (the other facilities and the deviation model are kept). Returns None
     when the parking has no history or profile, or the facilities have no readings.
     """
-    from engine.parking import STUCK_AFTER_S, fit_occupancy_profile
+    from engine.parking import fit_occupancy_profile, usable_readings
 
     h, pr = parking.history, parking.profile
     f_idx = np.asarray(facility_idx, dtype=np.int64)
@@ -534,10 +521,8 @@ def refit_profile(parking: Parking, facility_idx, new_capacity, demand_factor) -
     cap_obs = np.asarray(h.capacity, dtype=np.float64)[order]
     full = ((x == 0) if h.status_full is None else np.asarray(h.status_full, dtype=bool)[order])
     cap_f = np.asarray(parking.capacity, dtype=np.float64)[f]
-    cap_now = np.where(cap_obs > 0, cap_obs, cap_f)
-    valid = (x >= 0) & ~np.isnan(x) & np.where(cap_now > 0, x <= cap_now, True)
-    valid &= ~((cap_obs > 0) & (cap_f > 0) & ((cap_obs > 2 * cap_f) | (2 * cap_obs < cap_f)))
-    valid &= ~_stuck_runs(f, t, x, STUCK_AFTER_S)
+    cap_now = np.where(cap_obs > 0, cap_obs, cap_f)      # the capacity in force at each reading
+    valid = usable_readings(f, t, x, cap_obs, cap_f)
     pos = np.searchsorted(np.sort(f_idx), f)
     sorted_new_cap = np.asarray(new_capacity, dtype=np.float64)[np.argsort(f_idx)]
     sorted_k = np.asarray(demand_factor, dtype=np.float64)[np.argsort(f_idx)]

@@ -36,10 +36,8 @@ Turn restrictions are not applied (the OSM loader does not read them).
 """
 from __future__ import annotations
 
-import collections
 import math
 import threading
-import weakref
 from dataclasses import dataclass
 
 import numba
@@ -48,6 +46,7 @@ import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.spatial
 
+from engine.cache import Memo, PerObject
 from engine.model import Mode, StreetGraph
 
 UNREACHED = math.inf
@@ -156,35 +155,15 @@ class _GraphCache:
     """Per-graph derived data (cost arrays per profile, snapping trees), dropped with the graph."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.profiles: collections.OrderedDict = collections.OrderedDict()
-        self.snap_index: dict = {}
+        self.profiles: Memo = Memo(size=_MAX_CACHED_PROFILES)   # StreetProfile -> _ProfileArrays
+        self.snap_index: Memo = Memo()                          # Mode -> _SnapIndex
+        self.landmarks: Memo = Memo()                           # Mode -> ALT table
         self.chord_m: np.ndarray | None = None
         self.topology: _Topology | None = None
-        self.landmarks: dict = {}
 
 
-_caches: dict[int, tuple[weakref.ref, _GraphCache]] = {}
-_caches_lock = threading.Lock()
-
-
-def _cache_of(graph: StreetGraph) -> _GraphCache:
-    # StreetGraph holds numpy arrays so it is unhashable: key by id() and drop the entry when the
-    # graph is garbage-collected (the weakref callback runs before the id can be reused).
-    key = id(graph)
-    with _caches_lock:
-        entry = _caches.get(key)
-        if entry is not None and entry[0]() is graph:
-            return entry[1]
-
-        def _drop(ref, key=key):
-            with _caches_lock:
-                if key in _caches and _caches[key][0] is ref:
-                    del _caches[key]
-
-        cache = _GraphCache()
-        _caches[key] = (weakref.ref(graph, _drop), cache)
-        return cache
+_cache_of = PerObject(lambda graph: _GraphCache())
+"""The _GraphCache of a StreetGraph (kept while the graph lives)."""
 
 
 @dataclass(frozen=True)
@@ -232,12 +211,10 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 def _profile_arrays(graph: StreetGraph, profile: StreetProfile) -> _ProfileArrays:
     if not isinstance(profile, StreetProfile):
         raise TypeError(f"profile must be a StreetProfile, got {type(profile).__name__}")
-    cache = _cache_of(graph)
-    with cache.lock:
-        arrays = cache.profiles.get(profile)
-        if arrays is not None:
-            cache.profiles.move_to_end(profile)
-            return arrays
+    return _cache_of(graph).profiles.get(profile, lambda: _compute_profile_arrays(graph, profile))
+
+
+def _compute_profile_arrays(graph: StreetGraph, profile: StreetProfile) -> _ProfileArrays:
     stored = np.asarray(graph.cost_s(profile.mode), dtype=np.float64)
     if profile.mode == Mode.WALK:
         time_s_scale = graph.walk_speed_mps / profile.walk_speed_mps
@@ -251,15 +228,10 @@ def _profile_arrays(graph: StreetGraph, profile: StreetProfile) -> _ProfileArray
         cost = np.where(np.asarray(graph.edge_is_bike_lane, dtype=bool), time_s,
                         time_s * (1.0 + profile.bike_lane_preference))
     rev_edge = np.asarray(graph.rev_edge)
-    arrays = _ProfileArrays(cost=_readonly(cost), rev_cost=_readonly(cost[rev_edge]),
-                            time_s=_readonly(time_s), rev_time_s=_readonly(time_s[rev_edge]),
-                            astar_cost_per_m=_astar_cost_per_m(cost, _chord_m(graph)),
-                            lm_scale=float(time_s_scale) * _ASTAR_SAFETY)
-    with cache.lock:
-        cache.profiles[profile] = arrays
-        while len(cache.profiles) > _MAX_CACHED_PROFILES:
-            cache.profiles.popitem(last=False)
-    return arrays
+    return _ProfileArrays(cost=_readonly(cost), rev_cost=_readonly(cost[rev_edge]),
+                          time_s=_readonly(time_s), rev_time_s=_readonly(time_s[rev_edge]),
+                          astar_cost_per_m=_astar_cost_per_m(cost, _chord_m(graph)),
+                          lm_scale=float(time_s_scale) * _ASTAR_SAFETY)
 
 
 def _astar_cost_per_m(cost: np.ndarray, chord_m: np.ndarray) -> float:
@@ -817,11 +789,10 @@ def _landmarks(graph: StreetGraph, mode: Mode, n_landmarks: int = N_LANDMARKS) -
     full searches, once per graph and mode (about 1 s on a 250,000-node grid).
     """
     mode = Mode(mode)
-    cache = _cache_of(graph)
-    with cache.lock:
-        table = cache.landmarks.get(mode)
-    if table is not None:
-        return table
+    return _cache_of(graph).landmarks.get(mode, lambda: _compute_landmarks(graph, mode, n_landmarks))
+
+
+def _compute_landmarks(graph: StreetGraph, mode: Mode, n_landmarks: int) -> np.ndarray:
     n = graph.n_nodes
     comp = np.flatnonzero(np.asarray(graph.node_in_component[mode]))
     n_lm = min(n_landmarks, comp.size)
@@ -849,8 +820,6 @@ def _landmarks(graph: StreetGraph, mode: Mode, n_landmarks: int = N_LANDMARKS) -
             table[:, n_lm + i] = full_search(lmk, topo.rev_indptr, topo.rev_indices, rev_cost)
             nearest = fwd if i == 0 else np.minimum(nearest, fwd)
     table.setflags(write=False)
-    with cache.lock:
-        cache.landmarks[mode] = table
     return table
 
 
@@ -996,7 +965,7 @@ def many_to_many(graph: StreetGraph, profile: StreetProfile, source_nodes, targe
 
 def _resolve_method(graph: StreetGraph, mode: Mode, method: str, n_queries: int) -> str:
     if method == "auto":
-        if n_queries >= AUTO_LANDMARK_QUERIES or _cache_of(graph).landmarks.get(mode) is not None:
+        if n_queries >= AUTO_LANDMARK_QUERIES or _cache_of(graph).landmarks.peek(mode) is not None:
             return "alt"
         return "astar"
     if method not in _METHOD_CODE:
@@ -1056,11 +1025,10 @@ class _SnapIndex:
 
 
 def _snap_index(graph: StreetGraph, mode: Mode) -> _SnapIndex:
-    cache = _cache_of(graph)
-    with cache.lock:
-        index = cache.snap_index.get(mode)
-    if index is not None:
-        return index
+    return _cache_of(graph).snap_index.get(mode, lambda: _compute_snap_index(graph, mode))
+
+
+def _compute_snap_index(graph: StreetGraph, mode: Mode) -> _SnapIndex:
     tail = np.asarray(graph.edge_tail)
     head = np.asarray(graph.indices)
     comp = np.asarray(graph.node_in_component[mode])
@@ -1083,10 +1051,7 @@ def _snap_index(graph: StreetGraph, mode: Mode) -> _SnapIndex:
     px = ax[sample_seg] + t * (bx - ax)[sample_seg]
     py = ay[sample_seg] + t * (by - ay)[sample_seg]
     tree = scipy.spatial.cKDTree(np.column_stack([px, py]) if px.size else np.zeros((0, 2)))
-    index = _SnapIndex(seg_edge=seg_edge, tree=tree, sample_seg=sample_seg.astype(np.int32))
-    with cache.lock:
-        cache.snap_index[mode] = index
-    return index
+    return _SnapIndex(seg_edge=seg_edge, tree=tree, sample_seg=sample_seg.astype(np.int32))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Public transit routing: RAPTOR (Delling, Pajor & Werneck, 2012) over the flat timetable.
 
-One numba kernel, :func:`_raptor`, answers every variant:
+One numba kernel, :func:`_raptor`, answers every journey query:
 
 * **earliest arrival** for a departure time, with the **Pareto set** of (arrival, number of
   trips) that RAPTOR's rounds give: round k holds the best arrival using at most k trips;
@@ -15,6 +15,12 @@ One numba kernel, :func:`_raptor`, answers every variant:
   timetable, a derived array set built once per timetable (routes' stop order reversed, trips
   reversed, times negated, footpaths transposed). Negated times turn "latest departure" into
   "earliest arrival", so no second algorithm exists.
+
+A second kernel, :func:`_raptor_matrix` (:meth:`TransitRouter.arrival_matrix`, behind the
+travel-time matrices and transit isochrones), runs the same rounds from many origins to every
+stop and on to many destinations, without a target and with a time breakdown per label. Both
+are built from the same round helpers (access, route scan, transfers), so the rules below hold
+for both.
 
 Semantics (the oracle in ``tests/engine/transit_oracle.py`` implements the same definitions):
 
@@ -55,13 +61,13 @@ import datetime as _dt
 import functools
 import threading
 import zoneinfo
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
+from engine.cache import Memo, PerObject
 from engine.model import Timetable
 
 UNREACHED = np.iinfo(np.int32).max
@@ -285,19 +291,52 @@ class JourneySet:
 
 
 # ---------------------------------------------------------------------------------------------
-# The kernel
+# The rules of a RAPTOR round, shared by the kernels (journeys: _raptor; many-to-many: _raptor_matrix)
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
-def _lower_rows(rows, k, s, value):
-    """rows[j, s] = min(rows[j, s], value) for every round j >= k (rows never increase in j)."""
-    for j in range(k, rows.shape[0]):
-        if rows[j, s] > value:
-            rows[j, s] = value
+# The helpers below hold what a round *is*: where one may first board (round 0), which routes to
+# scan and from where, which trip one catches and where it arrives (and the target of a journey
+# search), how one changes (same stop with its slack, or one footpath). Labels are per round k
+# with "at most k trips" semantics; both kernels keep
+#   best_board[k, s]    earliest time one may board at s having taken <= k trips
+#   best_vehicle[k, s]  earliest arrival at s by the k-th trip (or fewer); v_time[k, s] if set in k
+#   target[k]           earliest arrival at the destination (UNREACHED, never lowered, without one)
+# and, as each needs (an empty array: not kept, never read):
+#   journeys: v_trip, v_bpos, v_apos, v_layer [k, s], the ride that set best_vehicle in round k,
+#             and f_time, f_from [k, s], the walk (access or footpath) that set best_board;
+#   components (the matrix's time breakdown, _COMP_*): board_comp/v_comp [k, s] of each label,
+#             and the earliest arrival at each stop after a ride (reach_s, with its components,
+#             the list of stops reached).
+# So one set of helpers serves both kernels without callbacks.
+# Speed: the helpers are inlined (numba inline="always"), each called once per round. Inside
+# their hot loops, lowering a label's rows, marking a stop and the binary search are written out
+# by hand: an inlined numba function that takes arrays pays reference counting at every call
+# (helpers there cost about 20 % on a Montpellier query), and a plain call is slower still.
+
+# an access step (from _access_steps)
+_ST_FROM = 0          # stop walked from by a footpath (-1: straight from the origin)
+_ST_TO = 1            # stop where one may board
+_ST_SECS = 2          # seconds after leaving the origin
+_N_ST_FIELDS = 3
+
+# the components of a label's journey (the matrix's time breakdown), when a kernel keeps them
+_COMP_ACCESS = 0      # seconds walking to the first stop (with a footpath right after)
+_COMP_RIDE = 1        # seconds in vehicles
+_COMP_WALK = 2        # seconds of footpaths between rides
+_COMP_TRIPS = 3       # number of trips
+_N_COMP = 4
+
+
+@numba.njit(cache=True, inline="always")
+def _lower_rows_1d(row, k, value):
+    """row[j] = min(row[j], value) for every round j >= k."""
+    for j in range(k, row.shape[0]):
+        if row[j] > value:
+            row[j] = value
         else:
             break
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _lower_bound(values, lo, hi, key):
     """First index i in [lo, hi) with values[i] >= key (values sorted), or hi."""
     while lo < hi:
@@ -309,6 +348,313 @@ def _lower_bound(values, lo, hi, key):
     return lo
 
 
+@numba.njit(cache=True)
+def _access_steps(access_stop, access_s, fp_offsets, fp_to, fp_time_s, stop_ok, max_duration_s):
+    """Where a journey may first board and how many seconds after leaving the origin: every
+    allowed access stop, then one footpath from each (to an allowed stop, within
+    ``max_duration_s``). Returns (steps (n, 3), see ``_ST_*``; how many access stops lead). The
+    same for every departure time: computed once per origin."""
+    n = 0
+    for i in range(access_stop.shape[0]):
+        s = access_stop[i]
+        if stop_ok[s]:
+            n += 1 + fp_offsets[s + 1] - fp_offsets[s]
+    steps = np.empty((n, _N_ST_FIELDS), dtype=np.int32)
+    n = 0
+    for i in range(access_stop.shape[0]):
+        s = access_stop[i]
+        if stop_ok[s]:
+            steps[n, _ST_FROM] = -1
+            steps[n, _ST_TO] = s
+            steps[n, _ST_SECS] = access_s[i]
+            n += 1
+    n_direct = n
+    for i in range(access_stop.shape[0]):
+        s = access_stop[i]
+        if not stop_ok[s]:
+            continue
+        for j in range(fp_offsets[s], fp_offsets[s + 1]):
+            v = fp_to[j]
+            secs = access_s[i] + fp_time_s[j]
+            if secs <= max_duration_s and stop_ok[v]:
+                steps[n, _ST_FROM] = s
+                steps[n, _ST_TO] = v
+                steps[n, _ST_SECS] = secs
+                n += 1
+    return steps[:n], n_direct
+
+
+@numba.njit(cache=True, inline="always")
+def _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, board_comp, mark,
+                   marked, is_marked):
+    """Round 0 for a departure at ``tau``: the access steps (of _access_steps) that improve
+    ``best_board`` by ``horizon``, with their walk labels or components (when kept); marks those
+    stops when ``mark``. Returns the number of marked stops."""
+    paths = f_time.shape[0] > 0
+    comps = board_comp.shape[0] > 0
+    n_rows = best_board.shape[0]
+    n_marked = 0
+    for i in range(steps.shape[0]):
+        s = steps[i, _ST_TO]
+        t = tau + steps[i, _ST_SECS]
+        if t > horizon:
+            continue
+        end = 0
+        while end < n_rows and best_board[end, s] > t:
+            best_board[end, s] = t
+            if comps:
+                for c in range(_N_COMP):
+                    board_comp[end, s, c] = 0
+                board_comp[end, s, _COMP_ACCESS] = steps[i, _ST_SECS]
+            end += 1
+        if end > 0:
+            if paths:
+                f_time[0, s] = t
+                f_from[0, s] = FROM_ACCESS if i < n_direct else steps[i, _ST_FROM]
+            if mark and not is_marked[s]:
+                is_marked[s] = True
+                marked[n_marked] = s
+                n_marked += 1
+    return n_marked
+
+
+@numba.njit(cache=True)
+def _round_work(n_stops, n_routes):
+    """The work arrays of the rounds: (first_pos, queue) of routes to scan, (marked, is_marked)
+    stops to scan from, (improved, is_improved) stops reached by a ride this round."""
+    return (np.full(n_routes, -1, dtype=np.int32), np.empty(n_routes, dtype=np.int32),
+            np.empty(n_stops, dtype=np.int32), np.zeros(n_stops, dtype=np.bool_),
+            np.empty(n_stops, dtype=np.int32), np.zeros(n_stops, dtype=np.bool_))
+
+
+@numba.njit(cache=True, inline="always")
+def _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_idx, stop_route_pos,
+                    route_ok, first_pos, queue):
+    """The allowed routes through the marked stops (which are unmarked), each once in ``queue``
+    with its first marked position in ``first_pos`` (-1 elsewhere). Returns the count."""
+    n_queue = 0
+    for i in range(n_marked):
+        s = marked[i]
+        is_marked[s] = False
+        for j in range(stop_route_offsets[s], stop_route_offsets[s + 1]):
+            r = stop_route_idx[j]
+            if not route_ok[r]:
+                continue
+            p = stop_route_pos[j]
+            if first_pos[r] < 0:
+                queue[n_queue] = r
+                n_queue += 1
+                first_pos[r] = p
+            elif p < first_pos[r]:
+                first_pos[r] = p
+    return n_queue
+
+
+@numba.njit(cache=True, inline="always")
+def _scan_routes(k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day_shift_s, horizon,
+                 best_board, best_vehicle, v_time, v_trip, v_bpos, v_apos, v_layer, improved,
+                 is_improved, egress_s_by_stop, target, target_stop, target_kind,
+                 board_comp, v_comp, reach_s, reach_comp, reach_list, is_reach, n_reach):
+    """Round k's route scans: each queued route from its first marked position (``first_pos``,
+    reset to -1), following one current trip per day layer (a previous-day trip's times count
+    minus ``day_shift_s``). At each allowed stop, alight (where allowed) from the quicker of the
+    two into round k's labels if that beats them, the target and ``horizon``; then hop on
+    (where allowed) an earlier trip catchable from round k - 1's ``best_board``. Improved stops
+    join ``improved`` (from empty); a stop with an egress updates the target.
+
+    ``routes``: the timetable's (route_stop_offsets, route_stops, route_can_board,
+    route_can_alight, route_trip_offsets, stop_time_offsets, arrival_s, departure_s). With
+    components (``board_comp`` not empty), a ride's label gets those of the label it was boarded
+    from, plus the ride and a trip, and an arrival before ``reach_s`` updates it, ``reach_comp``
+    and the list ``reach_list[:n_reach]``. Returns (number of improved stops, n_reach). (At most
+    30 arguments: CPython passes more through a tuple, and numba cannot inline such a call.)"""
+    (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
+     stop_time_offsets, arrival_s, departure_s) = routes
+    paths = v_trip.shape[0] > 0
+    comps = board_comp.shape[0] > 0
+    n_rows = best_vehicle.shape[0]
+    n_improved = 0
+    for qi in range(n_queue):
+        r = queue[qi]
+        p0 = first_pos[r]
+        first_pos[r] = -1
+        rs0 = route_stop_offsets[r]
+        n_pos = route_stop_offsets[r + 1] - rs0
+        t0 = route_trip_offsets[r]
+        n_tr = route_trip_offsets[r + 1] - t0
+        b0 = stop_time_offsets[r]
+        cur0 = -1   # current trip (index in route) of the query day
+        cur1 = -1   # current trip of the previous day
+        bpos0 = 0   # where they were boarded
+        bpos1 = 0
+        bdep0 = 0   # and their departure there (in the query's frame)
+        bdep1 = 0
+        for pos in range(p0, n_pos):
+            s = route_stops[rs0 + pos]
+            base = b0 + pos * n_tr
+            if not stop_ok[s]:
+                continue
+            if (cur0 >= 0 or cur1 >= 0) and route_can_alight[rs0 + pos]:
+                a = UNREACHED
+                layer = 0
+                if cur0 >= 0:
+                    a = arrival_s[base + cur0]
+                if cur1 >= 0:
+                    a1 = arrival_s[base + cur1] - day_shift_s
+                    if a1 < a:
+                        a = a1
+                        layer = 1
+                if a < best_vehicle[k, s] and a < target[k] and a <= horizon:
+                    trip = cur0 if layer == 0 else cur1
+                    bpos = bpos0 if layer == 0 else bpos1
+                    j = k
+                    while j < n_rows and best_vehicle[j, s] > a:
+                        best_vehicle[j, s] = a
+                        j += 1
+                    v_time[k, s] = a
+                    if paths:
+                        v_trip[k, s] = t0 + trip
+                        v_bpos[k, s] = bpos
+                        v_apos[k, s] = pos
+                        v_layer[k, s] = layer
+                    if not is_improved[s]:
+                        is_improved[s] = True
+                        improved[n_improved] = s
+                        n_improved += 1
+                    e = egress_s_by_stop[s]
+                    if e >= 0 and a + e < target[k]:
+                        _lower_rows_1d(target, k, a + e)
+                        target_stop[k] = s
+                        target_kind[k] = _KIND_VEHICLE
+                    if comps:
+                        b = route_stops[rs0 + bpos]
+                        for c in range(_N_COMP):
+                            v_comp[k, s, c] = board_comp[k - 1, b, c]
+                        v_comp[k, s, _COMP_RIDE] += a - (bdep0 if layer == 0 else bdep1)
+                        v_comp[k, s, _COMP_TRIPS] += 1
+                        if a < reach_s[s]:
+                            reach_s[s] = a
+                            for c in range(_N_COMP):
+                                reach_comp[s, c] = v_comp[k, s, c]
+                            if not is_reach[s]:
+                                is_reach[s] = True
+                                reach_list[n_reach] = s
+                                n_reach += 1
+            if route_can_board[rs0 + pos]:
+                ready = best_board[k - 1, s]
+                if ready != UNREACHED:
+                    # the earliest trip of each layer catchable here, if earlier than the current
+                    for layer in range(2):
+                        cur = cur0 if layer == 0 else cur1
+                        need = ready + layer * day_shift_s
+                        hi = n_tr if cur < 0 else cur
+                        if hi == 0 or departure_s[base + hi - 1] < need:
+                            continue
+                        lo = base
+                        top = base + hi
+                        while lo < top:   # the first departure >= need (binary search)
+                            mid = (lo + top) >> 1
+                            if departure_s[mid] < need:
+                                lo = mid + 1
+                            else:
+                                top = mid
+                        t = lo - base
+                        while t < hi and (trip_active[t0 + t] & (layer + 1)) == 0:
+                            t += 1
+                        if t < hi:
+                            if layer == 0:
+                                cur0 = t
+                                bpos0 = pos
+                                bdep0 = departure_s[base + t]
+                            else:
+                                cur1 = t
+                                bpos1 = pos
+                                bdep1 = departure_s[base + t] - day_shift_s
+    return n_improved, n_reach
+
+
+@numba.njit(cache=True, inline="always")
+def _transfer_labels(k, improved, n_improved, is_improved, v_time, stop_slack_s, fp_offsets, fp_to,
+                     fp_time_s, stop_ok, horizon, best_board, f_time, f_from, marked, is_marked,
+                     egress_s_by_stop, target, target_stop, target_kind, target_via,
+                     board_comp, v_comp, reach_s, reach_comp, reach_list, is_reach, n_reach):
+    """Round k's transfers from the stops its rides improved (their ``is_improved`` flags are
+    cleared): first staying at each stop, boarding its slack later (never where forbidden:
+    slack < 0), then one footpath from each, to an allowed stop by ``horizon`` and before the
+    target (a stop with an egress updates the target first: a walk-only label may beat the
+    footpath's arrival there, but it is no journey). Improved boarding labels are marked.
+
+    With components (``board_comp`` not empty), a boarding label gets those of the ride it
+    follows, a footpath's time added to the transfer walk, and a footpath arriving before
+    ``reach_s`` updates it, ``reach_comp`` and the list ``reach_list[:n_reach]``. Returns (number
+    of marked stops, n_reach)."""
+    paths = f_time.shape[0] > 0
+    comps = board_comp.shape[0] > 0
+    n_rows = best_board.shape[0]
+    n_marked = 0
+    for i in range(n_improved):
+        s = improved[i]
+        slack = stop_slack_s[s]
+        if slack < 0:
+            continue
+        t = v_time[k, s] + slack
+        end = k
+        while end < n_rows and best_board[end, s] > t:
+            best_board[end, s] = t
+            if comps:
+                for c in range(_N_COMP):
+                    board_comp[end, s, c] = v_comp[k, s, c]
+            end += 1
+        if end > k and not is_marked[s]:
+            is_marked[s] = True
+            marked[n_marked] = s
+            n_marked += 1
+    for i in range(n_improved):
+        s = improved[i]
+        is_improved[s] = False
+        a = v_time[k, s]
+        for j in range(fp_offsets[s], fp_offsets[s + 1]):
+            v = fp_to[j]
+            t = a + fp_time_s[j]
+            if t >= target[k] or t > horizon or not stop_ok[v]:
+                continue
+            e = egress_s_by_stop[v]
+            if e >= 0 and t + e < target[k]:
+                _lower_rows_1d(target, k, t + e)
+                target_stop[k] = v
+                target_kind[k] = _KIND_FOOT
+                target_via[k] = s
+            if comps and t < reach_s[v]:
+                reach_s[v] = t
+                for c in range(_N_COMP):
+                    reach_comp[v, c] = v_comp[k, s, c]
+                reach_comp[v, _COMP_WALK] += fp_time_s[j]
+                if not is_reach[v]:
+                    is_reach[v] = True
+                    reach_list[n_reach] = v
+                    n_reach += 1
+            end = k
+            while end < n_rows and best_board[end, v] > t:
+                best_board[end, v] = t
+                if comps:
+                    for c in range(_N_COMP):
+                        board_comp[end, v, c] = v_comp[k, s, c]
+                    board_comp[end, v, _COMP_WALK] += fp_time_s[j]
+                end += 1
+            if end > k:
+                if paths:
+                    f_time[k, v] = t
+                    f_from[k, v] = s
+                if not is_marked[v]:
+                    is_marked[v] = True
+                    marked[n_marked] = v
+                    n_marked += 1
+    return n_marked, n_reach
+
+
+# ---------------------------------------------------------------------------------------------
+# The journey kernel
+# ---------------------------------------------------------------------------------------------
 @numba.njit(cache=True)
 def _append_leg(legs, n_legs, kind, from_stop, to_stop, dep, arr, trip, bpos, apos, layer):
     if n_legs >= legs.shape[0]:
@@ -351,26 +697,29 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
     n_stops = stop_route_offsets.shape[0] - 1
     n_routes = route_stop_offsets.shape[0] - 1
     n_rows = max_trips + 1
-    best_vehicle = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)   # <= k trips, alighted
-    best_board = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)     # <= k trips, may board
-    v_time = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)         # set in round k
+    best_vehicle = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)
+    best_board = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)
+    v_time = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)
     v_trip = np.empty((n_rows, n_stops), dtype=np.int32)
     v_bpos = np.empty((n_rows, n_stops), dtype=np.int32)
     v_apos = np.empty((n_rows, n_stops), dtype=np.int32)
     v_layer = np.empty((n_rows, n_stops), dtype=np.int8)
-    f_time = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)         # on foot in round k
+    f_time = np.full((n_rows, n_stops), UNREACHED, dtype=np.int32)
     f_from = np.empty((n_rows, n_stops), dtype=np.int32)
-    target = np.full(n_rows, UNREACHED, dtype=np.int32)                    # <= k trips
+    target = np.full(n_rows, UNREACHED, dtype=np.int32)
     target_before = np.empty(n_rows, dtype=np.int32)
     target_stop = np.full(n_rows, NO_PREDECESSOR, dtype=np.int32)
     target_kind = np.zeros(n_rows, dtype=np.int8)
     target_via = np.full(n_rows, NO_PREDECESSOR, dtype=np.int32)  # footpath source of a foot target
-    first_pos = np.full(n_routes, -1, dtype=np.int32)
-    queue = np.empty(n_routes, dtype=np.int32)
-    marked = np.empty(n_stops, dtype=np.int32)
-    is_marked = np.zeros(n_stops, dtype=np.bool_)
-    improved = np.empty(n_stops, dtype=np.int32)
-    is_improved = np.zeros(n_stops, dtype=np.bool_)
+    first_pos, queue, marked, is_marked, improved, is_improved = _round_work(n_stops, n_routes)
+    routes = (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
+              stop_time_offsets, arrival_s, departure_s)
+    no_comp = np.empty((0, 0, _N_COMP), dtype=np.int32)     # (the matrix's time breakdown)
+    no_reach = np.empty(0, dtype=np.int32)
+    no_reach_comp = np.empty((0, _N_COMP), dtype=np.int32)
+    no_reach_flags = np.empty(0, dtype=np.bool_)
+    steps, n_direct = _access_steps(access_stop, access_s, fp_offsets, fp_to, fp_time_s, stop_ok,
+                                    max_duration_s)
     journeys = np.empty((max(4, 2 * n_rows), 4), dtype=np.int32)
     n_journeys = 0
     legs = np.empty((64, _N_LEG_FIELDS), dtype=np.int32)
@@ -381,42 +730,8 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
         horizon = tau + max_duration_s
         target_before[:] = target
         mark_given = mark_offsets[dep_i + 1] > mark_offsets[dep_i]
-        # round 0: the access list
-        n_marked = 0
-        for i in range(access_stop.shape[0]):
-            s = access_stop[i]
-            if not stop_ok[s]:
-                continue
-            t = tau + access_s[i]
-            if t < best_board[0, s]:
-                _lower_rows(best_board, 0, s, t)
-                f_time[0, s] = t
-                f_from[0, s] = FROM_ACCESS
-                if mark_given:
-                    continue
-                if not is_marked[s]:
-                    is_marked[s] = True
-                    marked[n_marked] = s
-                    n_marked += 1
-        # ... and one footpath from an access stop, as after any ride
-        for i in range(access_stop.shape[0]):
-            s = access_stop[i]
-            if not stop_ok[s]:
-                continue
-            t_s = tau + access_s[i]
-            for j in range(fp_offsets[s], fp_offsets[s + 1]):
-                v = fp_to[j]
-                t = t_s + fp_time_s[j]
-                if t < best_board[0, v] and t <= horizon and stop_ok[v]:
-                    _lower_rows(best_board, 0, v, t)
-                    f_time[0, v] = t
-                    f_from[0, v] = s
-                    if mark_given:
-                        continue
-                    if not is_marked[v]:
-                        is_marked[v] = True
-                        marked[n_marked] = v
-                        n_marked += 1
+        n_marked = _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, no_comp,
+                                  not mark_given, marked, is_marked)
         if mark_given:
             for j in range(mark_offsets[dep_i], mark_offsets[dep_i + 1]):
                 s = mark_stops[j]
@@ -429,128 +744,18 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
             if n_marked == 0:
                 break
             # routes through the stops marked in round k - 1, from their first marked position
-            n_queue = 0
-            for i in range(n_marked):
-                s = marked[i]
-                is_marked[s] = False
-                for j in range(stop_route_offsets[s], stop_route_offsets[s + 1]):
-                    r = stop_route_idx[j]
-                    if not route_ok[r]:
-                        continue
-                    p = stop_route_pos[j]
-                    if first_pos[r] < 0:
-                        queue[n_queue] = r
-                        n_queue += 1
-                        first_pos[r] = p
-                    elif p < first_pos[r]:
-                        first_pos[r] = p
-            n_marked = 0
-            n_improved = 0
-            # route scanning: board with round k-1 labels, alight into round k
-            for qi in range(n_queue):
-                r = queue[qi]
-                p0 = first_pos[r]
-                first_pos[r] = -1
-                rs0 = route_stop_offsets[r]
-                n_pos = route_stop_offsets[r + 1] - rs0
-                t0 = route_trip_offsets[r]
-                n_tr = route_trip_offsets[r + 1] - t0
-                b0 = stop_time_offsets[r]
-                cur0 = -1   # current trip (index in route) of the query day
-                cur1 = -1   # current trip of the previous day
-                bpos0 = 0
-                bpos1 = 0
-                for pos in range(p0, n_pos):
-                    s = route_stops[rs0 + pos]
-                    base = b0 + pos * n_tr
-                    if not stop_ok[s]:
-                        continue
-                    if (cur0 >= 0 or cur1 >= 0) and route_can_alight[rs0 + pos]:
-                        a = UNREACHED
-                        layer = 0
-                        if cur0 >= 0:
-                            a = arrival_s[base + cur0]
-                        if cur1 >= 0:
-                            a1 = arrival_s[base + cur1] - day_shift_s
-                            if a1 < a:
-                                a = a1
-                                layer = 1
-                        if a < best_vehicle[k, s] and a < target[k] and a <= horizon:
-                            _lower_rows(best_vehicle, k, s, a)
-                            v_time[k, s] = a
-                            if layer == 0:
-                                v_trip[k, s] = t0 + cur0
-                                v_bpos[k, s] = bpos0
-                            else:
-                                v_trip[k, s] = t0 + cur1
-                                v_bpos[k, s] = bpos1
-                            v_apos[k, s] = pos
-                            v_layer[k, s] = layer
-                            if not is_improved[s]:
-                                is_improved[s] = True
-                                improved[n_improved] = s
-                                n_improved += 1
-                            e = egress_s_by_stop[s]
-                            if e >= 0 and a + e < target[k]:
-                                _lower_rows_1d(target, k, a + e)
-                                target_stop[k] = s
-                                target_kind[k] = _KIND_VEHICLE
-                    if route_can_board[rs0 + pos]:
-                        ready = best_board[k - 1, s]
-                        if ready != UNREACHED:
-                            hi = n_tr if cur0 < 0 else cur0
-                            if hi > 0 and departure_s[base + hi - 1] >= ready:
-                                t = _lower_bound(departure_s, base, base + hi, ready) - base
-                                while t < hi and (trip_active[t0 + t] & 1) == 0:
-                                    t += 1
-                                if t < hi:
-                                    cur0 = t
-                                    bpos0 = pos
-                            need = ready + day_shift_s
-                            hi = n_tr if cur1 < 0 else cur1
-                            if hi > 0 and departure_s[base + hi - 1] >= need:
-                                t = _lower_bound(departure_s, base, base + hi, need) - base
-                                while t < hi and (trip_active[t0 + t] & 2) == 0:
-                                    t += 1
-                                if t < hi:
-                                    cur1 = t
-                                    bpos1 = pos
-            # transfers: stay at the stop (with its slack) or take one footpath
-            for i in range(n_improved):
-                s = improved[i]
-                slack = stop_slack_s[s]
-                if slack >= 0:
-                    t = v_time[k, s] + slack
-                    if t < best_board[k, s]:
-                        _lower_rows(best_board, k, s, t)
-                        if not is_marked[s]:
-                            is_marked[s] = True
-                            marked[n_marked] = s
-                            n_marked += 1
-            for i in range(n_improved):
-                s = improved[i]
-                is_improved[s] = False
-                a = v_time[k, s]
-                for j in range(fp_offsets[s], fp_offsets[s + 1]):
-                    v = fp_to[j]
-                    t = a + fp_time_s[j]
-                    if t >= target[k] or t > horizon or not stop_ok[v]:
-                        continue
-                    # the target first: a walk-only label may beat t at v, but it is no journey
-                    e = egress_s_by_stop[v]
-                    if e >= 0 and t + e < target[k]:
-                        _lower_rows_1d(target, k, t + e)
-                        target_stop[k] = v
-                        target_kind[k] = _KIND_FOOT
-                        target_via[k] = s
-                    if t < best_board[k, v]:
-                        _lower_rows(best_board, k, v, t)
-                        f_time[k, v] = t
-                        f_from[k, v] = s
-                        if not is_marked[v]:
-                            is_marked[v] = True
-                            marked[n_marked] = v
-                            n_marked += 1
+            n_queue = _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_idx,
+                                      stop_route_pos, route_ok, first_pos, queue)
+            n_improved, _ = _scan_routes(
+                k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day_shift_s, horizon,
+                best_board, best_vehicle, v_time, v_trip, v_bpos, v_apos, v_layer, improved,
+                is_improved, egress_s_by_stop, target, target_stop, target_kind, no_comp, no_comp,
+                no_reach, no_reach_comp, no_reach, no_reach_flags, 0)
+            n_marked, _ = _transfer_labels(
+                k, improved, n_improved, is_improved, v_time, stop_slack_s, fp_offsets, fp_to,
+                fp_time_s, stop_ok, horizon, best_board, f_time, f_from, marked, is_marked,
+                egress_s_by_stop, target, target_stop, target_kind, target_via, no_comp, no_comp,
+                no_reach, no_reach_comp, no_reach, no_reach_flags, 0)
         for i in range(n_marked):
             is_marked[marked[i]] = False
 
@@ -574,15 +779,6 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
                 journeys[n_journeys, 3] = first_leg
                 n_journeys += 1
     return journeys[:n_journeys], legs, n_legs
-
-
-@numba.njit(cache=True)
-def _lower_rows_1d(row, k, value):
-    for j in range(k, row.shape[0]):
-        if row[j] > value:
-            row[j] = value
-        else:
-            break
 
 
 @numba.njit(cache=True)
@@ -753,6 +949,117 @@ def _window_departures(access_stop, access_s, window_start_s, window_end_s,
 
 
 # ---------------------------------------------------------------------------------------------
+# The many-to-many kernel (travel-time matrices, isochrones)
+# ---------------------------------------------------------------------------------------------
+MATRIX_COMPONENTS = ("access_s", "ride_s", "transfer_walk_s", "egress_s", "trips")
+"""What :meth:`TransitRouter.arrival_matrix` breaks each best journey into, in this order."""
+
+
+@numba.njit(cache=True)
+def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_alight,
+                   route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
+                   stop_route_offsets, stop_route_idx, stop_route_pos,
+                   fp_offsets, fp_to, fp_time_s, stop_slack_s,
+                   trip_active, route_ok, stop_ok, day_shift_s,
+                   acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s,
+                   departures_s, max_trips, max_time_s, out_arrival, out_comp):
+    """Range RAPTOR from each origin to every destination: the rounds of :func:`_raptor`
+    without a target, each label carrying the components of its journey, and per destination
+    the best arrival through its egress lists.
+
+    Origin o's access list is ``acc_stop/acc_s[acc_offsets[o]:acc_offsets[o + 1]]``; stop s's
+    egress list ``eg_dest/eg_s[eg_offsets[s]:eg_offsets[s + 1]]``. ``departures_s`` are processed
+    in the given order (latest first) with labels kept. Writes ``out_arrival[o, i, d]`` (arrival
+    at destination d leaving at ``departures_s[i]``, UNREACHED if none) and, for the last
+    departure, ``out_comp[o, d]`` = (access, ride, transfer walk, egress, trips) of that journey
+    (-1 when none).
+    """
+    n_stops = stop_route_offsets.shape[0] - 1
+    n_routes = route_stop_offsets.shape[0] - 1
+    n_orig = acc_offsets.shape[0] - 1
+    n_dest = out_arrival.shape[2]
+    n_rows = max_trips + 1
+    best_board = np.empty((n_rows, n_stops), dtype=np.int32)
+    board_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
+    best_vehicle = np.empty((n_rows, n_stops), dtype=np.int32)
+    v_time = np.empty((n_rows, n_stops), dtype=np.int32)
+    v_comp = np.zeros((n_rows, n_stops, _N_COMP), dtype=np.int32)
+    # no journeys to rebuild: no ride or walk labels
+    no_path = np.empty((0, 0), dtype=np.int32)
+    no_layer = np.empty((0, 0), dtype=np.int8)
+    # no target: every stop is reached
+    no_egress = np.full(n_stops, -1, dtype=np.int32)
+    target = np.full(n_rows, UNREACHED, dtype=np.int32)
+    target_stop = np.empty(n_rows, dtype=np.int32)
+    target_kind = np.empty(n_rows, dtype=np.int8)
+    target_via = np.empty(n_rows, dtype=np.int32)
+    arr_any = np.empty(n_stops, dtype=np.int32)            # after >= 1 trip, maybe a footpath
+    any_comp = np.zeros((n_stops, _N_COMP), dtype=np.int32)
+    dest_best = np.empty(n_dest, dtype=np.int32)
+    dest_comp = np.zeros((n_dest, _N_COMP + 1), dtype=np.int32)
+    first_pos, queue, marked, is_marked, improved, is_improved = _round_work(n_stops, n_routes)
+    any_list = np.empty(n_stops, dtype=np.int32)
+    is_any = np.zeros(n_stops, dtype=np.bool_)
+    routes = (route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
+              stop_time_offsets, arrival_s, departure_s)
+
+    for o in range(n_orig):
+        best_board[:, :] = UNREACHED
+        best_vehicle[:, :] = UNREACHED
+        arr_any[:] = UNREACHED
+        dest_best[:] = UNREACHED
+        a0 = acc_offsets[o]
+        a1 = acc_offsets[o + 1]
+        steps, n_direct = _access_steps(acc_stop[a0:a1], acc_s[a0:a1], fp_offsets, fp_to, fp_time_s,
+                                        stop_ok, max_time_s)
+        for dep_i in range(departures_s.shape[0]):
+            tau = departures_s[dep_i]
+            horizon = tau + max_time_s
+            n_any = 0
+            n_marked = _access_labels(tau, horizon, steps, n_direct, best_board, no_path, no_path,
+                                      board_comp, True, marked, is_marked)
+
+            for k in range(1, n_rows):
+                if n_marked == 0:
+                    break
+                n_queue = _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets,
+                                          stop_route_idx, stop_route_pos, route_ok, first_pos, queue)
+                n_improved, n_any = _scan_routes(
+                    k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day_shift_s, horizon,
+                    best_board, best_vehicle, v_time, no_path, no_path, no_path, no_layer, improved,
+                    is_improved, no_egress, target, target_stop, target_kind, board_comp, v_comp,
+                    arr_any, any_comp, any_list, is_any, n_any)
+                n_marked, n_any = _transfer_labels(
+                    k, improved, n_improved, is_improved, v_time, stop_slack_s, fp_offsets, fp_to,
+                    fp_time_s, stop_ok, horizon, best_board, no_path, no_path, marked, is_marked,
+                    no_egress, target, target_stop, target_kind, target_via, board_comp, v_comp,
+                    arr_any, any_comp, any_list, is_any, n_any)
+            for i in range(n_marked):
+                is_marked[marked[i]] = False
+            # egress: destinations from the stops improved at this departure
+            for i in range(n_any):
+                s = any_list[i]
+                is_any[s] = False
+                a = arr_any[s]
+                for j in range(eg_offsets[s], eg_offsets[s + 1]):
+                    d = eg_dest[j]
+                    t = a + eg_s[j]
+                    if t < dest_best[d]:
+                        dest_best[d] = t
+                        # in the order of MATRIX_COMPONENTS
+                        dest_comp[d, 0] = any_comp[s, _COMP_ACCESS]
+                        dest_comp[d, 1] = any_comp[s, _COMP_RIDE]
+                        dest_comp[d, 2] = any_comp[s, _COMP_WALK]
+                        dest_comp[d, 3] = eg_s[j]
+                        dest_comp[d, 4] = any_comp[s, _COMP_TRIPS]
+            for d in range(n_dest):
+                out_arrival[o, dep_i, d] = dest_best[d]
+        for d in range(n_dest):
+            for c in range(_N_COMP + 1):
+                out_comp[o, d, c] = dest_comp[d, c] if dest_best[d] != UNREACHED else -1
+
+
+# ---------------------------------------------------------------------------------------------
 # Prepared arrays, per search direction
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -864,6 +1171,32 @@ def _reversed(tt: Timetable, fwd: _Direction) -> _Direction:
         fp_time_s=fp_time.astype(np.int32), trip_order=trip_perm.astype(np.int32))
 
 
+@dataclass(frozen=True)
+class KernelInputs:
+    """Everything a RAPTOR kernel reads for one service day and set of options, prepared and
+    cached by :meth:`TransitRouter.kernel_inputs`.
+
+    ``direction`` holds the timetable arrays of the search direction (forward, or reversed for
+    arrive-by: times negated). Footpaths are at the options' walk speed; ``stop_slack_s`` is the
+    same-stop transfer time per stop (-1: forbidden); ``trip_active`` has bit 1 for trips running
+    on the day and bit 2 for those of the day before; ``route_ok``/``stop_ok`` filter modes and
+    wheelchair access. ``previous_day_shift_s`` is what a previous-day trip's times lose in the
+    day's frame (see :func:`previous_day_shift_s`); ``day_shift_s`` is that shift as the kernels
+    take it (negated on the reversed timetable).
+    """
+
+    direction: _Direction
+    fp_offsets: np.ndarray
+    fp_to: np.ndarray
+    fp_time_s: np.ndarray
+    stop_slack_s: np.ndarray
+    trip_active: np.ndarray
+    route_ok: np.ndarray
+    stop_ok: np.ndarray
+    previous_day_shift_s: int
+    day_shift_s: int
+
+
 # ---------------------------------------------------------------------------------------------
 # The router
 # ---------------------------------------------------------------------------------------------
@@ -907,11 +1240,11 @@ class TransitRouter:
         self._fwd = _forward(tt)
         self._rev: _Direction | None = None
         self._lock = threading.Lock()
-        self._masks: OrderedDict = OrderedDict()
-        self._scaled_fp: dict = {}
-        self._route_ok: dict = {}
-        self._stop_ok: dict = {}
-        self._slack: dict = {}
+        self._masks = Memo(size=self.MASK_CACHE_SIZE)   # (day, wheelchair, direction) -> trip bits
+        self._scaled_fp = Memo()                         # (direction, walk speed) -> footpaths
+        self._route_ok = Memo()                          # modes -> route filter
+        self._stop_ok = Memo()                           # wheelchair -> stop filter
+        self._slack = Memo()                             # default slack -> slack per stop
         _, _, _, self._self_loop_s = _footpath_lists(tt)
         forbidden_here = np.zeros(tt.n_stops, dtype=bool)
         ff = np.asarray(tt.forbidden_from_stop)
@@ -954,29 +1287,20 @@ class TransitRouter:
             return self._rev
 
     def _footpaths(self, walk_speed_mps: float, d: _Direction):
-        key = (id(d), float(walk_speed_mps))
-        with self._lock:
-            hit = self._scaled_fp.get(key)
-        if hit is not None:
-            return hit
-        if walk_speed_mps == DEFAULT_WALK_SPEED_MPS:
-            out = (d.fp_offsets, d.fp_to, d.fp_time_s)
-        else:
+        def compute():
+            if walk_speed_mps == DEFAULT_WALK_SPEED_MPS:
+                return d.fp_offsets, d.fp_to, d.fp_time_s
             # whole seconds, rounded up (the epsilon keeps 203 * (1.3 / 1.3) at 203)
             ratio = DEFAULT_WALK_SPEED_MPS / walk_speed_mps
-            scaled = np.ceil(d.fp_time_s * ratio - 1e-9).astype(np.int32)
-            out = (d.fp_offsets, d.fp_to, scaled)
-        with self._lock:
-            self._scaled_fp[key] = out
-        return out
+            return d.fp_offsets, d.fp_to, np.ceil(d.fp_time_s * ratio - 1e-9).astype(np.int32)
+
+        return self._scaled_fp.get((id(d), float(walk_speed_mps)), compute)
 
     def _trip_mask(self, day: int, wheelchair: bool, d: _Direction) -> np.ndarray:
-        key = (day, wheelchair, id(d))
-        with self._lock:
-            hit = self._masks.get(key)
-            if hit is not None:
-                self._masks.move_to_end(key)
-                return hit
+        return self._masks.get((day, wheelchair, id(d)),
+                               lambda: self._compute_trip_mask(day, wheelchair, d))
+
+    def _compute_trip_mask(self, day: int, wheelchair: bool, d: _Direction) -> np.ndarray:
         tt = self.timetable
         active = np.asarray(tt.service_active)
         svc = np.asarray(tt.trip_service_idx)
@@ -989,54 +1313,35 @@ class TransitRouter:
             mask[np.asarray(tt.trip_wheelchair) != 1] = 0
         if d.trip_order is not None:
             mask = mask[d.trip_order]
-        mask = np.ascontiguousarray(mask)
-        with self._lock:
-            self._masks[key] = mask
-            while len(self._masks) > self.MASK_CACHE_SIZE:
-                self._masks.popitem(last=False)
-        return mask
+        return np.ascontiguousarray(mask)
 
     def _routes_allowed(self, modes: frozenset | None) -> np.ndarray:
-        with self._lock:
-            hit = self._route_ok.get(modes)
-        if hit is not None:
-            return hit
-        tt = self.timetable
-        if modes is None:
-            ok = np.ones(tt.n_routes, dtype=np.bool_)
-        else:
+        def compute():
+            tt = self.timetable
+            if modes is None:
+                return np.ones(tt.n_routes, dtype=np.bool_)
             line_ok = np.array([m in modes for m in self._route_modes], dtype=np.bool_)
-            ok = np.ascontiguousarray(line_ok[np.asarray(tt.route_line_idx)]) if line_ok.size \
+            return np.ascontiguousarray(line_ok[np.asarray(tt.route_line_idx)]) if line_ok.size \
                 else np.zeros(tt.n_routes, dtype=np.bool_)
-        with self._lock:
-            self._route_ok[modes] = ok
-        return ok
+
+        return self._route_ok.get(modes, compute)
 
     def _stops_allowed(self, wheelchair: bool) -> np.ndarray:
-        with self._lock:
-            hit = self._stop_ok.get(wheelchair)
-        if hit is not None:
-            return hit
-        tt = self.timetable
-        ok = (np.asarray(tt.stop_wheelchair) == 1) if wheelchair else np.ones(tt.n_stops, dtype=bool)
-        ok = np.ascontiguousarray(ok, dtype=np.bool_)
-        with self._lock:
-            self._stop_ok[wheelchair] = ok
-        return ok
+        def compute():
+            tt = self.timetable
+            ok = (np.asarray(tt.stop_wheelchair) == 1) if wheelchair else np.ones(tt.n_stops, dtype=bool)
+            return np.ascontiguousarray(ok, dtype=np.bool_)
+
+        return self._stop_ok.get(wheelchair, compute)
 
     def _stop_slack(self, default_slack_s: int) -> np.ndarray:
-        with self._lock:
-            hit = self._slack.get(default_slack_s)
-        if hit is not None:
-            return hit
-        tt = self.timetable
-        own = np.asarray(tt.stop_min_transfer_s, dtype=np.int32)
-        slack = np.where(own >= 0, own,
-                         np.where(self._self_loop_s >= 0, self._self_loop_s, default_slack_s))
-        slack = np.where(self._forbidden_here, -1, slack).astype(np.int32)
-        with self._lock:
-            self._slack[default_slack_s] = slack
-        return slack
+        def compute():
+            own = np.asarray(self.timetable.stop_min_transfer_s, dtype=np.int32)
+            slack = np.where(own >= 0, own,
+                             np.where(self._self_loop_s >= 0, self._self_loop_s, default_slack_s))
+            return np.where(self._forbidden_here, -1, slack).astype(np.int32)
+
+        return self._slack.get(default_slack_s, compute)
 
     # -- queries ---------------------------------------------------------------------------------
     def check_day(self, day: int) -> None:
@@ -1051,6 +1356,24 @@ class TransitRouter:
         if stops.size and (stops.min() < 0 or stops.max() >= self.timetable.n_stops):
             raise ValueError(f"{name}: stop_idx out of range 0..{self.timetable.n_stops - 1}")
         return stops, secs
+
+    def kernel_inputs(self, day: int, options: TransitOptions = DEFAULT_OPTIONS, *,
+                      arrive_by: bool = False) -> KernelInputs:
+        """The prepared arrays a RAPTOR kernel reads for service ``day`` and ``options``, on the
+        reversed timetable with ``arrive_by`` (all cached: cheap to call per query).
+
+        Raises OutsideServicePeriod for a day outside the feed's calendar span.
+        """
+        self.check_day(day)
+        d = self._direction(arrive_by)
+        fp_offsets, fp_to, fp_time_s = self._footpaths(options.walk_speed_mps, d)
+        shift = previous_day_shift_s(self.timetable.timezone, day)
+        return KernelInputs(
+            direction=d, fp_offsets=fp_offsets, fp_to=fp_to, fp_time_s=fp_time_s,
+            stop_slack_s=self._stop_slack(int(options.transfer_slack_s)),
+            trip_active=self._trip_mask(day, options.wheelchair, d),
+            route_ok=self._routes_allowed(options.modes), stop_ok=self._stops_allowed(options.wheelchair),
+            previous_day_shift_s=shift, day_shift_s=-shift if arrive_by else shift)
 
     def search(self, origin: Access, destination: Access, day: int, time_s: int, *,
                options: TransitOptions = DEFAULT_OPTIONS, window_s: int = 0,
@@ -1069,19 +1392,15 @@ class TransitRouter:
         tt = self.timetable
         origin = self._check_access(origin, "origin")
         destination = self._check_access(destination, "destination")
-        d = self._direction(arrive_by)
-        shift = previous_day_shift_s(tt.timezone, day)
+        ki = self.kernel_inputs(day, options, arrive_by=arrive_by)
+        d = ki.direction
+        fp_offsets, fp_to, fp_time = ki.fp_offsets, ki.fp_to, ki.fp_time_s
         sign = -1 if arrive_by else 1
         src, dst = (destination, origin) if arrive_by else (origin, destination)
         egress = np.full(tt.n_stops, -1, dtype=np.int32)
         # several entries for one stop: keep the shortest
         order = np.argsort(-dst[1], kind="stable")
         egress[dst[0][order]] = dst[1][order]
-        fp_offsets, fp_to, fp_time = self._footpaths(options.walk_speed_mps, d)
-        mask = self._trip_mask(day, options.wheelchair, d)
-        route_ok = self._routes_allowed(options.modes)
-        stop_ok = self._stops_allowed(options.wheelchair)
-        slack = self._stop_slack(int(options.transfer_slack_s))
         t_query = sign * int(time_s)
         if window_s:
             # leaving times that catch a trip at an access stop or one footpath further
@@ -1094,8 +1413,8 @@ class TransitRouter:
             deps, mark_offsets, mark_stops = _window_departures(
                 lead_stop, lead_s, t_query, t_query + int(window_s), d.route_stop_offsets,
                 d.route_can_board, d.route_trip_offsets, d.stop_time_offsets, d.departure_s,
-                d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos, mask, route_ok, stop_ok,
-                sign * shift)
+                d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos, ki.trip_active, ki.route_ok,
+                ki.stop_ok, ki.day_shift_s)
             # and the window's end itself (marking every stop), for what leaves after the last
             # departure in it: the answer is then the Pareto set over every time in the window
             if deps.size and deps[0] == t_query + int(window_s):
@@ -1111,9 +1430,54 @@ class TransitRouter:
             d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
             d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s, d.trip_route_idx,
             d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos, fp_offsets, fp_to, fp_time,
-            slack, mask, route_ok, stop_ok, sign * shift, src[0], src[1], egress, deps,
-            mark_offsets, mark_stops, int(options.max_transfers) + 1, int(options.max_duration_s))
-        return _journey_set(journeys, legs[:n_legs], day, shift, d, arrive_by)
+            ki.stop_slack_s, ki.trip_active, ki.route_ok, ki.stop_ok, ki.day_shift_s, src[0], src[1],
+            egress, deps, mark_offsets, mark_stops, int(options.max_transfers) + 1,
+            int(options.max_duration_s))
+        return _journey_set(journeys, legs[:n_legs], day, ki.previous_day_shift_s, d, arrive_by)
+
+    def arrival_matrix(self, access: tuple[np.ndarray, np.ndarray, np.ndarray],
+                       egress: tuple[np.ndarray, np.ndarray, np.ndarray], n_destinations: int,
+                       day: int, departures_s, *, options: TransitOptions = DEFAULT_OPTIONS,
+                       max_time_s: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Earliest arrivals from many origins at many destinations, for several departures.
+
+        The journeys are :meth:`search`'s (same transfers, footpaths, day layers and transfer
+        limit) without a target: RAPTOR reaches every stop, then walks on to the destinations.
+        ``access`` = (offsets, stop_idx, seconds), CSR over origins: origin o walks to
+        ``stop_idx[offsets[o]:offsets[o + 1]]``. ``egress`` = (offsets, destination, seconds),
+        CSR over stops: what one walks to from each stop (offsets has n_stops + 1 entries).
+        ``departures_s`` (seconds after ``day``'s reference) run latest first, each keeping the
+        labels of the later ones (range RAPTOR). A journey must arrive within ``max_time_s`` of
+        its departure (at most, and by default, ``options.max_duration_s``).
+
+        Returns (departures latest first (int64); arrival (n_origins, n_departures,
+        n_destinations) int32 in that order, UNREACHED where none; components (n_origins,
+        n_destinations, 5) int32 of the best journey at the earliest departure, the fields of
+        :data:`MATRIX_COMPONENTS`, -1 where none). Raises OutsideServicePeriod, ValueError for
+        malformed lists.
+        """
+        ki = self.kernel_inputs(day, options)
+        n_stops = self.timetable.n_stops
+        acc_offsets, acc_stop, acc_s = _csr_arrays(access, "access", n_stops)
+        eg_offsets, eg_dest, eg_s = _csr_arrays(egress, "egress", n_destinations)
+        if eg_offsets.shape[0] != n_stops + 1:
+            raise ValueError(f"egress: offsets must have n_stops + 1 = {n_stops + 1} entries, "
+                             f"got {eg_offsets.shape[0]}")
+        deps = np.ascontiguousarray(np.sort(np.asarray(departures_s, dtype=np.int64))[::-1])
+        horizon_s = int(options.max_duration_s if max_time_s is None
+                        else min(max_time_s, options.max_duration_s))
+        n_o = acc_offsets.shape[0] - 1
+        arrival = np.empty((n_o, deps.shape[0], int(n_destinations)), dtype=np.int32)
+        comp = np.empty((n_o, int(n_destinations), _N_COMP + 1), dtype=np.int32)
+        d = ki.direction
+        _raptor_matrix(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
+                       d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
+                       d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
+                       ki.fp_offsets, ki.fp_to, ki.fp_time_s, ki.stop_slack_s, ki.trip_active,
+                       ki.route_ok, ki.stop_ok, ki.day_shift_s, acc_offsets, acc_stop, acc_s,
+                       eg_offsets, eg_dest, eg_s, deps, int(options.max_transfers) + 1, horizon_s,
+                       arrival, comp)
+        return deps, arrival, comp
 
     def earliest_arrival(self, origin: Access, destination: Access, day: int, depart_s: int, *,
                          options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
@@ -1137,6 +1501,24 @@ class TransitRouter:
         if self._rev is not None:
             n += self._rev.nbytes
         return n
+
+
+def _csr_arrays(lists, name: str, n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets int64, item int32, seconds int32) of a CSR list, checked: offsets start at 0,
+    never decrease and end at the lists' length; items in 0..n_items - 1; seconds >= 0."""
+    offsets, items, secs = lists
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    items = np.ascontiguousarray(items, dtype=np.int32)
+    secs = np.ascontiguousarray(secs, dtype=np.int32)
+    if (offsets.ndim != 1 or offsets.shape[0] < 1 or offsets[0] != 0 or (np.diff(offsets) < 0).any()
+            or offsets[-1] != items.shape[0] or items.shape != secs.shape):
+        raise ValueError(f"{name}: expected CSR lists (offsets from 0, non-decreasing, ending at "
+                         "the length of equal-length item and seconds arrays)")
+    if items.size and (items.min() < 0 or items.max() >= n_items):
+        raise ValueError(f"{name}: index out of range 0..{n_items - 1}")
+    if secs.size and secs.min() < 0:
+        raise ValueError(f"{name}: seconds must be >= 0")
+    return offsets, items, secs
 
 
 def _journey_set(journeys: np.ndarray, legs: np.ndarray, day: int, shift: int, d: _Direction,
@@ -1234,23 +1616,13 @@ def _finish_journeys(journeys, legs, backward, route_stop_offsets, trip_route_id
 # ---------------------------------------------------------------------------------------------
 # Module-level verbs (a router cached per timetable object)
 # ---------------------------------------------------------------------------------------------
-_ROUTERS: dict[int, tuple[Timetable, TransitRouter]] = {}
-_ROUTERS_LOCK = threading.Lock()
+# a router holds its timetable: the bound keeps a few recent ones alive, not every one ever seen
+_ROUTERS = PerObject(TransitRouter, size=8)
 
 
 def router_for(timetable: Timetable) -> TransitRouter:
-    """The cached TransitRouter of a timetable object (a few recent timetables are kept)."""
-    key = id(timetable)
-    with _ROUTERS_LOCK:
-        hit = _ROUTERS.get(key)
-        if hit is not None and hit[0] is timetable:
-            return hit[1]
-    router = TransitRouter(timetable)
-    with _ROUTERS_LOCK:
-        _ROUTERS[key] = (timetable, router)
-        while len(_ROUTERS) > 8:
-            _ROUTERS.pop(next(iter(_ROUTERS)))
-    return router
+    """The cached TransitRouter of a timetable object (the 8 most recently used are kept)."""
+    return _ROUTERS(timetable)
 
 
 def earliest_arrival(timetable: Timetable, origin: Access, destination: Access, day: int,
@@ -1280,7 +1652,8 @@ __all__ = [
     "ROUTE_MODES", "DEFAULT_OPTIONS", "route_mode", "TransitQueryError", "OutsideServicePeriod",
     "UnknownStop",
     "day_of", "service_day_reference", "to_service_time", "from_service_time",
-    "previous_day_shift_s", "TransitOptions", "JourneySet", "Access", "as_access", "TransitRouter",
+    "previous_day_shift_s", "TransitOptions", "JourneySet", "Access", "as_access", "KernelInputs",
+    "MATRIX_COMPONENTS", "TransitRouter",
     "router_for", "earliest_arrival", "range_query", "latest_departure",
 ]
 

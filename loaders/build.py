@@ -346,3 +346,24 @@ def build_bundle(options: BuildOptions, out_dir: str | Path, report: BuildReport
     save_bundle(network, out_dir, inputs=_inputs_with_sha256(options), report=report.to_json(),
                 counts=counts)
     return network, counts
+
+
+def sample_options(name: str, *, progress: bool = False) -> BuildOptions:
+    """The build options of sample city ``name`` (``data_samples/manifest.json``), with its files
+    resolved (a shared file missing from ``../shared/data`` is fetched once). Raises
+    ``loaders.samples.SampleError`` for an unknown sample or a file that cannot be had."""
+    from loaders.samples import resolve_sample
+
+    recipe = resolve_sample(name)
+    return BuildOptions(gtfs=recipe.gtfs, osm=recipe.osm, bike_lanes=recipe.bike_lanes,
+                        parking_facilities=recipe.parking_facilities,
+                        parking_history=recipe.parking_history,
+                        parking_history_preset=recipe.parking_history_preset,
+                        holidays_country=recipe.holidays_country, progress=progress)
+
+
+def build_sample(name: str, out_dir: str | Path, report: BuildReport | None = None
+                 ) -> tuple[Network, dict]:
+    """Build sample city ``name`` into the bundle ``out_dir``, as ``trajet build --sample NAME``
+    does; returns (network, manifest counts)."""
+    return build_bundle(sample_options(name), out_dir, report)

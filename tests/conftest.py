@@ -13,20 +13,12 @@ SAMPLES = ROOT / "data_samples"
 
 def build_sample_bundle(name: str, base: Path) -> Path:
     """Build sample ``name`` under ``base`` unless an earlier worker already did (file lock)."""
-    from loaders.build import BuildOptions, build_bundle
-    from loaders.report import BuildReport
-    from loaders.samples import resolve_sample
+    from loaders.build import build_sample
 
     out = base / f"bundle-{name}"
     with FileLock(str(base / f"bundle-{name}.lock")):
         if not (out / "manifest.json").exists():
-            recipe = resolve_sample(name)
-            options = BuildOptions(gtfs=recipe.gtfs, osm=recipe.osm, bike_lanes=recipe.bike_lanes,
-                                   parking_facilities=recipe.parking_facilities,
-                                   parking_history=recipe.parking_history,
-                                   parking_history_preset=recipe.parking_history_preset,
-                                   holidays_country=recipe.holidays_country, progress=False)
-            build_bundle(options, out, BuildReport())
+            build_sample(name, out)
     return out
 
 

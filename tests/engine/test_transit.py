@@ -420,3 +420,59 @@ def test_a_range_query_is_the_pareto_front_of_single_departures(seed):
             assert oracle.best_by_trips(origin, dest, dep, k)[k] == arr
             if dep < start + window:  # the latest departure for that arrival, inside the window
                 assert oracle.best_by_trips(origin, dest, dep + 1, k)[k] > arr
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_arrival_matrix_agrees_with_a_connection_scan(seed):
+    # TransitRouter.arrival_matrix (the travel-time matrices' RAPTOR): from several origins to
+    # several destinations, for departures kept latest first, the earliest arrival with at most
+    # max_transfers + 1 trips, as the oracle finds it departure by departure.
+    tt, trips, fp, forbid, min_tr, active = _random_town(seed)
+    rng = np.random.default_rng(3000 + seed)
+    router = T.TransitRouter(tt)
+    options = OPTION_SETS[seed % len(OPTION_SETS)]
+    day = DAY0 + 2 + int(np.flatnonzero(active[:, 2:].any(axis=0))[0])
+    oracle, stop_ok = _oracle(tt, trips, fp, forbid, min_tr, active, day, options)
+    origins = [[(int(s), int(rng.integers(0, 300))) for s in rng.choice(30, 2, replace=False)]
+               for _ in range(5)]
+    dests = [[(int(s), int(rng.integers(0, 300))) for s in rng.choice(30, 2, replace=False)]
+             for _ in range(6)]
+    access = (np.cumsum([0] + [len(o) for o in origins]), [s for o in origins for s, _ in o],
+              [t for o in origins for _, t in o])
+    by_stop = sorted((s, d, t) for d, dest in enumerate(dests) for s, t in dest)
+    egress = (np.searchsorted([s for s, _, _ in by_stop], np.arange(tt.n_stops + 1)),
+              [d for _, d, _ in by_stop], [t for _, _, t in by_stop])
+    departures = [8 * H + 1200, 8 * H, 8 * H + 600]
+    deps, arrival, comp = router.arrival_matrix(access, egress, len(dests), day, departures,
+                                                options=options)
+    assert deps.tolist() == [8 * H + 1200, 8 * H + 600, 8 * H]
+    max_trips = options.max_transfers + 1
+    reached = 0
+    for o, origin in enumerate(origins):
+        o_ok = [p for p in origin if stop_ok[p[0]]]
+        for d, dest in enumerate(dests):
+            d_ok = [p for p in dest if stop_ok[p[0]]]
+            for i, tau in enumerate(deps.tolist()):
+                best = oracle.best_by_trips(o_ok, d_ok, tau, max_trips)[max_trips] if o_ok and d_ok else INF
+                assert arrival[o, i, d] == (T.UNREACHED if best >= INF else best), (o, d, tau)
+            if arrival[o, -1, d] != T.UNREACHED:
+                reached += 1
+                access_s, ride_s, walk_s, egress_s, n_trips = comp[o, d].tolist()
+                wait_s = arrival[o, -1, d] - deps[-1] - (access_s + ride_s + walk_s + egress_s)
+                assert min(access_s, ride_s, walk_s, egress_s, wait_s) >= 0 and 1 <= n_trips <= max_trips
+            else:
+                assert comp[o, d].tolist() == [-1] * 5
+    assert reached >= 5
+
+
+def test_the_arrival_matrix_refuses_malformed_lists():
+    router = T.router_for(_town(BASE))
+    no_egress = (np.zeros(7, np.int64), [], [])
+    with pytest.raises(ValueError, match="access: index out of range 0..5"):
+        router.arrival_matrix(([0, 1], [9], [0]), no_egress, 1, DAY0, [8 * H])
+    with pytest.raises(ValueError, match="egress: offsets must have n_stops"):
+        router.arrival_matrix(([0, 1], [0], [0]), ([0, 1], [0], [0]), 1, DAY0, [8 * H])
+    with pytest.raises(ValueError, match="access: expected CSR lists"):
+        router.arrival_matrix(([0, 2], [0], [0]), no_egress, 1, DAY0, [8 * H])
+    with pytest.raises(T.OutsideServicePeriod):
+        router.arrival_matrix(([0, 1], [0], [0]), no_egress, 1, DAY0 + 30, [8 * H])

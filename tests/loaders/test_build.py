@@ -93,3 +93,17 @@ def test_info_on_a_folder_that_is_not_a_bundle_says_so(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 2 and "is not a trajet bundle" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_samples_build_options_come_from_the_manifest():
+    from loaders.build import sample_options
+    from loaders.samples import SampleError
+
+    options = sample_options("tiny_town")
+    assert options.gtfs == [SAMPLES / "tiny_town" / "gtfs"]
+    assert options.osm == SAMPLES / "tiny_town" / "tiny_town.osm"
+    assert options.parking_history == SAMPLES / "tiny_town" / "parking_occupancy.csv"
+    assert options.parking_history_preset == "generic" and options.holidays_country == "FR"
+    assert options.progress is False
+    with pytest.raises(SampleError, match="unknown sample 'atlantis'"):
+        sample_options("atlantis")
