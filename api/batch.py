@@ -16,7 +16,10 @@ runs :func:`compute_chunk` on each with one of three executors:
 * ``"serial"``: in this process (tests, debugging).
 
 Every executor runs the same :func:`compute_chunk` on the same chunks, so the results are
-identical to the second. With ``out_dir`` each chunk's table is written there as Parquet as soon
+identical to the second. Workers send back the travel-time arrays; this process turns them into
+the long table (:func:`chunk_table`). Default chunks: about four per worker on processes, two
+on Dask (whose tasks cost more each); a rerun into the same ``out_dir`` keeps the chunking it
+finds there. With ``out_dir`` each chunk's table is written there as Parquet as soon
 as it finishes (``chunk-00012.parquet``), beside a ``manifest.json`` naming the job; running the
 same job again reuses the chunks already there (resume), and a run that cannot finish raises
 :class:`BatchError` naming the missing chunks.
@@ -133,25 +136,33 @@ def _network_for(bundle: str, scenario_specs: tuple, scenario_name: str = ""):
         return network
 
 
-def compute_chunk(job: MatrixJob, index: int, lo: int, hi: int):
-    """The long table of origins ``lo:hi`` of ``job`` (all departures), as a DataFrame."""
-    import pandas as pd
+def compute_chunk(job: MatrixJob, lo: int, hi: int) -> list:
+    """The travel times from origins ``lo:hi`` of ``job``: one MatrixResult per departure.
 
+    Runs in the workers. It returns the arrays, not the long table: a chunk's table repeats its
+    origin and destination codes on every row, twice the bytes of the times, and the table is
+    built once, in the process that collects the chunks (:func:`chunk_table`)."""
     network = _network_for(job.bundle, job.scenario_specs, job.scenario_name)
     origins = job.origins.take(slice(lo, hi))
-    tables = []
-    for departure in job.departures:
-        result = travel_time_matrix(network, origins.lonlat, job.destinations.lonlat, departure=departure,
-                                    modes=job.modes, window_min=job.window_min, percentiles=job.percentiles,
-                                    max_time_s=job.max_time_s, breakdown=job.breakdown, options=job.options)
-        label = departure.isoformat() if len(job.departures) > 1 else None
-        tables.append(matrix_table(result, origins, job.destinations, departure_label=label, origin_offset=lo,
-                                   all_origins=job.origins))
+    return [travel_time_matrix(network, origins.lonlat, job.destinations.lonlat, departure=departure,
+                               modes=job.modes, window_min=job.window_min, percentiles=job.percentiles,
+                               max_time_s=job.max_time_s, breakdown=job.breakdown, options=job.options)
+            for departure in job.departures]
+
+
+def chunk_table(job: MatrixJob, lo: int, hi: int, results: list):
+    """The long table of origins ``lo:hi`` (all departures) from :func:`compute_chunk`'s results."""
+    import pandas as pd
+
+    origins = job.origins.take(slice(lo, hi))
+    tables = [matrix_table(result, origins, job.destinations, origin_offset=lo, all_origins=job.origins,
+                           departure_label=departure.isoformat() if len(job.departures) > 1 else None)
+              for departure, result in zip(job.departures, results, strict=True)]
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
 
 
 def _compute_indexed(job: MatrixJob, index: int, lo: int, hi: int):
-    return index, compute_chunk(job, index, lo, hi)
+    return index, compute_chunk(job, lo, hi)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,6 +202,16 @@ def _open_out_dir(out_dir: Path, job_key: str, ranges: list) -> set[int]:
     return done
 
 
+def _manifest_chunk_size(out_dir: Path, job_key: str) -> int | None:
+    """The chunk size of an earlier run of the same job in ``out_dir`` (None when there is none)."""
+    try:
+        old = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        chunks = old["chunks"] if old.get("job") == job_key else None
+        return int(chunks[0][1] - chunks[0][0]) if chunks else None
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
 def _write_chunk(out_dir: Path | None, index: int, df) -> None:
     if out_dir is None:
         return
@@ -214,10 +235,13 @@ class SerialPool:
 
     executor = "serial"
     workers = 1
+    # default chunks per worker: enough to even out origins that cost more than others (and to
+    # resume a long run from its chunk files), few enough that the per-chunk cost stays small
+    chunks_per_worker = 4
 
     def run(self, job, todo, store, report, retries):
         for i, (lo, hi) in todo.items():
-            store(i, compute_chunk(job, i, lo, hi))
+            store(i, compute_chunk(job, lo, hi))
 
     def close(self):
         pass
@@ -272,11 +296,11 @@ class ProcessPool(SerialPool):
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:
-                    _, df = fut.result()
+                    _, results = fut.result()
                 except BrokenProcessPool:
                     broken = True
                     continue
-                store(i, df)
+                store(i, results)
                 del pending[i]
             if not broken:
                 continue
@@ -305,6 +329,27 @@ class DaskPool(SerialPool):
     worker; chunks that fail are retried ``retries`` times."""
 
     executor = "dask"
+    # a Dask task costs scheduler round trips and a few ms of the workers' and the scheduler's
+    # CPU (Dask's guidance: tasks of 100 ms or more); half as many, twice as long chunks as the
+    # process pool: measured on bench/matrix.py, 1,000 origins on 2 workers, 8 chunks of 75 ms
+    # made Dask 1.2x the pool's time, 4 chunks 1.06x
+    chunks_per_worker = 2
+    # an embedded cluster runs matrices and stops: no dashboard, no statistical profiler (it
+    # samples every worker's stack every 10 ms), no MALLOC_TRIM_THRESHOLD_ (dask sets it to
+    # 64 KiB for long-lived workers, and in this process's environment too; the kernels' arrays
+    # then go back to the OS after every chunk), and its housekeeping (event-loop ticks, memory
+    # and system monitors) at 1-5 s instead of 20-500 ms: on 2 cores every poll is taken from a
+    # worker
+    EMBEDDED_SETTINGS = {
+        "distributed.worker.profile.enabled": False,
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.admin.system-monitor.gil.enabled": False,
+        "distributed.worker.memory.monitor-interval": "1s",
+    }
+    # jobs larger than this (pickled) go to the workers once (scatter), smaller ones with each task
+    SCATTER_BYTES = 1 << 20
 
     def __init__(self, workers: int | None = None, scheduler: str | None = None):
         import dask
@@ -314,13 +359,7 @@ class DaskPool(SerialPool):
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
         else:
-            # An embedded cluster runs one matrix and stops: no dashboard, no statistical profiler
-            # (it samples every worker's stack every 10 ms), and no MALLOC_TRIM_THRESHOLD_ (dask
-            # sets it to 64 KiB for long-lived workers, and in this process's environment too;
-            # the kernels' arrays then go back to the OS after every chunk).
-            settings = {"distributed.worker.profile.enabled": False,
-                        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-            with dask.config.set(settings):
+            with dask.config.set(self.EMBEDDED_SETTINGS):
                 self.cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
                                             dashboard_address=None, silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
@@ -330,16 +369,22 @@ class DaskPool(SerialPool):
         return list(self.client.run(os.getpid).values())
 
     def run(self, job, todo, store, report, retries):
+        import pickle
+
         from distributed import as_completed
 
         key = job.key()[:12]
-        job_future = self.client.scatter(job, broadcast=True, hash=False)
-        futures = {self.client.submit(_compute_indexed, job_future, i, lo, hi, retries=retries, pure=False,
+        # a small job travels inside each task; a large one (many origins or destinations) once
+        # to every worker (one more round trip)
+        payload = job
+        if len(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)) > self.SCATTER_BYTES:
+            payload = self.client.scatter(job, broadcast=True, hash=False)
+        futures = {self.client.submit(_compute_indexed, payload, i, lo, hi, retries=retries, pure=False,
                                       key=f"trajet-chunk-{key}-{i:05d}-{os.urandom(3).hex()}"): i
                    for i, (lo, hi) in todo.items()}
         for fut in as_completed(list(futures)):
-            _, df = fut.result()
-            store(futures[fut], df)
+            _, results = fut.result()
+            store(futures[fut], results)
 
     def close(self):
         self.client.close()
@@ -369,9 +414,9 @@ def _ranges_text(indices: list[int]) -> str:
     return ", ".join(str(i) for i in indices)
 
 
-def default_chunk_size(n_origins: int, workers: int) -> int:
-    """About four chunks per worker, at least 8 and at most 256 origins each."""
-    return int(min(256, max(8, math.ceil(n_origins / max(1, 4 * workers)))))
+def default_chunk_size(n_origins: int, workers: int, chunks_per_worker: int = 4) -> int:
+    """About ``chunks_per_worker`` chunks per worker, at least 8 and at most 256 origins each."""
+    return int(min(256, max(8, math.ceil(n_origins / max(1, chunks_per_worker * workers)))))
 
 
 def run_matrix(job: MatrixJob, *, pool=None, executor: str = "process", workers: int | None = None,
@@ -398,13 +443,16 @@ def run_matrix(job: MatrixJob, *, pool=None, executor: str = "process", workers:
         pool = open_pool(executor, workers=workers, scheduler=scheduler)
     try:
         n_o = len(job.origins)
-        chunk_size = int(chunk_size or default_chunk_size(n_o, pool.workers))
+        job = dataclasses.replace(job, bundle=str(Path(job.bundle).resolve()))
+        out = Path(out_dir) if out_dir is not None else None
+        if chunk_size is None and out is not None:
+            # resuming with another executor (other default chunks) keeps the chunks on disk
+            chunk_size = _manifest_chunk_size(out, job.key())
+        chunk_size = int(chunk_size or default_chunk_size(n_o, pool.workers, pool.chunks_per_worker))
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        job = dataclasses.replace(job, bundle=str(Path(job.bundle).resolve()))
         ranges = chunk_ranges(n_o, chunk_size)
         report = BatchReport(n_chunks=len(ranges), chunk_size=chunk_size, executor=pool.executor)
-        out = Path(out_dir) if out_dir is not None else None
         done = _open_out_dir(out, job.key(), ranges) if out is not None else set()
         report.reused = sorted(done)
         frames: dict[int, object] = {}
@@ -417,7 +465,9 @@ def run_matrix(job: MatrixJob, *, pool=None, executor: str = "process", workers:
             bar = tqdm(total=len(ranges), initial=len(done), unit="chunk",
                        desc=f"matrix {job.scenario_name}".strip(), leave=False)
 
-        def store(i, df):
+        def store(i, results):
+            lo, hi = ranges[i]
+            df = chunk_table(job, lo, hi, results)
             _write_chunk(out, i, df)
             frames[i] = df
             report.computed.append(i)
@@ -451,5 +501,6 @@ def run_matrix(job: MatrixJob, *, pool=None, executor: str = "process", workers:
             pool.close()
 
 
-__all__ = ["EXECUTORS", "BatchError", "BatchReport", "MatrixJob", "compute_chunk", "run_matrix", "open_pool",
-           "SerialPool", "ProcessPool", "DaskPool", "chunk_ranges", "default_chunk_size"]
+__all__ = ["EXECUTORS", "BatchError", "BatchReport", "MatrixJob", "compute_chunk", "chunk_table",
+           "run_matrix", "open_pool", "SerialPool", "ProcessPool", "DaskPool", "chunk_ranges",
+           "default_chunk_size"]

@@ -159,8 +159,9 @@ def main() -> None:
         w0, w60 = r["warm"][0], r["warm"][60]
         print(f"{name:<30} {r['start_s']:>9.2f}s {r['cold_s']:>7.2f}s {w0:>10.2f}s {n / w0:>7,.0f} "
               f"{w60:>12.2f}s {n / w60:>7,.0f}")
-    print(f"(chunks: {results[('process', 2)]['chunks_0'][0]} of {results[('process', 2)]['chunks_0'][1]} "
-          f"origins on 2 workers; times are the best of {args.repeats} runs on an open pool; '1st run' is "
+    pc, dc = results[("process", 2)]["chunks_0"], results[("dask", 2)]["chunks_0"]
+    print(f"(default chunks on 2 workers: process pool {pc[0]} of {pc[1]} origins, Dask {dc[0]} of {dc[1]}; "
+          f"times are the best of {args.repeats} runs on an open pool; '1st run' is "
           "the first matrix of a new pool: workers start, load the bundle and the compiled kernels)")
 
     figures = {}

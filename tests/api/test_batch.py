@@ -12,14 +12,8 @@ import pytest
 
 from api.batch import BatchError, MatrixJob, default_chunk_size, open_pool, run_matrix
 from api.scenario_io import grid_places, stop_places
-from loaders.bundle import load_bundle
 
 SATURDAY_15H = dt.datetime(2026, 1, 10, 15, 0)
-
-
-@pytest.fixture(scope="module")
-def monaco(monaco_bundle):
-    return load_bundle(monaco_bundle)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +127,19 @@ def test_default_chunks_are_about_four_per_worker():
     assert default_chunk_size(10, 2) == 8
     assert default_chunk_size(100_000, 2) == 256
     assert np.ceil(1000 / default_chunk_size(1000, 2)) == 8
+
+
+def test_dask_defaults_to_fewer_longer_chunks_than_the_process_pool():
+    from api.batch import DaskPool, ProcessPool
+
+    assert (ProcessPool.chunks_per_worker, DaskPool.chunks_per_worker) == (4, 2)
+    assert default_chunk_size(1000, 2, DaskPool.chunks_per_worker) == 250
+
+
+def test_a_rerun_with_another_default_chunking_resumes_from_the_chunks_on_disk(job, serial_table, tmp_path):
+    out = tmp_path / "chunks"
+    _, first = run_matrix(job, executor="serial", chunk_size=3, out_dir=out)
+    (out / "chunk-00001.parquet").unlink()
+    table, second = run_matrix(job, executor="process", workers=2, out_dir=out)   # default chunking
+    assert second.chunk_size == 3 and second.computed == [1]
+    pd.testing.assert_frame_equal(table, serial_table)
