@@ -50,3 +50,19 @@ def montpellier_bundle(bundles_dir) -> Path:
     if not (SHARED_DATA / "montpellier").exists():
         pytest.skip("../shared/data/montpellier is not beside the checkout")
     return build_sample_bundle("montpellier", bundles_dir)
+
+
+@pytest.fixture(scope="module")
+def town(tiny_town_bundle):
+    """The tiny town's network, loaded from its bundle (a module may define its own ``town``)."""
+    from loaders.bundle import load_bundle
+
+    return load_bundle(tiny_town_bundle)
+
+
+@pytest.fixture(scope="module")
+def monaco(monaco_bundle):
+    """Monaco's network, loaded from its bundle (a module may define its own ``monaco``)."""
+    from loaders.bundle import load_bundle
+
+    return load_bundle(monaco_bundle)

@@ -1,19 +1,11 @@
 """Itineraries as JSON (api/serialize.py): ISO 8601 times in the feed's timezone, DESIGN.md's shape."""
 import datetime as dt
 
-import pytest
-
 from api.serialize import iso_time, plan_to_json
 from engine import transit as T
 from engine.itinerary import StopRef, plan_walk_transit
-from loaders.bundle import load_bundle
 
 H = 3600
-
-
-@pytest.fixture(scope="module")
-def town(tiny_town_bundle):
-    return load_bundle(tiny_town_bundle)
 
 
 def test_service_times_become_local_iso_times():

@@ -8,16 +8,10 @@ import pytest
 from engine.isochrone import IsochroneUnavailable, reachable_area
 from engine.matrix import stop_arrival_times
 from engine.planner import PlanOptions, plan_trip
-from loaders.bundle import load_bundle
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 WEDNESDAY_0800 = dt.datetime(2026, 1, 14, 8, 0, tzinfo=PARIS)
 RELAIS_CORNER = (7.5000, 43.8000)      # (0, 0), by Parc Relais where the tram starts
-
-
-@pytest.fixture(scope="module")
-def town(tiny_town_bundle):
-    return load_bundle(tiny_town_bundle)
 
 
 def test_walking_five_minutes_reaches_the_corners_one_block_away(town):

@@ -8,15 +8,9 @@ import pytest
 
 from engine import transit as T
 from engine.itinerary import Point, StopRef, plan_walk_transit
-from loaders.bundle import load_bundle
 
 H = 3600
 MONDAY = T.day_of(dt.date(2026, 1, 5))
-
-
-@pytest.fixture(scope="module")
-def town(tiny_town_bundle):
-    return load_bundle(tiny_town_bundle)
 
 
 def _transit(result):

@@ -18,16 +18,6 @@ SATURDAY_15H = dt.datetime(2026, 1, 10, 15, 0)     # Monaco, Europe/Paris
 WEDNESDAY_0755 = dt.datetime(2026, 1, 14, 7, 55)    # tiny town
 
 
-@pytest.fixture(scope="module")
-def town(tiny_town_bundle):
-    return load_bundle(tiny_town_bundle)
-
-
-@pytest.fixture(scope="module")
-def monaco(monaco_bundle):
-    return load_bundle(monaco_bundle)
-
-
 def _points(seed: int, n: int) -> np.ndarray:
     """Random points over central Monaco (some fall in the sea or far from any stop)."""
     rng = np.random.default_rng(seed)

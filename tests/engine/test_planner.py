@@ -18,7 +18,6 @@ import pytest
 from engine import planner as P
 from engine.itinerary import Point, StopRef
 from engine.model import ParkingKind, haversine_m
-from loaders.bundle import load_bundle
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 ORIGIN = (7.5100, 43.8000)            # (4, 0): Route du Sud x Avenue de l'Est
@@ -33,16 +32,6 @@ def wednesday(h: int, m: int = 0, s: int = 0) -> dt.datetime:
 def seconds_of(h: int, m: int = 0, s: int = 0) -> int:
     """Seconds after the service day's reference (midnight on a day without a clock change)."""
     return h * 3600 + m * 60 + s
-
-
-@pytest.fixture(scope="module")
-def town(tiny_town_bundle):
-    return load_bundle(tiny_town_bundle)
-
-
-@pytest.fixture(scope="module")
-def monaco(monaco_bundle):
-    return load_bundle(monaco_bundle)
 
 
 def legs_of(it):

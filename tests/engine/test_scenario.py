@@ -23,20 +23,9 @@ from engine.scenario import (
 )
 from engine.street import StreetProfile, many_to_many
 from engine.timetable_build import trips_of
-from loaders.bundle import load_bundle
 
 WEEKDAY_2026_01_14 = 20_467   # days since 1970-01-01 of Wednesday 2026-01-14
 SATURDAY_2026_01_10 = 20_463
-
-
-@pytest.fixture(scope="module")
-def town(tiny_town_bundle):
-    return load_bundle(tiny_town_bundle)
-
-
-@pytest.fixture(scope="module")
-def monaco(monaco_bundle):
-    return load_bundle(monaco_bundle)
 
 
 def _node(net, osm_id: int) -> int:
