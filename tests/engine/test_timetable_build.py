@@ -2,26 +2,13 @@
 import numpy as np
 import pytest
 
-from engine.timetable_build import TripStopTimes, timetable_from_trips, trips_of
+from engine.timetable_build import timetable_from_trips, trips_of
+from tests.engine.trip_tables import trip_stop_times
 
 
 def _trips(rows):
-    """rows: (trip_id, line_idx, [(stop_idx, arr_s, dep_s), ...])."""
-    offsets, stops, arr, dep = [0], [], [], []
-    for _, _, times in rows:
-        for s, a, d in times:
-            stops.append(s)
-            arr.append(a)
-            dep.append(d)
-        offsets.append(len(stops))
-    n = len(rows)
-    return TripStopTimes(
-        trip_ids=np.array([r[0] for r in rows]), trip_line_idx=np.array([r[1] for r in rows]),
-        trip_service_idx=np.zeros(n, dtype=np.int32), trip_wheelchair=np.zeros(n, dtype=np.int8),
-        trip_bikes_allowed=np.zeros(n, dtype=np.int8), trip_headsign=np.array([""] * n),
-        st_offsets=np.array(offsets), st_stop_idx=np.array(stops), st_arrival_s=np.array(arr),
-        st_departure_s=np.array(dep), st_can_board=np.ones(len(stops), dtype=bool),
-        st_can_alight=np.ones(len(stops), dtype=bool))
+    """rows: (trip_id, line_idx, [(stop_idx, arr_s, dep_s), ...]), every trip on service 0."""
+    return trip_stop_times([(trip, line, 0, times) for trip, line, times in rows])
 
 
 def _build(rows, **kw):

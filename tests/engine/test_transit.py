@@ -7,29 +7,10 @@ import pytest
 from engine import transit as T
 from engine.timetable_build import TripStopTimes, timetable_from_trips
 from tests.engine.transit_oracle import INF, oracle_from_lists
+from tests.engine.trip_tables import trip_stop_times
 
 H = 3600
 DAY0 = 20_000  # 2024-10-04, a Friday; the tiny timetables' first service day
-
-
-def _trips(rows, board=None, alight=None):
-    """rows: (trip_id, line_idx, service_idx, [(stop_idx, arr_s, dep_s), ...])."""
-    offsets, stops, arr, dep = [0], [], [], []
-    for _, _, _, times in rows:
-        for s, a, d in times:
-            stops.append(s)
-            arr.append(a)
-            dep.append(d)
-        offsets.append(len(stops))
-    n = len(rows)
-    return TripStopTimes(
-        trip_ids=np.array([r[0] for r in rows]), trip_line_idx=np.array([r[1] for r in rows]),
-        trip_service_idx=np.array([r[2] for r in rows], dtype=np.int32),
-        trip_wheelchair=np.zeros(n, dtype=np.int8), trip_bikes_allowed=np.zeros(n, dtype=np.int8),
-        trip_headsign=np.array([""] * n), st_offsets=np.array(offsets), st_stop_idx=np.array(stops),
-        st_arrival_s=np.array(arr), st_departure_s=np.array(dep),
-        st_can_board=np.ones(len(stops), bool) if board is None else np.asarray(board, bool),
-        st_can_alight=np.ones(len(stops), bool) if alight is None else np.asarray(alight, bool))
 
 
 def _town(rows, *, n_stops=6, active=None, line_type=(3, 0), **kw):
@@ -38,7 +19,7 @@ def _town(rows, *, n_stops=6, active=None, line_type=(3, 0), **kw):
         stop_ids=names, stop_name=[n.upper() for n in names], stop_lon=np.arange(n_stops) * 0.01,
         stop_lat=np.zeros(n_stops), line_ids=[f"L{i}" for i in range(len(line_type))],
         line_short_name=[str(i + 1) for i in range(len(line_type))],
-        line_long_name=[""] * len(line_type), line_type=list(line_type), trips=_trips(rows),
+        line_long_name=[""] * len(line_type), line_type=list(line_type), trips=trip_stop_times(rows),
         service_ids=["all", "friday"], service_first_day=DAY0,
         service_active=np.ones((2, 7), bool) if active is None else active,
         timezone="Europe/Paris", **{k: v for k, v in kw.items() if k not in ("board", "alight")})
@@ -146,7 +127,7 @@ def test_pick_up_and_drop_off_restrictions_are_honoured():
     tt = timetable_from_trips(
         stop_ids=["a", "b", "c"], stop_name=["A", "B", "C"], stop_lon=[0, 1, 2], stop_lat=[0, 0, 0],
         line_ids=["L"], line_short_name=["1"], line_long_name=[""], line_type=[3],
-        trips=_trips(rows, board=[1, 0, 0], alight=[0, 1, 1]), service_ids=["all"],
+        trips=trip_stop_times(rows, board=[1, 0, 0], alight=[0, 1, 1]), service_ids=["all"],
         service_first_day=DAY0, service_active=np.ones((1, 7), bool), timezone="Europe/Paris")
     assert T.earliest_arrival(tt, [(1, 0)], [(2, 0)], DAY0, 7 * H).n_journeys == 0
     assert T.earliest_arrival(tt, [(0, 0)], [(1, 0)], DAY0, 7 * H).arrive_s.tolist() == [8 * H + 300]
@@ -233,7 +214,7 @@ def _random_town(seed):
     fp += [(b, a, t) for a, b, t in fp if (b, a) not in pairs]
     min_tr = np.where(rng.random(n_stops) < 0.2, rng.integers(0, 300, n_stops), -1)
     forbid = [(int(s), int(s)) for s in rng.choice(n_stops, 2, replace=False)] + [fp[0][:2]]
-    trips = _trips(rows, board, alight)
+    trips = trip_stop_times(rows, board, alight)
     trips = TripStopTimes(**{**trips.__dict__,
                              "trip_wheelchair": rng.choice([0, 1, 2], size=trips.n_trips).astype(np.int8)})
     tt = timetable_from_trips(
