@@ -42,8 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from api.scenario_io import Places, matrix_table, prepare_scenario
-from engine.matrix import travel_time_matrix
-from engine.planner import PlanOptions
+from engine.planning.matrix import travel_time_matrix
+from engine.planning.options import PlanOptions
 from engine.scenario import Scenario
 
 EXECUTORS = ("process", "dask", "serial")

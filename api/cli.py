@@ -298,7 +298,7 @@ def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observatio
 # ---------------------------------------------------------------------------------------------
 def _location(text: str, option: str):
     """``stop:GTFS_STOP_ID`` or ``LAT,LON`` -> an engine location; BadParameter otherwise."""
-    from engine.itinerary import Point, StopRef
+    from engine.planning.itinerary import Point, StopRef
 
     if text.startswith("stop:"):
         stop_id = text[len("stop:"):]
@@ -382,7 +382,7 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
          as_json):
     """Plan itineraries on a bundle: walk and transit, or every mode with parking forecasts."""
     from api.serialize import plan_to_json
-    from engine.itinerary import plan_walk_transit
+    from engine.planning.itinerary import plan_walk_transit
     from engine.transit import TransitOptions, to_service_time
     from loaders.bundle import load_bundle
 
@@ -419,7 +419,7 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
     except BundleError as exc:
         _fail(str(exc))
     if multimodal:
-        from engine.planner import plan_trip
+        from engine.planning.planner import plan_trip
 
         kw = {"arrive_by": when} if arrive is not None else {"depart_at": when}
         result = plan_trip(network, o, d, modes=mode_list, options=planner_options, **kw)
@@ -442,9 +442,9 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
 
 
 def _planner_options(*, min_p_free: float, **kw):
-    """engine.planner.PlanOptions from the command's options (ValueError when out of range)."""
-    from engine.parking_choice import ParkingPolicy
-    from engine.planner import PlanOptions
+    """engine.planning.PlanOptions from the command's options (ValueError when out of range)."""
+    from engine.parking.choice import ParkingPolicy
+    from engine.planning.options import PlanOptions
 
     return PlanOptions(parking=ParkingPolicy(min_p_free=min_p_free), **kw)
 
@@ -503,7 +503,7 @@ def _places_option(text: str, network, option: str):
 
 
 def _matrix_options(walk_speed_mps, bike_speed_mps, bike_lane_preference, max_walk_m, max_transfers):
-    from engine.planner import PlanOptions
+    from engine.planning.options import PlanOptions
 
     try:
         return PlanOptions(walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps,
@@ -600,7 +600,7 @@ def matrix(bundle_dir, origins, destinations, departure, modes, window_min, perc
 
     from api.batch import BatchError, MatrixJob, run_matrix
     from api.scenario_io import ScenarioFileError, parse_departure, write_table
-    from engine.matrix import MatrixError, parse_modes
+    from engine.planning.matrix import MatrixError, parse_modes
     from loaders.bundle import load_bundle
 
     if out_file.suffix.lower() not in (".parquet", ".csv"):
@@ -623,7 +623,7 @@ def matrix(bundle_dir, origins, destinations, departure, modes, window_min, perc
                     options=_matrix_options(walk_speed_mps, bike_speed_mps, bike_lane_preference,
                                             max_walk_m, max_transfers))
     try:  # fail early, in this process, on what every chunk would fail on
-        from engine.matrix import travel_time_matrix
+        from engine.planning.matrix import travel_time_matrix
 
         travel_time_matrix(network, o.lonlat[:1], d.lonlat[:1], departure=when, modes=mode_names,
                            window_min=min(window_min, 1), percentiles=pcts, max_time_s=max_time_min * 60,

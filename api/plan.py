@@ -20,9 +20,10 @@ from api.errors import ApiError
 from api.serialize import plan_to_json
 from api.state import Loaded, app_state
 from api.timeutil import default_departure, localize, service_day_and_seconds
-from engine.isochrone import IsochroneUnavailable, reachable_area
 from engine.model import Network
-from engine.planner import PlanOptions, plan_trip
+from engine.planning.isochrone import IsochroneUnavailable, reachable_area
+from engine.planning.options import PlanOptions
+from engine.planning.planner import plan_trip
 
 BBOX_MARGIN_DEG = 0.02
 """Points this far outside the network's bbox still count as inside (snapping decides)."""

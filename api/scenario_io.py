@@ -1,7 +1,7 @@
 """Scenario and matrix files: read places and scenario files, write tables, summaries and maps.
 
 Everything here is about formats; the computing is in ``engine.scenario`` (modifications),
-``engine.matrix`` (travel times) and ``api.batch`` (running chunks of origins in parallel).
+``engine.planning.matrix`` (travel times) and ``api.batch`` (running chunks of origins in parallel).
 
 Places (origins, destinations)
 ------------------------------
@@ -28,7 +28,7 @@ Scenario files (YAML or JSON)
     window_min: 0                      # > 0: every minute of the window, median and percentiles
     percentiles: [25, 50, 75]
     max_time_min: 60
-    options: {bike_lane_preference: 0.0}   # engine.planner.PlanOptions fields
+    options: {bike_lane_preference: 0.0}   # engine.planning.PlanOptions fields
     modifications:
       - type: close-parking
         facility: osm:node/1876870084
@@ -47,10 +47,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.matrix import DEFAULT_MAX_TIME_S, MatrixError, parse_modes
 from engine.model import Mode, Network
-from engine.parking_choice import ParkingPolicy
-from engine.planner import PlanOptions
+from engine.parking.choice import ParkingPolicy
+from engine.planning.matrix import DEFAULT_MAX_TIME_S, MatrixError, parse_modes
+from engine.planning.options import PlanOptions
 from engine.scenario import AddBikeLane, Scenario, ScenarioError
 
 ACCESSIBILITY_CUTOFFS_MIN = (15, 30, 45)
@@ -337,7 +337,7 @@ def parse_departure(value, *, file=None, field_name: str = "departure") -> dt.da
 
 
 def matrix_options(spec: dict | None, *, file=None) -> PlanOptions:
-    """The planner's options (``engine.planner.PlanOptions``) from a dict of its fields; a
+    """The planner's options (``engine.planning.PlanOptions``) from a dict of its fields; a
     ``parking`` dict gives the ParkingPolicy (min_p_free, fallback_below_p_free, park_s)."""
     spec = dict(spec or {})
     known = {f.name for f in dataclasses.fields(PlanOptions)}

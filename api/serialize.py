@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.itinerary import Itinerary, Leg, Place, PlanResult
+from engine.planning.itinerary import Itinerary, Leg, Place, PlanResult
 from engine.transit import from_service_time
 
 

@@ -22,8 +22,8 @@ from scipy.spatial import cKDTree
 from api.config import ApiConfig
 from api.errors import ApiError
 from api.observations import LiveFeed, ObservationStore
-from engine import planner
 from engine.model import Network
+from engine.planning import planner
 from loaders.bundle import BundleError, load_bundle, read_manifest
 
 log = logging.getLogger("trajet.api")

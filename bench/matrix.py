@@ -44,8 +44,8 @@ import pandas as pd  # noqa: E402
 
 from api.batch import MatrixJob, open_pool, run_matrix  # noqa: E402
 from api.scenario_io import stop_places  # noqa: E402
-from engine.access import walk_access  # noqa: E402
-from engine.matrix import travel_time_matrix  # noqa: E402
+from engine.planning.access import walk_access  # noqa: E402
+from engine.planning.matrix import travel_time_matrix  # noqa: E402
 from engine.transit import router_for, to_service_time  # noqa: E402
 from loaders.bundle import load_bundle  # noqa: E402
 

@@ -18,7 +18,7 @@ Protocol
    go, the proxy the derived series used to say which car parks fill up); trips without a car
    park within ``max_walk_m`` on foot of the destination are skipped; departure at a uniformly
    random minute of a whole held-out day.
-3. **Choices.** trajet: ``engine.planner.plan_trip(..., modes=["CAR_PARK"])`` (default options:
+3. **Choices.** trajet: ``engine.planning.planner.plan_trip(..., modes=["CAR_PARK"])`` (default options:
    p_free threshold 0.2, expected search time, 2 min to park). Baseline: the car park with the
    shortest walk to the destination (street network), whatever its occupancy.
 4. **Expected realised time** (same rule for both), averaged over every held-out day of the
@@ -77,8 +77,9 @@ import numpy as np  # noqa: E402
 from engine import street  # noqa: E402
 from engine.model import NO_INDEX, DayType, Mode, OccupancyHistory  # noqa: E402
 from engine.parking import day_types, fit_occupancy_profile, local_day_and_second  # noqa: E402
-from engine.parking_choice import CAR_KINDS  # noqa: E402
-from engine.planner import PlanOptions, car_park_times, plan_trip, prepare  # noqa: E402
+from engine.parking.choice import CAR_KINDS  # noqa: E402
+from engine.planning.options import PlanOptions  # noqa: E402
+from engine.planning.planner import car_park_times, plan_trip, prepare  # noqa: E402
 
 SAMPLE = "monaco"
 DAY_TYPE_NAMES = {DayType.WEEKDAY: "weekday", DayType.SATURDAY: "saturday",

@@ -10,7 +10,7 @@ sample built in memory (OSM streets, GTFS, the DERIVED occupancy series); :func:
 timing and is reported on its own line, as are a few warm-up queries (numba kernels load from
 their cache). Each figure is the distribution of single-query wall times (``time.perf_counter``)
 in one process. No peer runs here: OpenTripPlanner and r5py need a JVM (PEERS.md), and no
-Python package plans parking-aware trips; the walk + transit plan of ``engine.itinerary`` (the
+Python package plans parking-aware trips; the walk + transit plan of ``engine.planning.itinerary`` (the
 transit helper's planner) is timed on the same queries as an in-house reference. The last line
 is one JSON object of headline figures.
 
@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from engine import transit  # noqa: E402
-from engine.itinerary import Point, plan_walk_transit  # noqa: E402
 from engine.model import Mode, haversine_m  # noqa: E402
-from engine.planner import MODES, PlanOptions, plan_trip, prepare  # noqa: E402
+from engine.planning.itinerary import Point, plan_walk_transit  # noqa: E402
+from engine.planning.options import PlanOptions  # noqa: E402
+from engine.planning.planner import MODES, plan_trip, prepare  # noqa: E402
 
 
 def build_monaco():
@@ -114,7 +115,7 @@ def main() -> None:
         return plan_walk_transit(network, Point(*q[0]), Point(*q[1]), day=day, time_s=time_s)
 
     ref_ms, _ = timed(walk_transit, qs)
-    rows.append(("reference: engine.itinerary walk+transit", ref_ms))
+    rows.append(("reference: engine.planning.itinerary walk+transit", ref_ms))
 
     print(f"\n{'query':<42} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, ms in rows:

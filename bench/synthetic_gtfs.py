@@ -10,7 +10,7 @@ plus dwell times. Headways follow the day: 15 min from 05:30, 5-8 min in the pea
 line with its own frequency class. A line's trips never overtake (one speed per line and
 direction), as in a real timetable.
 
-``city_trips`` returns arguments for ``engine.timetable_build.timetable_from_trips``;
+``city_trips`` returns arguments for ``engine.transit.build.timetable_from_trips``;
 ``write_gtfs`` writes the same service as a GTFS folder (calendar_dates.txt only, one service on
 one date; transfers.txt giving 120 s between the two platforms of a station, pyraptor's own
 rule).
@@ -146,7 +146,7 @@ def platform(station: np.ndarray | int, direction: int):
 
 def city_trips(city: City, *, service_first_day: int, n_days: int = 1) -> dict:
     """Keyword arguments of ``timetable_from_trips`` (one service running every day)."""
-    from engine.timetable_build import TripStopTimes
+    from engine.transit.build import TripStopTimes
 
     ids, line_idx, offsets, stops, arr, dep = [], [], [0], [], [], []
     for line, direction, n, stations, a, d in _trip_rows(city):

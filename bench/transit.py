@@ -44,9 +44,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from synthetic_gtfs import city_trips, make_city, write_gtfs  # noqa: E402
 
 from engine import transit as T  # noqa: E402
-from engine.footpaths import compute_footpaths  # noqa: E402
 from engine.model import LocalProjection, Network  # noqa: E402
-from engine.timetable_build import merge_footpaths, timetable_from_trips  # noqa: E402
+from engine.transit.build import merge_footpaths, timetable_from_trips  # noqa: E402
+from engine.transit.footpaths import compute_footpaths  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = ROOT / "bench" / "cache"

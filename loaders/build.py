@@ -5,7 +5,7 @@ Order of work:
 2. OSM extract -> StreetGraph and OSM car parks (``loaders.osm``); bike-lane GeoJSON marks edges
    (``loaders.bike_lanes``);
 3. stops linked to the nearest node of the walk component; walking footpaths between nearby stops
-   (``engine.footpaths``) added to the feed's transfers;
+   (``engine.transit.footpaths``) added to the feed's transfers;
 4. parking facilities (OSM, NGSI, French CSV) and occupancy history (``loaders.parking``), the
    occupancy profile fitted (``engine.parking``);
 5. counts, bbox, report -> bundle (``loaders.bundle``).
@@ -25,7 +25,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from engine.model import NO_INDEX, LocalProjection, Mode, Network, Parking, StreetGraph, Timetable
-from engine.timetable_build import merge_footpaths
+from engine.transit.build import merge_footpaths
 from loaders.bundle import save_bundle, sha256_file
 from loaders.report import BuildReport, LoaderError
 
@@ -240,7 +240,7 @@ def build_network(options: BuildOptions, report: BuildReport) -> tuple[Network, 
                           walk_detour_factor=options.walk_detour_factor)
 
         if timetable is not None:
-            from engine.footpaths import compute_footpaths
+            from engine.transit.footpaths import compute_footpaths
 
             with steps.step("footpaths"):
                 f, t, s = compute_footpaths(network, radius_m=options.footpath_radius_m,

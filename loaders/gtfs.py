@@ -2,7 +2,7 @@
 
 ``timetable_from_gtfs`` reads one or several feeds, validates them the way MobilityData's GTFS
 validator does (same notice codes), repairs what can be repaired without guessing, counts what it
-drops, and hands plain trips to :func:`engine.timetable_build.timetable_from_trips`, which groups
+drops, and hands plain trips to :func:`engine.transit.build.timetable_from_trips`, which groups
 them into patterns and lays the stop times out stop-major.
 
 Reading
@@ -99,7 +99,7 @@ import pandas as pd
 import scipy.spatial
 
 from engine.model import NO_INDEX, LocalProjection, Timetable, haversine_m
-from engine.timetable_build import TripStopTimes, timetable_from_trips
+from engine.transit.build import TripStopTimes, timetable_from_trips
 from loaders.report import BuildReport, LoaderError
 
 WALK_SPEED_MPS = 1.3

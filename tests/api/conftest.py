@@ -21,7 +21,7 @@ from engine.model import (
     ParkingKind,
     StreetGraph,
 )
-from engine.timetable_build import TripStopTimes, timetable_from_trips
+from engine.transit.build import TripStopTimes, timetable_from_trips
 from loaders.bundle import save_bundle
 
 LON0, LAT0 = 7.4200, 43.7300

@@ -3,7 +3,7 @@ import datetime as dt
 
 from api.serialize import iso_time, plan_to_json
 from engine import transit as T
-from engine.itinerary import StopRef, plan_walk_transit
+from engine.planning.itinerary import StopRef, plan_walk_transit
 
 H = 3600
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.model import LocalProjection, Network, StreetGraph
-from engine.timetable_build import TripStopTimes, timetable_from_trips
+from engine.transit.build import TripStopTimes, timetable_from_trips
 
 PROJ = LocalProjection(7.0, 44.0)
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from engine.access import LocationNotAccessible, walk_access
+from engine.planning.access import LocationNotAccessible, walk_access
 from tests.engine.street_square import PROJ, lonlat, square_network
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from engine.footpaths import compute_footpaths
+from engine.transit.footpaths import compute_footpaths
 from tests.engine.street_square import square_network
 
 

@@ -5,9 +5,10 @@ import zoneinfo
 import numpy as np
 import pytest
 
-from engine.isochrone import IsochroneUnavailable, reachable_area
-from engine.matrix import stop_arrival_times
-from engine.planner import PlanOptions, plan_trip
+from engine.planning.isochrone import IsochroneUnavailable, reachable_area
+from engine.planning.matrix import stop_arrival_times
+from engine.planning.options import PlanOptions
+from engine.planning.planner import plan_trip
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 WEDNESDAY_0800 = dt.datetime(2026, 1, 14, 8, 0, tzinfo=PARIS)

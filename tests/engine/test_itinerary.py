@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine import transit as T
-from engine.itinerary import Point, StopRef, plan_walk_transit
+from engine.planning.itinerary import Point, StopRef, plan_walk_transit
 
 H = 3600
 MONDAY = T.day_of(dt.date(2026, 1, 5))

@@ -7,9 +7,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from engine.itinerary import Point
-from engine.matrix import MatrixError, travel_time_matrix
-from engine.planner import PlanOptions, plan_trip
+from engine.planning.itinerary import Point
+from engine.planning.matrix import MatrixError, travel_time_matrix
+from engine.planning.options import PlanOptions
+from engine.planning.planner import plan_trip
 from engine.scenario import CloseParking, ScaleParkingDemand
 from engine.transit import OutsideServicePeriod, to_service_time
 from loaders.bundle import load_bundle

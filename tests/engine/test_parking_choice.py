@@ -1,4 +1,4 @@
-"""Choosing a car park by expected door-to-door time (engine.parking_choice): the rules on
+"""Choosing a car park by expected door-to-door time (engine.parking.choice): the rules on
 hand-made forecasts, and the forecast calibration on the tiny town's history (Parking Centre is
 full every weekday 14:00-17:59, data_samples/tiny_town/README.md)."""
 import datetime as dt
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.parking import PROFILE_PRIOR_N, ForecastBasis, LiveObservations, forecast, observed_p_free
-from engine.parking_choice import (
+from engine.parking.choice import (
     NO_CHOICE,
     Outlook,
     ParkingPolicy,

@@ -15,9 +15,9 @@ import zoneinfo
 import numpy as np
 import pytest
 
-from engine import planner as P
-from engine.itinerary import Point, StopRef
 from engine.model import ParkingKind, haversine_m
+from engine.planning import planner as P
+from engine.planning.itinerary import Point, StopRef
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 ORIGIN = (7.5100, 43.8000)            # (4, 0): Route du Sud x Avenue de l'Est

@@ -22,7 +22,7 @@ from engine.scenario import (
     modification_from_dict,
 )
 from engine.street import StreetProfile, many_to_many
-from engine.timetable_build import trips_of
+from engine.transit.build import trips_of
 
 WEEKDAY_2026_01_14 = 20_467   # days since 1970-01-01 of Wednesday 2026-01-14
 SATURDAY_2026_01_10 = 20_463

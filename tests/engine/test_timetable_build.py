@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from engine.timetable_build import timetable_from_trips, trips_of
+from engine.transit.build import timetable_from_trips, trips_of
 from tests.engine.trip_tables import trip_stop_times
 
 
@@ -77,7 +77,7 @@ def test_times_going_backwards_are_refused():
 
 
 def test_merged_walking_footpaths_never_override_feed_transfers():
-    from engine.timetable_build import merge_footpaths
+    from engine.transit.build import merge_footpaths
     tt = _build([("t", 0, [(0, 0, 0), (1, 60, 60)])],
                 transfer_from_stop=[0], transfer_to_stop=[1], transfer_time_s=[300])
     merged = merge_footpaths(tt, [0, 1, 3], [1, 0, 2], [45, 45, 80])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine import transit as T
-from engine.timetable_build import TripStopTimes, timetable_from_trips
+from engine.transit.build import TripStopTimes, timetable_from_trips
 from tests.engine.transit_oracle import INF, oracle_from_lists
 from tests.engine.trip_tables import trip_stop_times
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine import transit as T
-from engine.itinerary import StopRef, plan_walk_transit
+from engine.planning.itinerary import StopRef, plan_walk_transit
 from loaders.bundle import load_bundle
 from tests.conftest import SHARED_DATA
 from tests.engine.gtfs_raw import RawFeed

@@ -1,7 +1,7 @@
 """Hand-made timetables for the engine tests: trips as plain rows into TripStopTimes."""
 import numpy as np
 
-from engine.timetable_build import TripStopTimes
+from engine.transit.build import TripStopTimes
 
 
 def trip_stop_times(rows, board=None, alight=None):

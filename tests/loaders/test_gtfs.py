@@ -73,7 +73,7 @@ import pandas as pd
 import pytest
 
 from engine.model import NO_INDEX, haversine_m
-from engine.timetable_build import trips_of
+from engine.transit.build import trips_of
 from loaders.gtfs import WALK_DETOUR_FACTOR, WALK_SPEED_MPS, timetable_from_gtfs
 from loaders.report import BuildReport, LoaderError
 

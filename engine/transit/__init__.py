@@ -95,7 +95,7 @@ DEFAULT_TRANSFER_SLACK_S = 60
 
 DEFAULT_MAX_TRANSFERS = 5
 DEFAULT_WALK_SPEED_MPS = 1.3
-"""Walking speed at which footpaths are computed at build time (engine.footpaths)."""
+"""Walking speed at which footpaths are computed at build time (engine.transit.footpaths)."""
 
 ROUTE_MODES = ("TRAM", "SUBWAY", "RAIL", "BUS", "FERRY", "CABLE_TRAM", "GONDOLA", "FUNICULAR",
                "TROLLEYBUS", "MONORAIL", "COACH", "TAXI", "AIRPLANE")

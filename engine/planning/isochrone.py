@@ -3,7 +3,7 @@
 Street modes run one search on the street graph (``engine.street.isochrone``): WALK and BICYCLE at
 the traveller's speed, CAR_PARK as the area a driver reaches. TRANSIT combines walking and
 public transport: walk access to the stops, the earliest arrival at every stop by RAPTOR
-(``engine.matrix`` runs it one-to-all), then walking on from every stop reached with the time
+(``engine.planning.matrix`` runs it one-to-all), then walking on from every stop reached with the time
 left; the area is what any of those reach. The polygon is the alpha shape of the reached street
 pieces (``engine.street.isochrone_polygon``).
 """
@@ -16,7 +16,7 @@ import numpy as np
 
 from engine import street
 from engine.model import NO_INDEX, Mode, Network
-from engine.planner import PlanOptions
+from engine.planning.options import PlanOptions
 
 STREET_MODES = {"WALK": Mode.WALK, "BICYCLE": Mode.BICYCLE, "CAR_PARK": Mode.CAR}
 
@@ -83,7 +83,7 @@ def reachable_area(network: Network, origin_lonlat, when: dt.datetime, *, mode: 
 def _transit_area(network: Network, origin_lonlat, when: dt.datetime, max_time_s: float,
                   options: PlanOptions) -> ReachableArea:
     """Walk + transit + walk within the budget (module docstring)."""
-    from engine import matrix
+    from engine.planning import matrix
 
     graph = network.street
     walk = _profile(Mode.WALK, options)

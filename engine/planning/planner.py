@@ -1,16 +1,16 @@
 """The multimodal planner: walk, bike, car + parking, transit and their combinations, explained.
 
 :func:`plan_trip` composes street searches (``engine.street``), the parking forecast
-(``engine.parking``, ``engine.parking_choice``) and RAPTOR (``engine.transit``) into itineraries
-(``engine.itinerary``) for the modes asked:
+(``engine.parking``, ``engine.parking.choice``) and RAPTOR (``engine.transit``) into itineraries
+(``engine.planning.itinerary``) for the modes asked:
 
 * ``WALK`` and ``BICYCLE``: one street route each (the bicycle with its bike-lane preference).
-* ``TRANSIT``: walk access and egress (``engine.access``), RAPTOR (range RAPTOR with a window).
+* ``TRANSIT``: walk access and egress (``engine.planning.access``), RAPTOR (range RAPTOR with a window).
 * ``CAR_PARK``: drive to a car park (or an on-street zone), park, walk to the destination. One car
   search from the origin to every facility entrance and one backward walk search from the
   destination to every facility exit (within ``max_walk_m``) give the drive and walk of each
   facility; the forecast at the predicted arrival instant gives p_free and the expected search
-  time; ``engine.parking_choice`` chooses the least expected total, never a facility whose
+  time; ``engine.parking.choice`` chooses the least expected total, never a facility whose
   p_free is below the threshold (0.2), lists the ones it avoided and names a fallback when the
   chosen one's p_free is below 0.8.
 * ``PARK_AND_RIDE``: drive to a park-and-ride, or to any car park within ``park_ride_walk_m`` on
@@ -57,16 +57,32 @@ import math
 import time
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from engine import street, transit
-from engine.access import DEFAULT_MAX_SNAP_M, walk_access
-from engine.access import LocationNotAccessible as AccessNotAccessible
 from engine.cache import Memo, PerObject
-from engine.itinerary import (
+from engine.model import NO_INDEX, Mode, Network, ParkingKind, haversine_m
+from engine.parking import LiveObservations
+from engine.parking.choice import (
+    BIKE_KINDS,
+    CAR_KINDS,
+    NO_CHOICE,
+    FacilityChoice,
+    Outlook,
+    avoided_reason,
+    choose_facility,
+    chosen_reason,
+    facility_label,
+    facility_summary,
+    outlook,
+    rank,
+)
+from engine.planning.access import LocationNotAccessible as AccessNotAccessible
+from engine.planning.access import walk_access
+from engine.planning.itinerary import (
     Itinerary,
     Leg,
     Place,
@@ -76,23 +92,7 @@ from engine.itinerary import (
     journeys_to_itineraries,
     stop_place,
 )
-from engine.model import NO_INDEX, Mode, Network, ParkingKind, haversine_m
-from engine.parking import LiveObservations
-from engine.parking_choice import (
-    BIKE_KINDS,
-    CAR_KINDS,
-    NO_CHOICE,
-    FacilityChoice,
-    Outlook,
-    ParkingPolicy,
-    avoided_reason,
-    choose_facility,
-    chosen_reason,
-    facility_label,
-    facility_summary,
-    outlook,
-    rank,
-)
+from engine.planning.options import DEFAULT_PARK_RIDE_WALK_M, PlanOptions
 
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
 """Modes of :func:`plan_trip`, in the order their itineraries are built."""
@@ -119,70 +119,9 @@ PARETO_SLACK = (60.0, 0.0, 100.0, 0.05)
 """Differences too small to make an option distinct, per criterion: a minute, no transfer,
 100 m of walking, 5 points of parking risk (see :func:`plan_trip`)."""
 
-DEFAULT_MAX_WALK_M = 1500.0
-DEFAULT_PARK_RIDE_WALK_M = 400.0
-DEFAULT_BIKE_LOCK_S = 60.0
-DEFAULT_NUM_ITINERARIES = 5
-DEFAULT_BBOX_MARGIN_M = 2000.0
-
-
 # ---------------------------------------------------------------------------------------------
 # Options and results
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PlanOptions:
-    """How the traveller moves and what the planner returns. Distances in metres, times in s.
-
-    ``max_walk_m`` bounds each walk to or from transit and from a car park to the destination;
-    ``park_ride_walk_m`` the walk from a car park or bicycle parking to a stop for
-    park-and-ride and bike-and-ride; ``window_s`` > 0 asks transit for every departure in that
-    window after the departure (before the arrival for arrive-by). Raises ValueError naming the
-    field when a value is out of range.
-    """
-
-    walk_speed_mps: float = 1.3
-    bike_speed_mps: float = 4.5
-    bike_lane_preference: float = 0.0
-    max_walk_m: float = DEFAULT_MAX_WALK_M
-    park_ride_walk_m: float = DEFAULT_PARK_RIDE_WALK_M
-    bike_lock_s: float = DEFAULT_BIKE_LOCK_S
-    max_transfers: int = transit.DEFAULT_MAX_TRANSFERS
-    transfer_slack_s: int = transit.DEFAULT_TRANSFER_SLACK_S
-    transit_modes: frozenset | None = None
-    wheelchair: bool = False
-    window_s: int = 0
-    num_itineraries: int = DEFAULT_NUM_ITINERARIES
-    max_snap_m: float = DEFAULT_MAX_SNAP_M
-    bbox_margin_m: float = DEFAULT_BBOX_MARGIN_M
-    parking: ParkingPolicy = field(default_factory=ParkingPolicy)
-
-    def __post_init__(self):
-        positive = ("walk_speed_mps", "bike_speed_mps")
-        non_negative = ("bike_lane_preference", "max_walk_m", "park_ride_walk_m", "bike_lock_s",
-                        "max_snap_m", "bbox_margin_m")
-        for name in positive + non_negative:
-            value = float(getattr(self, name))
-            ok = value > 0 if name in positive else value >= 0
-            if not (math.isfinite(value) and ok):
-                raise ValueError(f"PlanOptions: {name} must be {'> 0' if name in positive else '>= 0'},"
-                                 f" got {value}")
-            object.__setattr__(self, name, value)
-        for name, low in (("window_s", 0), ("num_itineraries", 1), ("max_transfers", 0),
-                          ("transfer_slack_s", 0)):
-            value = getattr(self, name)
-            if int(value) != value or value < low:
-                raise ValueError(f"PlanOptions: {name} must be an integer >= {low}, got {value}")
-            object.__setattr__(self, name, int(value))
-        if not isinstance(self.parking, ParkingPolicy):
-            raise ValueError("PlanOptions: parking must be a ParkingPolicy")
-
-    def transit_options(self) -> transit.TransitOptions:
-        return transit.TransitOptions(max_transfers=self.max_transfers,
-                                      transfer_slack_s=self.transfer_slack_s,
-                                      walk_speed_mps=self.walk_speed_mps, modes=self.transit_modes,
-                                      wheelchair=self.wheelchair)
-
-
 @dataclass(frozen=True)
 class ModeLeftOut:
     """Why a mode asked for has no itinerary: a reason code, a sentence, and for the car modes
@@ -637,7 +576,7 @@ class _Query:
         return self.memo("router", make)
 
     def egress(self):
-        """Walk from stops to the destination (engine.access), shared by the transit modes."""
+        """Walk from stops to the destination (engine.planning.access), shared by the transit modes."""
         def make():
             return self._walk_access(self.destination, reverse=True, which="destination")
         return self.memo("egress", make)
@@ -1255,7 +1194,7 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
               live: LiveObservations | None = None, now_utc_s: int | None = None) -> PlanResult:
     """Itineraries from ``origin`` to ``destination`` in the ``modes`` asked, best few first.
 
-    ``origin``/``destination``: an ``engine.itinerary.Point``, a ``StopRef`` (the stop's
+    ``origin``/``destination``: an ``engine.planning.itinerary.Point``, a ``StopRef`` (the stop's
     position) or a (lon, lat) tuple in WGS84 degrees. Give exactly one of ``depart_at`` and
     ``arrive_by``: epoch seconds (UTC) or a datetime (naive = local time of the network).
     ``live``/``now_utc_s``: live parking observations and the current instant, passed to the

@@ -36,8 +36,8 @@ How each modification changes the network
   ``s' = s k (x + c) / (x' + c')`` where the median sits at the threshold). Live observations are
   not touched (a scenario is a forecast question, not a live one).
 * ``adjust-frequency``, ``remove-route`` and ``remove-stop`` edit the trips
-  (:func:`engine.timetable_build.trips_of`) and rebuild the RAPTOR timetable
-  (:func:`engine.timetable_build.timetable_from_trips`); footpaths, stops, lines and calendars
+  (:func:`engine.transit.build.trips_of`) and rebuild the RAPTOR timetable
+  (:func:`engine.transit.build.timetable_from_trips`); footpaths, stops, lines and calendars
   are kept as they are (``adjust-frequency`` adds a calendar per pattern it changes).
 * ``add-bike-lane`` flags the matched edges (both directions) as bike lanes and opens the
   wrong way of streets that bicycles may ride one way only (a contraflow lane):
@@ -60,7 +60,7 @@ import numba
 import numpy as np
 
 from engine.model import NO_INDEX, Mode, Network, OccupancyProfile, Parking, ParkingKind, Timetable
-from engine.timetable_build import TripStopTimes, timetable_from_trips, trips_of
+from engine.transit.build import TripStopTimes, timetable_from_trips, trips_of
 
 CAR_KINDS = (ParkingKind.CAR_PARK, ParkingKind.PARK_AND_RIDE, ParkingKind.ON_STREET)
 """Facility kinds whose demand ``scale-parking-demand`` scales when no facility is named."""

@@ -14,7 +14,7 @@ pair a walking time:
 Times are whole seconds at ``walk_speed_mps``, rounded up, and never below ``min_time_s``
 (60 s, the default same-stop transfer slack of :mod:`engine.transit`: changing to the stop next
 door should not be quicker than changing at the same stop). The build merges the result with the
-feed's transfers.txt, whose times win (``engine.timetable_build.merge_footpaths``).
+feed's transfers.txt, whose times win (``engine.transit.build.merge_footpaths``).
 """
 from __future__ import annotations
 

@@ -9,17 +9,17 @@ minute of a departure window, summarised by percentiles. Modes:
   counts them), then every destination read off the search tree. With a bike-lane preference
   the search minimises generalized cost and the time is the travel time along that path.
   Without a street graph, walking is the straight line times ``Network.walk_detour_factor``.
-* ``CAR_PARK``: drive to a car park, park, walk, as ``engine.planner`` plans it. One car search
+* ``CAR_PARK``: drive to a car park, park, walk, as ``engine.planning.planner`` plans it. One car search
   per origin reaches every car facility's entrance; one walk search per facility (cached per
   destination set, within ``max_walk_m``) reaches every destination; the forecast at each
-  facility's arrival instant (``engine.parking_choice.outlook``) gives p_free and the expected
-  search time. Each pair takes the facility ``engine.parking_choice.choose_facility`` would
+  facility's arrival instant (``engine.parking.choice.outlook``) gives p_free and the expected
+  search time. Each pair takes the facility ``engine.parking.choice.choose_facility`` would
   choose (least expected ``drive + search + park + walk``, plus the diversion to the next car
   park when full, among those not avoided for a p_free below the policy's threshold) and counts
   its legs in whole seconds as the itinerary does. Parking
   forecasts move over hours, not minutes: in a departure window the car time of the first
   minute stands for all.
-* ``TRANSIT``: walk access (``engine.access.walk_access``), RAPTOR to *every* stop, walk egress
+* ``TRANSIT``: walk access (``engine.planning.access.walk_access``), RAPTOR to *every* stop, walk egress
   to every destination: ``engine.transit.TransitRouter.arrival_matrix``, a kernel built from the
   same RAPTOR rounds as the journey search (service-day layers, transfer slack, one footpath
   after each ride and after the access, the transfer limit) but without a target. It runs the
@@ -53,11 +53,11 @@ import numpy as np
 
 from engine import street as streets
 from engine import transit
-from engine.access import LocationNotAccessible, walk_access
 from engine.cache import Memo, PerObject
 from engine.model import NO_INDEX, Mode, Network, haversine_m
-from engine.parking_choice import CAR_KINDS, outlook
-from engine.planner import PlanOptions
+from engine.parking.choice import CAR_KINDS, outlook
+from engine.planning.access import LocationNotAccessible, walk_access
+from engine.planning.options import PlanOptions
 
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "TRANSIT")
 """Modes a matrix can be asked for."""
@@ -268,7 +268,7 @@ class _Ends:
 
 def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) -> _Ends:
     """Snap points for the profile's mode and read their segments' costs, as the planner does
-    (``engine.planner``: the snapped edge one way, the cheapest edge back the other way)."""
+    (``engine.planning.planner``: the snapped edge one way, the cheapest edge back the other way)."""
     snaps = streets.snap_many(graph, lon, lat, profile.mode, max_distance_m=max_snap_m)
     ok = snaps.accessible
     edge = np.where(ok, snaps.edge_idx, 0)
@@ -430,7 +430,7 @@ def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True)
 def _car_choice(drive, search, p_free, walk, between, min_p_free, park_s, chosen_out):
-    """For each origin o and destination d, the facility ``engine.parking_choice.choose_facility``
+    """For each origin o and destination d, the facility ``engine.parking.choice.choose_facility``
     chooses among those reachable both ways: the least expected total
     ``drive + park + walk + search`` plus the diversion when full,
     ``(1 - p_free) * (min over the others not avoided of [drive between + their search + their
@@ -470,7 +470,7 @@ def _car_choice(drive, search, p_free, walk, between, min_p_free, park_s, chosen
 def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, max_time_s: float,
                     options: PlanOptions) -> np.ndarray:
     """(n_o, n_d) door-to-door time (s) by car to the car park the planner would choose, then on
-    foot (``engine.parking_choice.choose_facility``, with the diversion when full priced by the
+    foot (``engine.parking.choice.choose_facility``, with the diversion when full priced by the
     drives between car parks), counted as the planner's legs are (whole seconds each)."""
     graph = network.street
     if graph is None:
@@ -547,7 +547,7 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
                        options: PlanOptions | None = None) -> MatrixResult:
     """Travel times (s) from every origin to every destination (see the module docstring).
 
-    ``options``: the planner's :class:`engine.planner.PlanOptions` (speeds, bike-lane preference,
+    ``options``: the planner's :class:`engine.planning.PlanOptions` (speeds, bike-lane preference,
     ``max_walk_m`` to and from transit and from a car park, snapping, transfers, the parking
     policy); its ``window_s`` and ``num_itineraries`` play no part here. Points outside the
     network's bounding box (plus ``bbox_margin_m``) are unreachable, as the planner says
@@ -564,7 +564,7 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
     modes = parse_modes(modes)
     options = PlanOptions() if options is None else options
     if not isinstance(options, PlanOptions):
-        raise MatrixError(f"options: expected engine.planner.PlanOptions, got {type(options).__name__}")
+        raise MatrixError(f"options: expected engine.planning.PlanOptions, got {type(options).__name__}")
     o_lon, o_lat = _as_points(origins, "origins")
     d_lon, d_lat = _as_points(destinations, "destinations")
     if not isinstance(departure, _dt.datetime):

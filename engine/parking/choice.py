@@ -1,6 +1,6 @@
 """Which car park to drive to: expected door-to-door time given the availability forecast.
 
-The planner (``engine.planner``) measures, for every candidate facility, the drive from the
+The planner (``engine.planning.planner``) measures, for every candidate facility, the drive from the
 origin to its entrance and the walk from its pedestrian exit to the destination (one street
 search each way, whatever the number of facilities). This module turns those arrays into a
 choice:

@@ -9,7 +9,7 @@ in the feed's timezone (``api/serialize.py``); a transit leg also names the serv
 belongs to (the day before for a trip past midnight).
 
 :func:`plan_walk_transit` answers a WALK/TRANSIT query end to end: stops or points in, access and
-egress walks (``engine.access``), RAPTOR (``engine.transit``), legs out. Problems a user can cause
+egress walks (``engine.planning.access``), RAPTOR (``engine.transit``), legs out. Problems a user can cause
 are answers, not exceptions: a :class:`PlanResult` with no itinerary carries a reason ``code``
 (``OUTSIDE_SERVICE_PERIOD``, ``UNKNOWN_STOP``, ``LOCATION_NOT_ACCESSIBLE``,
 ``NO_TRANSIT_CONNECTION``) and a message naming the culprit.
@@ -23,14 +23,14 @@ import numpy as np
 
 from engine import street as streets
 from engine import transit
-from engine.access import (
+from engine.model import NO_INDEX, Mode, Network, haversine_m
+from engine.planning.access import (
     DEFAULT_MAX_WALK_S,
     LocationNotAccessible,
     WalkAccess,
     walk_access,
     walk_path,
 )
-from engine.model import NO_INDEX, Mode, Network, haversine_m
 
 WALK = "WALK"
 
@@ -95,8 +95,8 @@ class Itinerary:
 
     service_day: int
     legs: tuple[Leg, ...]
-    mode: str = ""                  # the planner's mode (engine.planner): WALK, CAR_PARK...
-    labels: tuple[str, ...] = ()    # "fastest", "fewest transfers", ... (engine.planner)
+    mode: str = ""                  # the planner's mode (engine.planning.planner): WALK, CAR_PARK...
+    labels: tuple[str, ...] = ()    # "fastest", "fewest transfers", ... (engine.planning.planner)
     parking_risk: float = 0.0       # 1 - p_free of the car park used, 0 without one
 
     @property
@@ -128,7 +128,7 @@ class PlanResult:
     timezone: str
     code: str | None = None
     message: str = ""
-    left_out: dict = field(default_factory=dict)  # mode -> engine.planner.ModeLeftOut
+    left_out: dict = field(default_factory=dict)  # mode -> engine.planning.planner.ModeLeftOut
 
     @property
     def ok(self) -> bool:
