@@ -40,7 +40,7 @@ behind a facility known to have room.
 *Calibration.* p_free comes from ``engine.parking.forecast`` as it is, so the map, the API and
 the planner agree; a forecast resting on the profile alone is already blended there with the
 share of that hour's readings that found a space (a point mass at "full" is outside the level
-model: see ``engine.parking``, *Point mass at full*).
+model: see ``engine.parking.forecasting``, *Point mass at full*).
 """
 from __future__ import annotations
 
@@ -52,7 +52,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.model import Parking, ParkingKind
-from engine.parking import ForecastBasis, LiveObservations, SearchTimeModel, forecast
+from engine.parking.forecasting import ForecastBasis, forecast
+from engine.parking.live import LiveObservations
+from engine.parking.search_time import SearchTimeModel
 
 DEFAULT_MIN_P_FREE = 0.2
 """Facilities with a lower p_free at the arrival instant are avoided (never proposed)."""
