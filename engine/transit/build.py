@@ -138,6 +138,21 @@ def timetable_from_trips(
     stop_ids = np.asarray(stop_ids, dtype=str)
     n_stops = stop_ids.shape[0]
     n_lines = len(line_ids)
+    _check_trips(trips, n_stops)
+    trips = _typed(trips)
+    if trips.trip_line_idx.size and (trips.trip_line_idx.min() < 0
+                                     or trips.trip_line_idx.max() >= n_lines):
+        raise ValueError("timetable_from_trips: trip_line_idx out of range")
+
+    # 1. candidate patterns: same line, stop sequence and permissions
+    # 2. sort by departure, split into FIFO routes; deterministic order of routes
+    route_trips = _fifo_routes(trips, _candidate_patterns(trips))
+    routes = _route_offsets(trips, route_trips)
+    routes.update(_lay_out_stop_times(trips, route_trips, routes["route_stop_offsets"],
+                                      routes["stop_time_offsets"]))
+    # 3. stop -> (route, position), and footpaths by from-stop
+    stop_routes = _stop_route_index(routes["route_stops"], routes["route_stop_offsets"], n_stops)
+    footpaths = _footpath_index(transfer_from_stop, transfer_to_stop, transfer_time_s, n_stops)
 
     def stop_array(value, default, dtype):
         if value is None:
@@ -150,94 +165,6 @@ def timetable_from_trips(
 
     def line_array(value, default, dtype):
         return np.full(n_lines, default, dtype=dtype) if value is None else np.asarray(value, dtype)
-
-    _check_trips(trips, n_stops)
-    off = np.asarray(trips.st_offsets, dtype=np.int64)
-    st_stop = np.asarray(trips.st_stop_idx, dtype=np.int32)
-    st_arr = np.asarray(trips.st_arrival_s, dtype=np.int32)
-    st_dep = np.asarray(trips.st_departure_s, dtype=np.int32)
-    st_board = np.asarray(trips.st_can_board, dtype=bool)
-    st_alight = np.asarray(trips.st_can_alight, dtype=bool)
-    trip_line = np.asarray(trips.trip_line_idx, dtype=np.int32)
-    if trip_line.size and (trip_line.min() < 0 or trip_line.max() >= n_lines):
-        raise ValueError("timetable_from_trips: trip_line_idx out of range")
-
-    # 1. candidate patterns: same line, stop sequence and permissions
-    candidates: dict[bytes, list[int]] = {}
-    for t in range(trips.n_trips):
-        a, b = off[t], off[t + 1]
-        key = (trip_line[t].tobytes() + st_stop[a:b].tobytes()
-               + st_board[a:b].tobytes() + st_alight[a:b].tobytes())
-        candidates.setdefault(key, []).append(t)
-
-    # 2. sort by departure, split into FIFO routes; deterministic order of routes
-    route_trips: list[np.ndarray] = []
-    for members in sorted(candidates.values(), key=lambda ts: (trip_line[ts[0]], ts[0])):
-        members = np.asarray(members)
-        k = int(off[members[0] + 1] - off[members[0]])
-        idx = off[members][:, None] + np.arange(k)[None, :]
-        arr, dep = st_arr[idx], st_dep[idx]
-        order = np.lexsort(tuple(dep[:, j] for j in range(k - 1, -1, -1)))
-        members, arr, dep = members[order], arr[order], dep[order]
-        for group in _split_fifo(arr, dep):
-            route_trips.append(members[group])
-
-    n_routes = len(route_trips)
-    route_line_idx = np.zeros(n_routes, dtype=np.int32)
-    route_stop_offsets = np.zeros(n_routes + 1, dtype=np.int32)
-    route_trip_offsets = np.zeros(n_routes + 1, dtype=np.int32)
-    stop_time_offsets = np.zeros(n_routes + 1, dtype=np.int64)
-    for r, members in enumerate(route_trips):
-        k = int(off[members[0] + 1] - off[members[0]])
-        route_line_idx[r] = trip_line[members[0]]
-        route_stop_offsets[r + 1] = route_stop_offsets[r] + k
-        route_trip_offsets[r + 1] = route_trip_offsets[r] + len(members)
-        stop_time_offsets[r + 1] = stop_time_offsets[r] + k * len(members)
-
-    route_stops = np.zeros(route_stop_offsets[-1], dtype=np.int32)
-    can_board = np.zeros(route_stop_offsets[-1], dtype=bool)
-    can_alight = np.zeros(route_stop_offsets[-1], dtype=bool)
-    arrival_s = np.zeros(stop_time_offsets[-1], dtype=np.int32)
-    departure_s = np.zeros(stop_time_offsets[-1], dtype=np.int32)
-    new_trip_order = np.concatenate(route_trips) if n_routes else np.zeros(0, dtype=np.int64)
-    for r, members in enumerate(route_trips):
-        first = off[members[0]]
-        k = int(route_stop_offsets[r + 1] - route_stop_offsets[r])
-        s0 = route_stop_offsets[r]
-        route_stops[s0:s0 + k] = st_stop[first:first + k]
-        can_board[s0:s0 + k] = st_board[first:first + k]
-        can_alight[s0:s0 + k] = st_alight[first:first + k]
-        idx = off[members][None, :] + np.arange(k)[:, None]  # (stop, trip): stop-major
-        b0 = stop_time_offsets[r]
-        arrival_s[b0:b0 + idx.size] = st_arr[idx].ravel()
-        departure_s[b0:b0 + idx.size] = st_dep[idx].ravel()
-    trip_route_idx = np.repeat(np.arange(n_routes, dtype=np.int32),
-                               np.diff(route_trip_offsets).astype(np.int64))
-
-    # 3. stop -> (route, position), sorted by stop then route
-    pos_route = np.repeat(np.arange(n_routes, dtype=np.int32),
-                          np.diff(route_stop_offsets).astype(np.int64))
-    pos_in_route = (np.arange(route_stops.shape[0], dtype=np.int32)
-                    - route_stop_offsets[pos_route].astype(np.int32))
-    stop_route_offsets, order = _csr(route_stops.astype(np.int64), n_stops)
-
-    # footpaths, by from-stop (then to-stop), duplicates keep the shortest time
-    t_from = np.asarray(transfer_from_stop, dtype=np.int64)
-    t_to = np.asarray(transfer_to_stop, dtype=np.int64)
-    t_time = np.asarray(transfer_time_s, dtype=np.int64)
-    if not (t_from.shape == t_to.shape == t_time.shape):
-        raise ValueError("timetable_from_trips: transfer_* arrays differ in length")
-    if t_from.size and (min(t_from.min(), t_to.min()) < 0
-                        or max(t_from.max(), t_to.max()) >= n_stops):
-        raise ValueError("timetable_from_trips: transfer stop index out of range")
-    if (t_time < 0).any():
-        raise ValueError("timetable_from_trips: transfer_time_s must be >= 0")
-    tord = np.lexsort((t_time, t_to, t_from))
-    t_from, t_to, t_time = t_from[tord], t_to[tord], t_time[tord]
-    keep = np.ones(t_from.shape[0], dtype=bool)
-    keep[1:] = (t_from[1:] != t_from[:-1]) | (t_to[1:] != t_to[:-1])
-    t_from, t_to, t_time = t_from[keep], t_to[keep], t_time[keep]
-    transfer_offsets, _ = _csr(t_from, n_stops)
 
     return Timetable(
         stop_ids=stop_ids,
@@ -255,27 +182,10 @@ def timetable_from_trips(
         line_color=line_array(line_color, "", str),
         line_text_color=line_array(line_text_color, "", str),
         line_agency=line_array(line_agency, "", str),
-        route_line_idx=route_line_idx,
-        route_stop_offsets=route_stop_offsets,
-        route_stops=route_stops,
-        route_stop_can_board=can_board,
-        route_stop_can_alight=can_alight,
-        route_trip_offsets=route_trip_offsets,
-        stop_time_offsets=stop_time_offsets,
-        arrival_s=arrival_s,
-        departure_s=departure_s,
-        trip_ids=np.asarray(trips.trip_ids, dtype=str)[new_trip_order],
-        trip_route_idx=trip_route_idx,
-        trip_service_idx=np.asarray(trips.trip_service_idx, dtype=np.int32)[new_trip_order],
-        trip_wheelchair=np.asarray(trips.trip_wheelchair, dtype=np.int8)[new_trip_order],
-        trip_bikes_allowed=np.asarray(trips.trip_bikes_allowed, dtype=np.int8)[new_trip_order],
-        trip_headsign=np.asarray(trips.trip_headsign, dtype=str)[new_trip_order],
-        stop_route_offsets=stop_route_offsets.astype(np.int32),
-        stop_route_idx=pos_route[order],
-        stop_route_pos=pos_in_route[order],
-        transfer_offsets=transfer_offsets.astype(np.int32),
-        transfer_to_stop=t_to.astype(np.int32),
-        transfer_time_s=t_time.astype(np.int32),
+        **routes,
+        **_trips_in_route_order(trips, route_trips),
+        **stop_routes,
+        **footpaths,
         forbidden_from_stop=np.asarray(forbidden_from_stop, dtype=np.int32),
         forbidden_to_stop=np.asarray(forbidden_to_stop, dtype=np.int32),
         service_ids=np.asarray(service_ids, dtype=str),
@@ -284,6 +194,146 @@ def timetable_from_trips(
         timezone=str(timezone),
         feed_ids=tuple(feed_ids),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps of timetable_from_trips
+# ---------------------------------------------------------------------------------------------
+def _typed(trips: TripStopTimes) -> TripStopTimes:
+    """``trips`` with the stop-time arrays and trip lines in the dtypes the steps below index."""
+    return dataclasses.replace(
+        trips,
+        trip_line_idx=np.asarray(trips.trip_line_idx, dtype=np.int32),
+        st_offsets=np.asarray(trips.st_offsets, dtype=np.int64),
+        st_stop_idx=np.asarray(trips.st_stop_idx, dtype=np.int32),
+        st_arrival_s=np.asarray(trips.st_arrival_s, dtype=np.int32),
+        st_departure_s=np.asarray(trips.st_departure_s, dtype=np.int32),
+        st_can_board=np.asarray(trips.st_can_board, dtype=bool),
+        st_can_alight=np.asarray(trips.st_can_alight, dtype=bool))
+
+
+def _candidate_patterns(trips: TripStopTimes) -> dict[bytes, list[int]]:
+    """Trips grouped by line, stop sequence and pick-up/drop-off permissions (in trip order)."""
+    off, trip_line = trips.st_offsets, trips.trip_line_idx
+    candidates: dict[bytes, list[int]] = {}
+    for t in range(trips.n_trips):
+        a, b = off[t], off[t + 1]
+        key = (trip_line[t].tobytes() + trips.st_stop_idx[a:b].tobytes()
+               + trips.st_can_board[a:b].tobytes() + trips.st_can_alight[a:b].tobytes())
+        candidates.setdefault(key, []).append(t)
+    return candidates
+
+
+def _fifo_routes(trips: TripStopTimes, candidates: dict[bytes, list[int]]) -> list[np.ndarray]:
+    """Each candidate's trips sorted by departure and split into non-overtaking routes: route ->
+    its trips in order. Routes come by line, then by first trip (deterministic)."""
+    off, trip_line = trips.st_offsets, trips.trip_line_idx
+    route_trips: list[np.ndarray] = []
+    for members in sorted(candidates.values(), key=lambda ts: (trip_line[ts[0]], ts[0])):
+        members = np.asarray(members)
+        k = int(off[members[0] + 1] - off[members[0]])
+        idx = off[members][:, None] + np.arange(k)[None, :]
+        arr, dep = trips.st_arrival_s[idx], trips.st_departure_s[idx]
+        order = np.lexsort(tuple(dep[:, j] for j in range(k - 1, -1, -1)))
+        members, arr, dep = members[order], arr[order], dep[order]
+        for group in _split_fifo(arr, dep):
+            route_trips.append(members[group])
+    return route_trips
+
+
+def _route_offsets(trips: TripStopTimes, route_trips: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Timetable fields: each route's line, and its CSR offsets into stops, trips and stop times."""
+    off = trips.st_offsets
+    n_routes = len(route_trips)
+    route_line_idx = np.zeros(n_routes, dtype=np.int32)
+    route_stop_offsets = np.zeros(n_routes + 1, dtype=np.int32)
+    route_trip_offsets = np.zeros(n_routes + 1, dtype=np.int32)
+    stop_time_offsets = np.zeros(n_routes + 1, dtype=np.int64)
+    for r, members in enumerate(route_trips):
+        k = int(off[members[0] + 1] - off[members[0]])
+        route_line_idx[r] = trips.trip_line_idx[members[0]]
+        route_stop_offsets[r + 1] = route_stop_offsets[r] + k
+        route_trip_offsets[r + 1] = route_trip_offsets[r] + len(members)
+        stop_time_offsets[r + 1] = stop_time_offsets[r] + k * len(members)
+    trip_route_idx = np.repeat(np.arange(n_routes, dtype=np.int32),
+                               np.diff(route_trip_offsets).astype(np.int64))
+    return dict(route_line_idx=route_line_idx, route_stop_offsets=route_stop_offsets,
+                route_trip_offsets=route_trip_offsets, stop_time_offsets=stop_time_offsets,
+                trip_route_idx=trip_route_idx)
+
+
+def _lay_out_stop_times(trips: TripStopTimes, route_trips: list[np.ndarray],
+                        route_stop_offsets: np.ndarray, stop_time_offsets: np.ndarray
+                        ) -> dict[str, np.ndarray]:
+    """Timetable fields: each route's stops with their permissions, and its stop times laid out
+    stop-major ([stop0: trip0..tripN, stop1: ...])."""
+    off = trips.st_offsets
+    route_stops = np.zeros(route_stop_offsets[-1], dtype=np.int32)
+    can_board = np.zeros(route_stop_offsets[-1], dtype=bool)
+    can_alight = np.zeros(route_stop_offsets[-1], dtype=bool)
+    arrival_s = np.zeros(stop_time_offsets[-1], dtype=np.int32)
+    departure_s = np.zeros(stop_time_offsets[-1], dtype=np.int32)
+    for r, members in enumerate(route_trips):
+        first = off[members[0]]
+        k = int(route_stop_offsets[r + 1] - route_stop_offsets[r])
+        s0 = route_stop_offsets[r]
+        route_stops[s0:s0 + k] = trips.st_stop_idx[first:first + k]
+        can_board[s0:s0 + k] = trips.st_can_board[first:first + k]
+        can_alight[s0:s0 + k] = trips.st_can_alight[first:first + k]
+        idx = off[members][None, :] + np.arange(k)[:, None]  # (stop, trip): stop-major
+        b0 = stop_time_offsets[r]
+        arrival_s[b0:b0 + idx.size] = trips.st_arrival_s[idx].ravel()
+        departure_s[b0:b0 + idx.size] = trips.st_departure_s[idx].ravel()
+    return dict(route_stops=route_stops, route_stop_can_board=can_board,
+                route_stop_can_alight=can_alight, arrival_s=arrival_s, departure_s=departure_s)
+
+
+def _trips_in_route_order(trips: TripStopTimes, route_trips: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Timetable fields: the per-trip arrays, reordered so trip_idx runs route by route."""
+    new_trip_order = np.concatenate(route_trips) if route_trips else np.zeros(0, dtype=np.int64)
+    return dict(
+        trip_ids=np.asarray(trips.trip_ids, dtype=str)[new_trip_order],
+        trip_service_idx=np.asarray(trips.trip_service_idx, dtype=np.int32)[new_trip_order],
+        trip_wheelchair=np.asarray(trips.trip_wheelchair, dtype=np.int8)[new_trip_order],
+        trip_bikes_allowed=np.asarray(trips.trip_bikes_allowed, dtype=np.int8)[new_trip_order],
+        trip_headsign=np.asarray(trips.trip_headsign, dtype=str)[new_trip_order])
+
+
+def _stop_route_index(route_stops: np.ndarray, route_stop_offsets: np.ndarray,
+                      n_stops: int) -> dict[str, np.ndarray]:
+    """Timetable fields: stop -> (route, position), sorted by stop then route."""
+    n_routes = route_stop_offsets.shape[0] - 1
+    pos_route = np.repeat(np.arange(n_routes, dtype=np.int32),
+                          np.diff(route_stop_offsets).astype(np.int64))
+    pos_in_route = (np.arange(route_stops.shape[0], dtype=np.int32)
+                    - route_stop_offsets[pos_route].astype(np.int32))
+    stop_route_offsets, order = _csr(route_stops.astype(np.int64), n_stops)
+    return dict(stop_route_offsets=stop_route_offsets.astype(np.int32),
+                stop_route_idx=pos_route[order], stop_route_pos=pos_in_route[order])
+
+
+def _footpath_index(transfer_from_stop, transfer_to_stop, transfer_time_s,
+                    n_stops: int) -> dict[str, np.ndarray]:
+    """Timetable fields: footpaths by from-stop (then to-stop), duplicates keeping the shortest
+    time. Raises ValueError for arrays of different lengths, stops out of range, negative times."""
+    t_from = np.asarray(transfer_from_stop, dtype=np.int64)
+    t_to = np.asarray(transfer_to_stop, dtype=np.int64)
+    t_time = np.asarray(transfer_time_s, dtype=np.int64)
+    if not (t_from.shape == t_to.shape == t_time.shape):
+        raise ValueError("timetable_from_trips: transfer_* arrays differ in length")
+    if t_from.size and (min(t_from.min(), t_to.min()) < 0
+                        or max(t_from.max(), t_to.max()) >= n_stops):
+        raise ValueError("timetable_from_trips: transfer stop index out of range")
+    if (t_time < 0).any():
+        raise ValueError("timetable_from_trips: transfer_time_s must be >= 0")
+    tord = np.lexsort((t_time, t_to, t_from))
+    t_from, t_to, t_time = t_from[tord], t_to[tord], t_time[tord]
+    keep = np.ones(t_from.shape[0], dtype=bool)
+    keep[1:] = (t_from[1:] != t_from[:-1]) | (t_to[1:] != t_to[:-1])
+    t_from, t_to, t_time = t_from[keep], t_to[keep], t_time[keep]
+    transfer_offsets, _ = _csr(t_from, n_stops)
+    return dict(transfer_offsets=transfer_offsets.astype(np.int32),
+                transfer_to_stop=t_to.astype(np.int32), transfer_time_s=t_time.astype(np.int32))
 
 
 def trips_of(tt: Timetable) -> TripStopTimes:
