@@ -1,5 +1,4 @@
 """One feed: its files read, checked and parsed into timetable_from_trips' arguments."""
-
 from __future__ import annotations
 
 from dataclasses import dataclass

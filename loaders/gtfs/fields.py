@@ -1,6 +1,7 @@
-"""Field parsing and key checks over a :class:`_Table`, vectorised: times, dates, numbers, enums,
-ids, primary and foreign keys, colours. NaN means "empty"."""
+"""Field parsing over a :class:`~loaders.gtfs.tables._Table`, vectorised; NaN means "empty".
 
+Times, dates, numbers, enumerations, ids, primary and foreign keys, colours.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence

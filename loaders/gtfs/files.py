@@ -1,6 +1,7 @@
-"""The files of one GTFS feed: which names GTFS knows, which columns this loader reads, and
-the bytes of each file from a folder or a zip archive."""
+"""The files of one GTFS feed, read from a folder or a zip archive.
 
+Also which file names GTFS knows, which files are required and which columns this loader reads.
+"""
 from __future__ import annotations
 
 import zipfile

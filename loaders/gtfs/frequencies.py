@@ -1,5 +1,4 @@
 """frequencies.txt: frequency-based trips expanded into shifted copies of their template trip."""
-
 from __future__ import annotations
 
 import numpy as np

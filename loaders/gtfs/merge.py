@@ -1,5 +1,4 @@
 """Several feeds -> one set of arrays for timetable_from_trips, indices offset per feed."""
-
 from __future__ import annotations
 
 import numpy as np

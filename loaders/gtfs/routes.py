@@ -1,5 +1,4 @@
 """agency.txt and routes.txt: the feed's timezone, its agencies, and the lines (GTFS routes)."""
-
 from __future__ import annotations
 
 import zoneinfo

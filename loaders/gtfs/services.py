@@ -1,5 +1,4 @@
 """calendar.txt and calendar_dates.txt: which service runs on which day."""
-
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,4 @@
 """stops.txt: stops, stations and other locations, and the warnings about their use."""
-
 from __future__ import annotations
 
 import numpy as np

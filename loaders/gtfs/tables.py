@@ -142,6 +142,21 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
                 required: bool) -> _Table | None:
     """Read one file of the feed, checked: None when absent, or empty and optional."""
     file = label + name
+    text = _file_text(src, name, file, report, required=required)
+    if text is None:
+        return None
+    df, counts, lines = _parse_csv(text, file)
+    header = _checked_header(df, counts, name, file, report)
+    values, lines = _data_rows(df, counts, lines, header, file, report)
+    if required and len(values) == 0:
+        raise LoaderError.of("empty_file", f"{name} has a header but no rows; it is required and "
+                             "must have data", file=file, row=1)
+    return _Table(file, values, lines)
+
+
+def _file_text(src: _Source, name: str, file: str, report: BuildReport, *,
+               required: bool) -> str | None:
+    """The file decoded; None when absent or empty (fatal when ``required``)."""
     if not src.has(name):
         if required:
             raise LoaderError.of("missing_required_file", f"{name} is required and missing from "
@@ -154,6 +169,13 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
                                  "header and rows", file=file, row=1)
         report.warn("empty_file", f"{name} is empty; ignored", file=file)
         return None
+    return text
+
+
+def _parse_csv(text: str, file: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(every record as string cells, header included; fields per record; line of each record).
+
+    The frame is as wide as the longest record; shorter records are padded with ''."""
     try:
         counts, lines = _field_counts(text)
         width = int(counts.max())
@@ -164,7 +186,13 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
     if len(df) != len(counts):  # cannot happen with well-formed quoting; refuse rather than guess
         raise LoaderError.of("csv_parsing_failed", f"found {len(df)} records but {len(counts)} "
                              "lines; check the quoting", file=file)
+    return df, counts, lines
 
+
+def _checked_header(df: pd.DataFrame, counts: np.ndarray, name: str, file: str,
+                    report: BuildReport) -> list[str]:
+    """The column names, stripped; duplicated or missing required columns are fatal, unknown
+    or unnamed ones reported."""
     raw_header = [str(h) for h in df.iloc[0, : counts[0]]]
     header = [h.strip() for h in raw_header]
     if header != raw_header:
@@ -189,12 +217,38 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
                 raise LoaderError.of("missing_required_column", f"the required column {col!r} is "
                                      f"missing from the header of {name}", file=file, row=1,
                                      column=col)
+    return header
 
+
+def _data_rows(df: pd.DataFrame, counts: np.ndarray, lines: np.ndarray, header: list[str],
+               file: str, report: BuildReport) -> tuple[pd.DataFrame, np.ndarray]:
+    """(the data rows under the named columns, their line numbers): empty rows skipped."""
     data = df.iloc[1:]
     counts, lines = counts[1:], lines[1:]
     n_cols = len(header)
     keep = np.ones(len(data), dtype=bool)
-    if width > n_cols:
+    _check_row_lengths(data, counts, lines, n_cols, file, report)
+    values = data.iloc[:, :n_cols]
+    values.columns = header
+    blank = (counts == 0)
+    if not blank.all():
+        blank |= (values.apply(lambda s: s.str.strip() == "")).all(axis=1).to_numpy()
+    if blank.any():
+        i = int(np.flatnonzero(blank)[0])
+        report.warn("empty_row", "empty row skipped", file=file, row=int(lines[i]),
+                    count=int(blank.sum()))
+        keep &= ~blank
+    values = values.loc[:, [h for h in header if h]]
+    if not keep.all():
+        values = values.iloc[np.flatnonzero(keep)]
+        lines = lines[keep]
+    return values.reset_index(drop=True), lines
+
+
+def _check_row_lengths(data: pd.DataFrame, counts: np.ndarray, lines: np.ndarray, n_cols: int,
+                       file: str, report: BuildReport) -> None:
+    """Rows longer than the header: fatal when an extra cell has a value, else reported."""
+    if data.shape[1] > n_cols:
         extra = np.char.strip(data.iloc[:, n_cols:].to_numpy(dtype=str))
         nonempty = (extra != "").any(axis=1) & (counts > n_cols)
         if nonempty.any():
@@ -210,22 +264,3 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
             report.warn("invalid_row_length", f"the row has {counts[i]} values but the header has "
                         f"{n_cols} columns; the extra values are empty and ignored",
                         file=file, row=int(lines[i]), count=int(long_rows.sum()))
-    values = data.iloc[:, :n_cols]
-    values.columns = header
-    blank = (counts == 0)
-    if not blank.all():
-        blank |= (values.apply(lambda s: s.str.strip() == "")).all(axis=1).to_numpy()
-    if blank.any():
-        i = int(np.flatnonzero(blank)[0])
-        report.warn("empty_row", "empty row skipped", file=file, row=int(lines[i]),
-                    count=int(blank.sum()))
-        keep &= ~blank
-    values = values.loc[:, [h for h in header if h]]
-    if not keep.all():
-        values = values.iloc[np.flatnonzero(keep)]
-        lines = lines[keep]
-    values = values.reset_index(drop=True)
-    if required and len(values) == 0:
-        raise LoaderError.of("empty_file", f"{name} has a header but no rows; it is required and "
-                             "must have data", file=file, row=1)
-    return _Table(file, values, lines)
