@@ -155,66 +155,80 @@ def read_bike_lanes(paths, report: BuildReport, *, status_property: str | None =
     rows = []
     for path in _expand_paths(paths):
         file = path.name
-        if not path.is_file():
-            raise LoaderError.of("missing_required_file", f"{path}: no such file", file=str(path))
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-        except UnicodeDecodeError as exc:
-            raise LoaderError.of("invalid_encoding", f"not UTF-8 text ({exc.reason})",
-                                 file=file) from None
-        except json.JSONDecodeError as exc:
-            raise LoaderError.of("invalid_json", f"invalid JSON at line {exc.lineno} column "
-                                 f"{exc.colno}: {exc.msg}", file=file) from None
-        features = _features_of(doc, file)
+        features = _features_of(_read_json(path), file)
         for i, feat in enumerate(features):
-            props = feat.get("properties") if isinstance(feat, dict) else None
-            props = props if isinstance(props, dict) else {}
-            geom_json = feat.get("geometry") if isinstance(feat, dict) else None
-            status = props.get(status_property) if status_property else None
-            row = dict(file=file, feature_index=i,
-                       status="" if status is None else str(status),
-                       type="" if props.get("type") is None else str(props.get("type")),
-                       properties=props, geometry_type="", geometry=None, kept=False,
-                       skip_reason="", inside=True)
-            rows.append(row)
-            if not isinstance(geom_json, dict):
-                row["skip_reason"] = "null geometry"
-                continue
-            row["geometry_type"] = str(geom_json.get("type", ""))
-            if row["geometry_type"] not in _LINE_TYPES:
-                row["skip_reason"] = f"not a line ({row['geometry_type'] or 'no type'})"
-                continue
-            try:
-                geom = shapely.geometry.shape(geom_json)
-                xy = shapely.get_coordinates(geom)
-            except (ValueError, TypeError, AttributeError, KeyError, IndexError,
-                    shapely.errors.GEOSException) as exc:
-                report.warn("invalid_geometry", f"feature {i}: unreadable {row['geometry_type']} "
-                            f"({exc}): skipped", file=file, row=i + 1, column="geometry")
-                row["skip_reason"] = "invalid geometry"
-                continue
-            if geom.is_empty or xy.shape[0] < 2:
-                row["skip_reason"] = "empty geometry"
-                continue
-            row["inside"] = _check_coordinates(xy, file, i, len(features), bbox)
-            row["geometry"] = geom
-            if wanted is not None:
-                if status is None:
-                    if not keep_missing_status:
-                        row["skip_reason"] = f"no {status_property}"
-                        continue
-                    report.warn("missing_status", f"feature {i} has no {status_property!r} "
-                                "property: kept as a built lane", file=file, row=i + 1,
-                                column=status_property)
-                elif str(status) not in wanted:
-                    row["skip_reason"] = f"{status_property} {status}"
-                    continue
-            row["kept"] = True
+            rows.append(_feature_row(feat, i, file, len(features), report,
+                                     status_property=status_property, wanted=wanted,
+                                     keep_missing_status=keep_missing_status, bbox=bbox))
     df = pd.DataFrame(rows, columns=["file", "feature_index", "status", "type", "properties",
                                      "geometry_type", "geometry", "kept", "skip_reason", "inside"])
     for reason, n in df.loc[~df["kept"], "skip_reason"].value_counts().items():
         report.drop("bike lane features", str(reason), int(n))
     return df
+
+
+def _read_json(path: Path):
+    """The parsed JSON of one file (UTF-8, BOM allowed); LoaderError naming the file otherwise."""
+    file = path.name
+    if not path.is_file():
+        raise LoaderError.of("missing_required_file", f"{path}: no such file", file=str(path))
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise LoaderError.of("invalid_encoding", f"not UTF-8 text ({exc.reason})",
+                             file=file) from None
+    except json.JSONDecodeError as exc:
+        raise LoaderError.of("invalid_json", f"invalid JSON at line {exc.lineno} column "
+                             f"{exc.colno}: {exc.msg}", file=file) from None
+
+
+def _feature_row(feat, i: int, file: str, n_features: int, report: BuildReport, *,
+                 status_property: str | None, wanted: set[str] | None, keep_missing_status: bool,
+                 bbox: tuple | None) -> dict:
+    """One row of :func:`read_bike_lanes` for feature ``i`` of ``file``: kept, or why skipped."""
+    props = feat.get("properties") if isinstance(feat, dict) else None
+    props = props if isinstance(props, dict) else {}
+    geom_json = feat.get("geometry") if isinstance(feat, dict) else None
+    status = props.get(status_property) if status_property else None
+    row = dict(file=file, feature_index=i,
+               status="" if status is None else str(status),
+               type="" if props.get("type") is None else str(props.get("type")),
+               properties=props, geometry_type="", geometry=None, kept=False,
+               skip_reason="", inside=True)
+    if not isinstance(geom_json, dict):
+        row["skip_reason"] = "null geometry"
+        return row
+    row["geometry_type"] = str(geom_json.get("type", ""))
+    if row["geometry_type"] not in _LINE_TYPES:
+        row["skip_reason"] = f"not a line ({row['geometry_type'] or 'no type'})"
+        return row
+    try:
+        geom = shapely.geometry.shape(geom_json)
+        xy = shapely.get_coordinates(geom)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError,
+            shapely.errors.GEOSException) as exc:
+        report.warn("invalid_geometry", f"feature {i}: unreadable {row['geometry_type']} "
+                    f"({exc}): skipped", file=file, row=i + 1, column="geometry")
+        row["skip_reason"] = "invalid geometry"
+        return row
+    if geom.is_empty or xy.shape[0] < 2:
+        row["skip_reason"] = "empty geometry"
+        return row
+    row["inside"] = _check_coordinates(xy, file, i, n_features, bbox)
+    row["geometry"] = geom
+    if wanted is not None:
+        if status is None:
+            if not keep_missing_status:
+                row["skip_reason"] = f"no {status_property}"
+                return row
+            report.warn("missing_status", f"feature {i} has no {status_property!r} "
+                        "property: kept as a built lane", file=file, row=i + 1,
+                        column=status_property)
+        elif str(status) not in wanted:
+            row["skip_reason"] = f"{status_property} {status}"
+            return row
+    row["kept"] = True
+    return row
 
 
 def edges_along_lines(street: StreetGraph, lines_lonlat, *, max_distance_m: float = MAX_DISTANCE_M,

@@ -20,6 +20,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -28,6 +29,9 @@ from engine.model import NO_INDEX, LocalProjection, Mode, Network, Parking, Stre
 from engine.transit.build import merge_footpaths
 from loaders.bundle import save_bundle, sha256_file
 from loaders.report import BuildReport, LoaderError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_STOP_LINK_M = 500.0
 """A stop farther than this from every walkable street node is left unlinked (and reported)."""
@@ -171,84 +175,107 @@ def build_network(options: BuildOptions, report: BuildReport) -> tuple[Network, 
         raise LoaderError.of("no_input", "nothing to build: give at least one --gtfs feed or --osm")
     steps = _Steps(options)
     try:
-        timetable = None
-        if options.gtfs:
-            from loaders.gtfs import timetable_from_gtfs
-
-            with steps.step("gtfs"):
-                timetable = timetable_from_gtfs(options.gtfs, report)
+        timetable = _read_timetable(options, steps, report)
         timezone = timetable.timezone if timetable is not None else options.timezone
         if not timezone:
             raise LoaderError.of("missing_timezone", "no GTFS feed gives a timezone: pass --timezone "
                                  "(an IANA name such as Europe/Paris)")
-
-        street = None
-        osm_facilities = None
-        if options.osm is not None:
-            from loaders.osm import street_graph_from_osm
-
-            with steps.step("osm"):
-                extract = street_graph_from_osm(options.osm, report,
-                                                walk_speed_mps=options.walk_speed_mps,
-                                                bike_speed_mps=options.bike_speed_mps)
-            street, osm_facilities = extract.street, extract.facilities
-            if options.bike_lanes:
-                from loaders.bike_lanes import mark_bike_lanes
-
-                with steps.step("bike_lanes"):
-                    street, _ = mark_bike_lanes(street, options.bike_lanes, report,
-                                                status_property=options.bike_lane_status_property,
-                                                statuses=options.bike_lane_statuses)
-        elif options.bike_lanes:
-            report.warn("bike_lanes_without_streets", "bike lanes were given without --osm: there is "
-                        "no street graph to mark them on, so they are ignored",
-                        count=len(options.bike_lanes))
-
-        if street is not None:
-            projection = street.projection
-        elif timetable is not None and timetable.n_stops:
-            projection = LocalProjection.around(timetable.stop_lon, timetable.stop_lat)
-        else:
-            projection = LocalProjection(0.0, 0.0)
-
-        stop_node = np.zeros(0, dtype=np.int32)
-        stop_offset = np.zeros(0)
-        if timetable is not None:
-            if street is not None:
-                stop_node, stop_offset = link_stops_to_streets(street, timetable, report)
-            else:
-                stop_node = np.full(timetable.n_stops, NO_INDEX, dtype=np.int32)
-                stop_offset = np.full(timetable.n_stops, np.inf)
-
+        street, osm_facilities = _read_streets(options, steps, report)
+        stop_node, stop_offset = _stop_links(street, timetable, report)
         with steps.step("parking"):
             parking = _load_parking(options, street, osm_facilities, timezone, report)
-
-        lons, lats = [], []
-        if street is not None and street.n_nodes:
-            lons.append(street.node_lon)
-            lats.append(street.node_lat)
-        if timetable is not None:
-            located = timetable.stop_lon != 0
-            lons.append(timetable.stop_lon[located])
-            lats.append(timetable.stop_lat[located])
-        lon = np.concatenate(lons) if lons else np.zeros(1)
-        lat = np.concatenate(lats) if lats else np.zeros(1)
-        bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
-        network = Network(timezone=timezone, projection=projection, bbox=bbox, street=street,
-                          timetable=timetable, parking=parking, stop_walk_node_idx=stop_node,
+        network = Network(timezone=timezone, projection=_projection(street, timetable),
+                          bbox=_bbox(street, timetable), street=street, timetable=timetable,
+                          parking=parking, stop_walk_node_idx=stop_node,
                           stop_walk_offset_m=stop_offset,
                           walk_detour_factor=options.walk_detour_factor)
-
         if timetable is not None:
-            from engine.transit.footpaths import compute_footpaths
-
-            with steps.step("footpaths"):
-                f, t, s = compute_footpaths(network, radius_m=options.footpath_radius_m,
-                                            walk_speed_mps=options.walk_speed_mps)
-                network = dataclasses.replace(network, timetable=merge_footpaths(timetable, f, t, s))
+            network = _add_walking_transfers(network, options, steps)
     finally:
         steps.close()
     return network, steps.timings
+
+
+def _read_timetable(options: BuildOptions, steps: _Steps, report: BuildReport) -> Timetable | None:
+    """The GTFS feeds' timetable, or None without feeds."""
+    if not options.gtfs:
+        return None
+    from loaders.gtfs import timetable_from_gtfs
+
+    with steps.step("gtfs"):
+        return timetable_from_gtfs(options.gtfs, report)
+
+
+def _read_streets(options: BuildOptions, steps: _Steps, report: BuildReport
+                  ) -> tuple[StreetGraph | None, pd.DataFrame | None]:
+    """(street graph with its bike lanes marked, OSM car parks); (None, None) without --osm."""
+    if options.osm is None:
+        if options.bike_lanes:
+            report.warn("bike_lanes_without_streets", "bike lanes were given without --osm: there is "
+                        "no street graph to mark them on, so they are ignored",
+                        count=len(options.bike_lanes))
+        return None, None
+    from loaders.osm import street_graph_from_osm
+
+    with steps.step("osm"):
+        extract = street_graph_from_osm(options.osm, report,
+                                        walk_speed_mps=options.walk_speed_mps,
+                                        bike_speed_mps=options.bike_speed_mps)
+    street, osm_facilities = extract.street, extract.facilities
+    if options.bike_lanes:
+        from loaders.bike_lanes import mark_bike_lanes
+
+        with steps.step("bike_lanes"):
+            street, _ = mark_bike_lanes(street, options.bike_lanes, report,
+                                        status_property=options.bike_lane_status_property,
+                                        statuses=options.bike_lane_statuses)
+    return street, osm_facilities
+
+
+def _projection(street: StreetGraph | None, timetable: Timetable | None) -> LocalProjection:
+    """The street graph's projection, else one around the stops, else around (0, 0)."""
+    if street is not None:
+        return street.projection
+    if timetable is not None and timetable.n_stops:
+        return LocalProjection.around(timetable.stop_lon, timetable.stop_lat)
+    return LocalProjection(0.0, 0.0)
+
+
+def _stop_links(street: StreetGraph | None, timetable: Timetable | None, report: BuildReport
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(walk node, distance in metres) of every stop; all unlinked (NO_INDEX, inf) without streets."""
+    if timetable is None:
+        return np.zeros(0, dtype=np.int32), np.zeros(0)
+    if street is not None:
+        return link_stops_to_streets(street, timetable, report)
+    return (np.full(timetable.n_stops, NO_INDEX, dtype=np.int32),
+            np.full(timetable.n_stops, np.inf))
+
+
+def _bbox(street: StreetGraph | None, timetable: Timetable | None
+          ) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) of the street nodes and located stops (degrees)."""
+    lons, lats = [], []
+    if street is not None and street.n_nodes:
+        lons.append(street.node_lon)
+        lats.append(street.node_lat)
+    if timetable is not None:
+        located = timetable.stop_lon != 0
+        lons.append(timetable.stop_lon[located])
+        lats.append(timetable.stop_lat[located])
+    lon = np.concatenate(lons) if lons else np.zeros(1)
+    lat = np.concatenate(lats) if lats else np.zeros(1)
+    return (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+
+
+def _add_walking_transfers(network: Network, options: BuildOptions, steps: _Steps) -> Network:
+    """The network with walking footpaths between nearby stops added to the feed's transfers."""
+    from engine.transit.footpaths import compute_footpaths
+
+    with steps.step("footpaths"):
+        f, t, s = compute_footpaths(network, radius_m=options.footpath_radius_m,
+                                    walk_speed_mps=options.walk_speed_mps)
+        return dataclasses.replace(network, timetable=merge_footpaths(network.timetable, f, t, s))
 
 
 def network_counts(network: Network) -> dict:

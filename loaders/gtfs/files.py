@@ -1,0 +1,107 @@
+"""The files of one GTFS feed, read from a folder or a zip archive.
+
+Also which file names GTFS knows, which files are required and which columns this loader reads.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from loaders.report import BuildReport, LoaderError
+
+# Files of the GTFS reference; anything else in a feed is reported as unknown.
+KNOWN_FILES = frozenset({
+    "agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt", "calendar.txt",
+    "calendar_dates.txt", "fare_attributes.txt", "fare_rules.txt", "timeframes.txt",
+    "rider_categories.txt", "fare_media.txt", "fare_products.txt", "fare_leg_rules.txt",
+    "fare_leg_join_rules.txt", "fare_transfer_rules.txt", "areas.txt", "stop_areas.txt",
+    "networks.txt", "route_networks.txt", "shapes.txt", "frequencies.txt", "transfers.txt",
+    "pathways.txt", "levels.txt", "location_groups.txt", "location_group_stops.txt",
+    "locations.geojson", "booking_rules.txt", "translations.txt", "feed_info.txt",
+    "attributions.txt",
+})
+
+# Files this loader reads: (required columns, other known columns).
+_COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "agency.txt": (("agency_name", "agency_url", "agency_timezone"),
+                   ("agency_id", "agency_lang", "agency_phone", "agency_fare_url", "agency_email",
+                    "cemv_support")),
+    "stops.txt": (("stop_id",),
+                  ("stop_code", "stop_name", "tts_stop_name", "stop_desc", "stop_lat", "stop_lon",
+                   "zone_id", "stop_url", "location_type", "parent_station", "stop_timezone",
+                   "wheelchair_boarding", "level_id", "platform_code", "stop_access")),
+    "routes.txt": (("route_id", "route_type"),
+                   ("agency_id", "route_short_name", "route_long_name", "route_desc", "route_url",
+                    "route_color", "route_text_color", "route_sort_order", "continuous_pickup",
+                    "continuous_drop_off", "network_id", "cemv_support")),
+    "trips.txt": (("route_id", "service_id", "trip_id"),
+                  ("trip_headsign", "trip_short_name", "direction_id", "block_id", "shape_id",
+                   "wheelchair_accessible", "bikes_allowed", "cars_allowed")),
+    "stop_times.txt": (("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"),
+                       ("stop_headsign", "pickup_type", "drop_off_type", "continuous_pickup",
+                        "continuous_drop_off", "shape_dist_traveled", "timepoint",
+                        "location_group_id", "location_id", "start_pickup_drop_off_window",
+                        "end_pickup_drop_off_window", "pickup_booking_rule_id",
+                        "drop_off_booking_rule_id")),
+    "calendar.txt": (("service_id", "monday", "tuesday", "wednesday", "thursday", "friday",
+                      "saturday", "sunday", "start_date", "end_date"), ()),
+    "calendar_dates.txt": (("service_id", "date", "exception_type"), ()),
+    "frequencies.txt": (("trip_id", "start_time", "end_time", "headway_secs"), ("exact_times",)),
+    "transfers.txt": (("transfer_type",),
+                      ("from_stop_id", "to_stop_id", "from_route_id", "to_route_id", "from_trip_id",
+                       "to_trip_id", "min_transfer_time")),
+}
+_REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
+
+
+class _Source:
+    """The files of one feed, from a folder or a zip archive (files may sit in one subfolder)."""
+
+    def __init__(self, path: Path, label: str, report: BuildReport):
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        if path.is_dir():
+            members = {p.name: p.name for p in path.iterdir() if p.is_file()}
+        elif path.is_file():
+            if not zipfile.is_zipfile(path):
+                raise LoaderError.of("io_error", f"{path} is neither a zip archive nor a folder; "
+                                     "a GTFS feed is a zip of .txt files or a folder of them",
+                                     file=path.name)
+            try:
+                self._zip = zipfile.ZipFile(path)
+                names = [n for n in self._zip.namelist() if not n.endswith("/")]
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise LoaderError.of("io_error", f"cannot read the zip archive {path}: {exc}",
+                                     file=path.name) from None
+            names = [n for n in names if not n.startswith("__MACOSX/")]
+            root = [n for n in names if "/" not in n]
+            members = {n: n for n in root}
+            if not any(n in KNOWN_FILES for n in root):
+                folders = {n.rsplit("/", 1)[0] for n in names if "/" in n
+                           and n.rsplit("/", 1)[1] in KNOWN_FILES}
+                if len(folders) == 1:
+                    folder = folders.pop()
+                    members = {n.rsplit("/", 1)[1]: n for n in names
+                               if n.rsplit("/", 1)[0] == folder}
+                    report.warn("invalid_input_files_in_subfolder",
+                                f"the feed's files are in the subfolder {folder!r} of the archive; "
+                                "read from there", file=label + folder)
+        else:
+            raise LoaderError.of("io_error", f"{path} does not exist", file=str(path))
+        self.members = members
+
+    def has(self, name: str) -> bool:
+        return name in self.members
+
+    def read(self, name: str) -> bytes:
+        try:
+            if self._zip is not None:
+                return self._zip.read(self.members[name])
+            return (self.path / self.members[name]).read_bytes()
+        except (OSError, zipfile.BadZipFile, KeyError) as exc:
+            raise LoaderError.of("io_error", f"cannot read {name} from {self.path}: {exc}",
+                                 file=name) from None
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
