@@ -222,7 +222,8 @@ class _Ends:
 
 def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) -> _Ends:
     """Snap points for the profile's mode and read their segments' costs, as the planner does
-    (``engine.planning.planner``: the snapped edge one way, the cheapest edge back the other way)."""
+    (``engine.planning.street_trees.point_ends``: the snapped edge one way, the cheapest edge
+    back the other way)."""
     snaps = streets.snap_many(graph, lon, lat, profile.mode, max_distance_m=max_snap_m)
     ok = snaps.accessible
     edge = np.where(ok, snaps.edge_idx, 0)
