@@ -64,4 +64,3 @@ def walk_stop_path(q: Query, f: int, stop: int, walk_m_fallback: float
             off = float(np.asarray(net.stop_walk_offset_m)[stop])
             return np.r_[f_lon, p.lon, s_lon], np.r_[f_lat, p.lat, s_lat], float(p.length_m) + off
     return np.array([f_lon, s_lon]), np.array([f_lat, s_lat]), float(walk_m_fallback)
-

@@ -128,4 +128,3 @@ def _compute_stop_links(network: Network, radius_m: float) -> StopLinks:
         return StopLinks(np.concatenate(parts_f), np.concatenate(parts_s), np.concatenate(parts_t),
                          np.concatenate(parts_m))
     return empty
-

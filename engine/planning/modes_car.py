@@ -112,4 +112,3 @@ def car_park_mode(q: Query) -> list[Candidate]:
     )
     risk = 1.0 - float(choice.outlook.p_free[row])
     return [Candidate("CAR_PARK", Itinerary(q.day, legs), parking_risk=risk)]
-

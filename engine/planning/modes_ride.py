@@ -72,7 +72,6 @@ def _replace_access(q: Query, it: Itinerary, access_stop: int, access_s: int, fi
     return Itinerary(it.service_day, tuple(first + legs))
 
 
-
 def _best_access(links_stop, access_s, n_stops):
     """Per stop, the least access time and the link giving it: (stops, seconds, link rows)."""
     ok = np.isfinite(access_s)
@@ -84,7 +83,6 @@ def _best_access(links_stop, access_s, n_stops):
     pick = order[first]
     secs = np.ceil(access_s[pick] - 1e-9).astype(np.int32)
     return stops.astype(np.int32), secs, pick
-
 
 
 class _RideLinks(NamedTuple):
@@ -323,4 +321,3 @@ def bike_and_ride_mode(q: Query) -> list[Candidate]:
         raise LeftOut(DOMINATED, "walking on from the bicycle parking is as quick as riding on "
                       "from it")
     return out
-

@@ -41,4 +41,3 @@ def bicycle_mode(q: Query) -> list[Candidate]:
     leg = make_leg("BICYCLE", q.origin, q.destination, start, end, distance_m=path.length_m, lon=path.lon,
                    lat=path.lat, extra={"bike_lane_share": round(share, 3)})
     return [Candidate("BICYCLE", Itinerary(q.day, (leg,)))]
-

@@ -38,4 +38,3 @@ def no_connection(q: Query, how: str) -> str:
     when = "arriving by" if q.arrive_by else "leaving at"
     hhmm = dt.datetime.fromtimestamp(q.utc_s, tz=zoneinfo.ZoneInfo(q.tz)).strftime("%Y-%m-%d %H:%M")
     return f"no transit connection {how} {when} {hhmm}"
-

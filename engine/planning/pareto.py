@@ -109,4 +109,3 @@ def select_candidates(candidates: list[Candidate], *, arrive_by: bool, window: b
         by = next((j for j in pareto if _near_dominates(keys[j], keys[i], slack)), None)
         why[c.mode] = (DOMINATED, cands[by].mode if by is not None else None)
     return kept, why
-

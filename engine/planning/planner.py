@@ -111,7 +111,6 @@ def warm_up(network: Network) -> None:
         plan_trip(network, ends[0], ends[1], modes=MODES, **when)
 
 
-
 def car_park_times(network: Network, origin, destination, *, options: PlanOptions | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(facility_idx, drive_s, walk_s) of every car facility linked to the streets: the drive
@@ -133,7 +132,6 @@ def car_park_times(network: Network, origin, destination, *, options: PlanOption
 _MODE_BUILDERS = {"WALK": walk_mode, "BICYCLE": bicycle_mode, "CAR_PARK": car_park_mode,
                   "PARK_AND_RIDE": park_and_ride_mode, "BIKE_AND_RIDE": bike_and_ride_mode,
                   "TRANSIT": transit_mode}
-
 
 
 def _parse_modes(modes) -> tuple[str, ...]:

@@ -210,4 +210,3 @@ def street_facilities(parking, kinds, *, vehicle: bool) -> np.ndarray:
     if vehicle:
         ok &= np.asarray(parking.car_node_idx) != NO_INDEX
     return np.flatnonzero(ok)
-

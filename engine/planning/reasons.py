@@ -45,4 +45,3 @@ class LeftOut(Exception):
     def __init__(self, code: str, message: str, avoided: tuple = ()):
         super().__init__(message)
         self.reason = ModeLeftOut(code, message, tuple(avoided))
-

@@ -124,4 +124,3 @@ class StreetLeg:
     duration_s: float
     edges: np.ndarray
     edge_m: np.ndarray
-

@@ -37,4 +37,3 @@ def tree_times(pred_edge, step_node, edge_time_s, root_time_s, targets, out_s):
             v = step_node[e]
             steps += 1
         out_s[i] = total + root_time_s[v]
-
