@@ -128,7 +128,7 @@ class PlanResult:
     timezone: str
     code: str | None = None
     message: str = ""
-    left_out: dict = field(default_factory=dict)  # mode -> engine.planning.planner.ModeLeftOut
+    left_out: dict = field(default_factory=dict)  # mode -> engine.planning.reasons.ModeLeftOut
 
     @property
     def ok(self) -> bool:

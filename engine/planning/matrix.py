@@ -48,7 +48,6 @@ import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from engine import street as streets
@@ -57,6 +56,7 @@ from engine.cache import Memo, PerObject
 from engine.model import NO_INDEX, Mode, Network, haversine_m
 from engine.parking.choice import CAR_KINDS, outlook
 from engine.planning.access import LocationNotAccessible, walk_access
+from engine.planning.matrix_kernels import car_choice, cheapest_edges, times_along_tree, window_stats
 from engine.planning.options import PlanOptions
 
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "TRANSIT")
@@ -192,32 +192,6 @@ def stop_arrival_times(network: Network, origin_lonlat, when, *, options: PlanOp
     return out
 
 
-@numba.njit(cache=True)
-def _window_stats(arrival, deps, const_s, max_time_s, ranks, first_out, stats_out):
-    """Per pair: travel time (s) at each departure, the quicker of transit (``arrival`` minus
-    the departure, UNREACHED = none) and the time-independent modes (``const_s``), inf beyond
-    ``max_time_s``; writes the time at the earliest departure (the last, ``deps`` being latest
-    first) and the sorted times at ``ranks`` (nearest-rank percentiles)."""
-    n_o, n_dep, n_d = arrival.shape
-    buf = np.empty(n_dep)
-    for o in range(n_o):
-        for d in range(n_d):
-            c = const_s[o, d]
-            for k in range(n_dep):
-                a = arrival[o, k, d]
-                t = np.inf if a == UNREACHED else float(a - deps[k])
-                if c < t:
-                    t = c
-                if t > max_time_s:
-                    t = np.inf
-                buf[k] = t
-            first_out[o, d] = buf[n_dep - 1]
-            if ranks.shape[0]:
-                buf.sort()
-                for j in range(ranks.shape[0]):
-                    stats_out[j, o, d] = buf[ranks[j]]
-
-
 def _nearest_ranks(n: int, pcts: Sequence[float]) -> np.ndarray:
     """Indices into n sorted values of numpy's "nearest" percentiles (ties of .5 to the even one)."""
     idx = np.arange(n, dtype=np.float64)
@@ -227,26 +201,6 @@ def _nearest_ranks(n: int, pcts: Sequence[float]) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Streets: one search per origin, every destination read off the tree
 # ---------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
-def _cheapest_edges(indptr, indices, cost, tails, heads, out_cost):
-    """out_cost[i] = least cost of an edge tails[i] -> heads[i] (inf when there is none)."""
-    for i in range(tails.shape[0]):
-        best = np.inf
-        for e in range(indptr[tails[i]], indptr[tails[i] + 1]):
-            if indices[e] == heads[i] and cost[e] < best:
-                best = cost[e]
-        out_cost[i] = best
-
-
-@numba.njit(cache=True)
-def _tree_times(order, pred_edge, edge_tail, time_s, time_out):
-    """Travel time along the search tree, nodes in order of cost (sources keep their time)."""
-    for v in order:
-        e = pred_edge[v]
-        if e >= 0:
-            time_out[v] = time_out[edge_tail[e]] + time_s[e]
-
-
 def _part(share, c):
     """A share of an edge's cost; inf (not 0 * inf = NaN) where the edge may not be used."""
     return np.where(np.isfinite(c), share * np.where(np.isfinite(c), c, 0.0), np.inf)
@@ -268,7 +222,8 @@ class _Ends:
 
 def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) -> _Ends:
     """Snap points for the profile's mode and read their segments' costs, as the planner does
-    (``engine.planning.planner``: the snapped edge one way, the cheapest edge back the other way)."""
+    (``engine.planning.street_trees.point_ends``: the snapped edge one way, the cheapest edge
+    back the other way)."""
     snaps = streets.snap_many(graph, lon, lat, profile.mode, max_distance_m=max_snap_m)
     ok = snaps.accessible
     edge = np.where(ok, snaps.edge_idx, 0)
@@ -277,7 +232,7 @@ def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) ->
     cost = streets.edge_costs(graph, profile)
     time_s = streets.edge_times(graph, profile)
     bwd_cost = np.empty(tail.size)
-    _cheapest_edges(graph.indptr, graph.indices, cost, head, tail, bwd_cost)
+    cheapest_edges(graph.indptr, graph.indices, cost, head, tail, bwd_cost)
     # the time of the cheapest edge back (a parallel edge may be quicker but dearer)
     bwd_time = np.full(tail.size, np.inf)
     for i in np.flatnonzero(ok & np.isfinite(bwd_cost)):
@@ -303,7 +258,8 @@ def _search(graph, profile, nodes, cost, time_s, limit):
         return res.cost, res.cost
     node_time = np.full(graph.n_nodes, np.inf)
     node_time[np.asarray(nodes)[keep]] = np.asarray(time_s)[keep]
-    _tree_times(res.reached(), res.pred_edge, graph.edge_tail, streets.edge_times(graph, profile), node_time)
+    times_along_tree(res.reached(), res.pred_edge, graph.edge_tail, streets.edge_times(graph, profile),
+                     node_time)
     return res.cost, node_time
 
 
@@ -428,45 +384,6 @@ def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
     return _CACHE(graph, pk).get(key, compute)
 
 
-@numba.njit(cache=True)
-def _car_choice(drive, search, p_free, walk, between, min_p_free, park_s, chosen_out):
-    """For each origin o and destination d, the facility ``engine.parking.choice.choose_facility``
-    chooses among those reachable both ways: the least expected total
-    ``drive + park + walk + search`` plus the diversion when full,
-    ``(1 - p_free) * (min over the others not avoided of [drive between + their search + their
-    walk] - walk)``, never one with p_free below ``min_p_free``; ties to the higher p_free, then
-    the lower index. Writes the facility's column, or -1."""
-    n_o, n_f = drive.shape
-    n_d = walk.shape[1]
-    for o in range(n_o):
-        for d in range(n_d):
-            best_total = np.inf
-            best_p = -1.0
-            best_i = -1
-            for i in range(n_f):
-                if not (np.isfinite(drive[o, i]) and np.isfinite(walk[i, d])):
-                    continue
-                if p_free[o, i] < min_p_free:
-                    continue
-                total = (drive[o, i] + park_s + walk[i, d]) + search[o, i]
-                onward = np.inf
-                for j in range(n_f):
-                    if j == i or p_free[o, j] < min_p_free:
-                        continue
-                    if not (np.isfinite(drive[o, j]) and np.isfinite(walk[j, d])):
-                        continue
-                    v = between[i, j] + (search[o, j] + walk[j, d])
-                    if v < onward:
-                        onward = v
-                if np.isfinite(onward):
-                    total = total + (1.0 - p_free[o, i]) * (onward - walk[i, d])
-                if total < best_total or (total == best_total and p_free[o, i] > best_p):
-                    best_total = total
-                    best_p = p_free[o, i]
-                    best_i = i
-            chosen_out[o, d] = best_i
-
-
 def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, max_time_s: float,
                     options: PlanOptions) -> np.ndarray:
     """(n_o, n_d) door-to-door time (s) by car to the car park the planner would choose, then on
@@ -491,7 +408,7 @@ def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, 
     p_free = np.ascontiguousarray(view.p_free.reshape(drive.shape))
     search_s = np.ascontiguousarray(view.expected_search_s.reshape(drive.shape))
     chosen = np.empty((n_o, n_d), dtype=np.int64)
-    _car_choice(np.ascontiguousarray(drive), search_s, p_free, np.ascontiguousarray(walk),
+    car_choice(np.ascontiguousarray(drive), search_s, p_free, np.ascontiguousarray(walk),
                 _drive_between(network, fac), float(policy.min_p_free), float(policy.park_s), chosen)
     c = np.maximum(chosen, 0)
     rows = np.arange(n_o)[:, None]
@@ -561,6 +478,47 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
     journey at ``departure``. Raises MatrixError naming the argument for bad input, and
     ``engine.transit.OutsideServicePeriod`` when TRANSIT is asked for a day without service.
     """
+    q = _check_query(network, origins, destinations, departure=departure, modes=modes,
+                     window_min=window_min, percentiles=percentiles, max_time_s=max_time_s,
+                     breakdown=breakdown, options=options)
+    n_o, n_d = q.origins[0].shape[0], q.destinations[0].shape[0]
+    out = _Tables.empty(n_o, n_d, q.pcts, breakdown)
+    for lo in range(0, n_o, CHUNK_ORIGINS):
+        hi = min(lo + CHUNK_ORIGINS, n_o)
+        _fill_chunk(network, q, lo, hi, out)
+    _blank_outside(network, q, out)
+    return MatrixResult(modes=q.modes, departure=q.departure, window_min=q.window_min,
+                        travel_time_s=out.median, percentile_s=out.pct, breakdown=out.parts,
+                        best_mode=out.best_mode)
+
+
+@dataclass(frozen=True)
+class _MatrixQuery:
+    """A matrix query's arguments, checked, with its departures in service time."""
+
+    modes: tuple
+    options: PlanOptions
+    origins: tuple            # (lon, lat) arrays, degrees
+    destinations: tuple       # (lon, lat) arrays, degrees
+    departure: _dt.datetime   # aware
+    depart_utc_s: int
+    day: int                  # service day of the departure
+    departures_s: np.ndarray  # every minute of the window, s after the service day's reference
+    window_min: int
+    pcts: tuple
+    max_time_s: float
+    breakdown: bool
+
+    @property
+    def stat_pcts(self) -> tuple:
+        """Percentiles the window statistic computes: the median, then those asked for."""
+        return ((50.0,) + self.pcts) if self.window_min else ()
+
+
+def _check_query(network: Network, origins, destinations, *, departure, modes, window_min, percentiles,
+                 max_time_s, breakdown, options) -> _MatrixQuery:
+    """The arguments of :func:`travel_time_matrix`, checked in the order of its signature
+    (MatrixError naming the first one wrong), with the departures in service time."""
     modes = parse_modes(modes)
     options = PlanOptions() if options is None else options
     if not isinstance(options, PlanOptions):
@@ -584,80 +542,124 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
     tz = network.timezone
     day, depart_s = transit.to_service_time(tz, departure)
     aware = departure if departure.tzinfo else departure.replace(tzinfo=_zone(tz))
-    depart_utc_s = int(aware.timestamp())
-    n_dep = max(window_min, 1)
-    departures_s = depart_s + 60 * np.arange(n_dep, dtype=np.int64)
-    n_o, n_d = o_lon.shape[0], d_lon.shape[0]
-    median = np.full((n_o, n_d), np.nan)
-    pct_out = {p: np.full((n_o, n_d), np.nan) for p in pcts}
-    best_mode = np.full((n_o, n_d), -1, dtype=np.int8)
-    parts = {name: np.full((n_o, n_d), np.nan) for name in BREAKDOWN_FIELDS} if breakdown else {}
-    dests = (d_lon, d_lat)
+    departures_s = depart_s + 60 * np.arange(max(window_min, 1), dtype=np.int64)
+    return _MatrixQuery(modes=modes, options=options, origins=(o_lon, o_lat), destinations=(d_lon, d_lat),
+                        departure=aware, depart_utc_s=int(aware.timestamp()), day=day,
+                        departures_s=departures_s, window_min=window_min, pcts=pcts,
+                        max_time_s=max_time_s, breakdown=breakdown)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The result's (n_o, n_d) tables, filled a chunk of origins at a time."""
+
+    median: np.ndarray        # travel time (s), or its median over the window; NaN unreachable
+    pct: dict                 # percentile -> table
+    best_mode: np.ndarray     # index into modes, -1 unreachable (int8)
+    parts: dict               # BREAKDOWN_FIELDS name -> table (empty without a breakdown)
+
+    @classmethod
+    def empty(cls, n_o: int, n_d: int, pcts: tuple, breakdown: bool) -> _Tables:
+        return cls(median=np.full((n_o, n_d), np.nan),
+                   pct={p: np.full((n_o, n_d), np.nan) for p in pcts},
+                   best_mode=np.full((n_o, n_d), -1, dtype=np.int8),
+                   parts=({name: np.full((n_o, n_d), np.nan) for name in BREAKDOWN_FIELDS}
+                          if breakdown else {}))
+
+
+def _fill_chunk(network: Network, q: _MatrixQuery, lo: int, hi: int, out: _Tables) -> None:
+    """Rows ``lo:hi`` of every table: the time-independent modes, then transit over the window,
+    the statistics and, for transit winners, the breakdown."""
+    orig = (q.origins[0][lo:hi], q.origins[1][lo:hi])
+    const, const_mode = _street_mode_times(network, q, orig)
+    n_d = q.destinations[0].shape[0]
+    first = np.where(const <= q.max_time_s, const, np.inf)
+    stats = np.broadcast_to(first, (len(q.stat_pcts), hi - lo, n_d))
+    comp = None
+    winner = const_mode
+    if "TRANSIT" in q.modes:
+        first, stats, comp, winner = _with_transit(network, q, orig, const, const_mode)
+    out.best_mode[lo:hi] = np.where(np.isfinite(first), winner, -1)
+    if q.window_min:
+        out.median[lo:hi] = np.where(np.isfinite(stats[0]), stats[0], np.nan)
+        for j, p in enumerate(q.pcts, start=1):
+            out.pct[p][lo:hi] = np.where(np.isfinite(stats[j]), stats[j], np.nan)
+    else:
+        out.median[lo:hi] = np.where(np.isfinite(first), first, np.nan)
+        for p in q.pcts:
+            out.pct[p][lo:hi] = out.median[lo:hi]
+    if q.breakdown and comp is not None:
+        _write_breakdown(out.parts, lo, hi, first, winner == q.modes.index("TRANSIT"), comp)
+
+
+def _street_mode_times(network: Network, q: _MatrixQuery, orig) -> tuple[np.ndarray, np.ndarray]:
+    """(time (s, inf unreachable), index into modes) of the quickest of the time-independent
+    modes from the origins ``orig`` to every destination (the first in ``modes`` on ties)."""
+    options = q.options
     walk_profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
     bike_profile = streets.StreetProfile(Mode.BICYCLE, bike_speed_mps=options.bike_speed_mps,
                                          bike_lane_preference=options.bike_lane_preference)
-    const_modes = [m for m in modes if m != "TRANSIT"]
-    stat_pcts = ((50.0,) + pcts) if window_min else ()
-    ranks = _nearest_ranks(n_dep, stat_pcts)
-    for lo in range(0, n_o, CHUNK_ORIGINS):
-        hi = min(lo + CHUNK_ORIGINS, n_o)
-        orig = (o_lon[lo:hi], o_lat[lo:hi])
-        # time-independent modes: the quickest of them, and which (first in `modes` on ties)
-        const = np.full((hi - lo, n_d), np.inf)
-        const_mode = np.full((hi - lo, n_d), -1, dtype=np.int8)
-        for mode in const_modes:
-            if mode == "WALK":
-                times = _street_times(network, walk_profile, orig, dests, max_time_s, options.max_snap_m)
-            elif mode == "BICYCLE":
-                times = _street_times(network, bike_profile, orig, dests, max_time_s, options.max_snap_m)
-            else:
-                times = _car_park_times(network, orig, dests, depart_utc_s, max_time_s, options)
-            times = _secs(times)
-            better = times < const
-            const = np.where(better, times, const)
-            const_mode = np.where(better, modes.index(mode), const_mode).astype(np.int8)
-        first = np.where(const <= max_time_s, const, np.inf)
-        stats = np.broadcast_to(first, (len(stat_pcts), hi - lo, n_d))
-        comp = None
-        winner = const_mode
-        if "TRANSIT" in modes:
-            arrival, deps, comp = _transit_times(network, orig, dests, day, departures_s, int(max_time_s),
-                                                 options, breakdown)
-            first = np.empty((hi - lo, n_d))
-            stats = np.empty((len(stat_pcts), hi - lo, n_d))
-            _window_stats(arrival, deps, const, float(max_time_s), ranks, first, stats)
-            t_idx = modes.index("TRANSIT")
-            a0 = arrival[:, -1, :]
-            t0 = np.where(a0 == UNREACHED, np.inf, a0.astype(np.float64) - deps[-1])
-            transit_wins = (t0 < const) | ((t0 == const) & (t_idx < const_mode))
-            winner = np.where(transit_wins, t_idx, const_mode).astype(np.int8)
-        best_mode[lo:hi] = np.where(np.isfinite(first), winner, -1)
-        if window_min:
-            median[lo:hi] = np.where(np.isfinite(stats[0]), stats[0], np.nan)
-            for j, p in enumerate(pcts, start=1):
-                pct_out[p][lo:hi] = np.where(np.isfinite(stats[j]), stats[j], np.nan)
+    n_o, n_d = orig[0].shape[0], q.destinations[0].shape[0]
+    const = np.full((n_o, n_d), np.inf)
+    const_mode = np.full((n_o, n_d), -1, dtype=np.int8)
+    for mode in (m for m in q.modes if m != "TRANSIT"):
+        if mode == "WALK":
+            times = _street_times(network, walk_profile, orig, q.destinations, q.max_time_s,
+                                  options.max_snap_m)
+        elif mode == "BICYCLE":
+            times = _street_times(network, bike_profile, orig, q.destinations, q.max_time_s,
+                                  options.max_snap_m)
         else:
-            median[lo:hi] = np.where(np.isfinite(first), first, np.nan)
-            for p in pcts:
-                pct_out[p][lo:hi] = median[lo:hi]
-        if breakdown and comp is not None:
-            wins = np.isfinite(first) & (winner == modes.index("TRANSIT")) & (comp[..., 4] >= 0)
-            total = np.where(wins, first, np.nan)
-            access, ride, walk, egress, trips = (comp[..., c].astype(np.float64) for c in range(5))
-            parts["access_s"][lo:hi] = np.where(wins, access, np.nan)
-            parts["ride_s"][lo:hi] = np.where(wins, ride, np.nan)
-            parts["transfer_walk_s"][lo:hi] = np.where(wins, walk, np.nan)
-            parts["egress_s"][lo:hi] = np.where(wins, egress, np.nan)
-            parts["transfers"][lo:hi] = np.where(wins, np.maximum(trips - 1, 0), np.nan)
-            parts["wait_s"][lo:hi] = total - np.where(wins, access + ride + walk + egress, np.nan)
-    outside = ~(_inside(network, o_lon, o_lat, options.bbox_margin_m)[:, None]
-                & _inside(network, d_lon, d_lat, options.bbox_margin_m)[None, :])
+            times = _car_park_times(network, orig, q.destinations, q.depart_utc_s, q.max_time_s, options)
+        times = _secs(times)
+        better = times < const
+        const = np.where(better, times, const)
+        const_mode = np.where(better, q.modes.index(mode), const_mode).astype(np.int8)
+    return const, const_mode
+
+
+def _with_transit(network: Network, q: _MatrixQuery, orig, const: np.ndarray, const_mode: np.ndarray):
+    """(time at the departure, statistics over the window, transit components, winning mode):
+    transit at every minute of the window against the time-independent modes ``const``."""
+    n_o, n_d = orig[0].shape[0], q.destinations[0].shape[0]
+    arrival, deps, comp = _transit_times(network, orig, q.destinations, q.day, q.departures_s,
+                                         int(q.max_time_s), q.options, q.breakdown)
+    first = np.empty((n_o, n_d))
+    stats = np.empty((len(q.stat_pcts), n_o, n_d))
+    ranks = _nearest_ranks(q.departures_s.shape[0], q.stat_pcts)
+    window_stats(arrival, deps, const, float(q.max_time_s), ranks, first, stats)
+    t_idx = q.modes.index("TRANSIT")
+    a0 = arrival[:, -1, :]
+    t0 = np.where(a0 == UNREACHED, np.inf, a0.astype(np.float64) - deps[-1])
+    transit_wins = (t0 < const) | ((t0 == const) & (t_idx < const_mode))
+    winner = np.where(transit_wins, t_idx, const_mode).astype(np.int8)
+    return first, stats, comp, winner
+
+
+def _write_breakdown(parts: dict, lo: int, hi: int, first: np.ndarray, transit_won: np.ndarray,
+                     comp: np.ndarray) -> None:
+    """The components of the transit journey at the departure, where it is the quickest."""
+    wins = np.isfinite(first) & transit_won & (comp[..., 4] >= 0)
+    total = np.where(wins, first, np.nan)
+    access, ride, walk, egress, trips = (comp[..., c].astype(np.float64) for c in range(5))
+    parts["access_s"][lo:hi] = np.where(wins, access, np.nan)
+    parts["ride_s"][lo:hi] = np.where(wins, ride, np.nan)
+    parts["transfer_walk_s"][lo:hi] = np.where(wins, walk, np.nan)
+    parts["egress_s"][lo:hi] = np.where(wins, egress, np.nan)
+    parts["transfers"][lo:hi] = np.where(wins, np.maximum(trips - 1, 0), np.nan)
+    parts["wait_s"][lo:hi] = total - np.where(wins, access + ride + walk + egress, np.nan)
+
+
+def _blank_outside(network: Network, q: _MatrixQuery, out: _Tables) -> None:
+    """Pairs with an end outside the network's bounding box (plus ``bbox_margin_m``) are
+    unreachable, as the planner says OUTSIDE_BOUNDS."""
+    margin_m = q.options.bbox_margin_m
+    outside = ~(_inside(network, *q.origins, margin_m)[:, None]
+                & _inside(network, *q.destinations, margin_m)[None, :])
     if outside.any():
-        for arr in (median, *pct_out.values(), *parts.values()):
+        for arr in (out.median, *out.pct.values(), *out.parts.values()):
             arr[outside] = np.nan
-        best_mode[outside] = -1
-    return MatrixResult(modes=modes, departure=aware, window_min=window_min, travel_time_s=median,
-                        percentile_s=pct_out, breakdown=parts, best_mode=best_mode)
+        out.best_mode[outside] = -1
 
 
 def _inside(network: Network, lon: np.ndarray, lat: np.ndarray, margin_m: float) -> np.ndarray:

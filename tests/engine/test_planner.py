@@ -18,6 +18,7 @@ import pytest
 from engine.model import ParkingKind, haversine_m
 from engine.planning import planner as P
 from engine.planning.itinerary import Point, StopRef
+from engine.planning.pareto import active_m
 
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 ORIGIN = (7.5100, 43.8000)            # (4, 0): Route du Sud x Avenue de l'Est
@@ -263,7 +264,7 @@ def test_all_modes_keep_the_pareto_options_with_labels(town):
     assert sorted(labels) == sorted(set(labels))       # each label once
     assert {"fastest", "fewest transfers", "least walking"} <= set(labels)
     # walking and cycling count together as effort (a free bicycle would dominate everything)
-    keys = [(it.end_s, it.transfers, round(P._active_m(it), 1), it.parking_risk)
+    keys = [(it.end_s, it.transfers, round(active_m(it), 1), it.parking_risk)
             for it in result.itineraries]
     for a in keys:                                     # none dominates another
         assert not any(all(x <= y for x, y in zip(b, a, strict=True)) and b != a for b in keys)

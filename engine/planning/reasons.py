@@ -1,0 +1,47 @@
+"""What the planner answers besides itineraries: its modes, the reason codes of a mode left out
+or of an empty answer, and the exception a mode's builder raises to leave itself out.
+
+Used by every mode builder (``engine.planning.modes_*``), by the selection of options
+(``engine.planning.pareto``) and by :func:`engine.planning.planner.plan_trip`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
+"""Modes of :func:`plan_trip`, in the order their itineraries are built."""
+
+# Reason codes of an empty answer or of a mode left out.
+LOCATION_NOT_ACCESSIBLE = "LOCATION_NOT_ACCESSIBLE"
+OUTSIDE_BOUNDS = "OUTSIDE_BOUNDS"
+OUTSIDE_SERVICE_PERIOD = "OUTSIDE_SERVICE_PERIOD"
+NO_TRANSIT_CONNECTION = "NO_TRANSIT_CONNECTION"
+NO_PARKING_AVAILABLE = "NO_PARKING_AVAILABLE"
+NO_BIKE_PARKING = "NO_BIKE_PARKING"
+NO_STREET_NETWORK = "NO_STREET_NETWORK"
+NO_ROUTE = "NO_ROUTE"
+DOMINATED = "DOMINATED"
+NOT_SELECTED = "NOT_SELECTED"
+
+# When no itinerary is left, the answer's code is the first of these among the modes' reasons.
+CODE_PRIORITY = (LOCATION_NOT_ACCESSIBLE, OUTSIDE_SERVICE_PERIOD, NO_PARKING_AVAILABLE,
+                 NO_TRANSIT_CONNECTION, NO_BIKE_PARKING, NO_STREET_NETWORK, NO_ROUTE)
+
+
+@dataclass(frozen=True)
+class ModeLeftOut:
+    """Why a mode asked for has no itinerary: a reason code, a sentence, and for the car modes
+    the facilities avoided (``facility_summary`` dicts with a ``reason``)."""
+
+    code: str
+    message: str
+    avoided: tuple = ()
+
+
+class LeftOut(Exception):
+    """Raised by a mode's builder (and by :class:`engine.planning.query.Query`) when the mode
+    has no itinerary; ``reason`` says why."""
+
+    def __init__(self, code: str, message: str, avoided: tuple = ()):
+        super().__init__(message)
+        self.reason = ModeLeftOut(code, message, tuple(avoided))
