@@ -1,4 +1,4 @@
-"""Walking to and from stops (engine/access.py) on the hand-made square of streets."""
+"""Walking to and from stops (engine/planning/access.py) on the hand-made square of streets."""
 import numpy as np
 import pytest
 

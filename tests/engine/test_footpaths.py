@@ -1,4 +1,4 @@
-"""Walking transfers between stops (engine/footpaths.py) on a hand-made square of streets."""
+"""Walking transfers between stops (engine/transit/footpaths.py) on a hand-made square of streets."""
 import numpy as np
 import pytest
 

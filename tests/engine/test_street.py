@@ -1,4 +1,4 @@
-"""engine/street.py: searches against networkx and scipy, the tiny town by hand, snapping, paths,
+"""engine/street/: searches against networkx and scipy, the tiny town by hand, snapping, paths,
 isochrones.
 
 Tiny-town distances (data_samples/tiny_town/README.md): a block is 200.6405 m east-west and

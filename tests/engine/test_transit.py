@@ -1,4 +1,4 @@
-"""RAPTOR (engine/transit.py): hand-checked cases, then agreement with an independent connection
+"""RAPTOR (engine/transit/): hand-checked cases, then agreement with an independent connection
 scan (tests/engine/transit_oracle.py) on random timetables and on the real Monaco and
 Montpellier feeds (tests/engine/test_transit_feeds.py)."""
 import numpy as np

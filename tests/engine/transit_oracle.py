@@ -1,6 +1,6 @@
 """An independent oracle for the RAPTOR tests: a plain connection scan, one pass per trip count.
 
-It shares no code with ``engine/transit.py``. It reads the day's connections (each trip's
+It shares no code with ``engine/transit/``. It reads the day's connections (each trip's
 consecutive stop pairs, trips of the day before moved by the day's shift), the footpaths and the
 per-stop transfer times, and applies the same journey definition:
 

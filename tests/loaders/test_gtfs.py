@@ -1,4 +1,4 @@
-"""loaders/gtfs.py: the transitfeed broken feeds, Monaco and Montpellier, the tiny town, and
+"""loaders/gtfs/: the transitfeed broken feeds, Monaco and Montpellier, the tiny town, and
 hand-made feeds for tolerance, interpolation, frequencies, calendars and transfers.
 
 Outcomes of the transitfeed test feeds (../shared/data/bad_gtfs/transitfeed, Apache-2.0), as

@@ -1,4 +1,4 @@
-"""loaders/osm.py: the tiny town checked by hand, Monaco's real extract, and bad input."""
+"""loaders/osm/: the tiny town checked by hand, Monaco's real extract, and bad input."""
 from __future__ import annotations
 
 import bz2
