@@ -9,7 +9,6 @@ edges (forward = the way's node order). Lengths are great-circle metres
 (:func:`engine.model.haversine_m`). A direction exists when at least one mode may use it; the
 others get ``inf``. Segments touching a node missing from the extract are dropped and counted.
 
-
 Costs (seconds; ``inf`` = mode not allowed in that direction)
 --------------------------------------------------------------
 * walk: ``length / walk_speed_mps``; steps take ``STEPS_WALK_FACTOR`` (2x) as long.
@@ -32,9 +31,10 @@ the nodes a mode's edges reach but that component cuts are reported (``disconnec
 Turn restrictions are not read (reported as ``turn_restrictions_ignored`` when the file has some).
 Highway areas mapped as multipolygon relations (large squares) are not routed: only ways are
 (the relations are counted as dropped).
-
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,11 +52,36 @@ MIN_EDGE_TIME_S = 0.01
 
 def _build_graph(raw: _Collected, report: BuildReport, file: str, walk_speed_mps: float,
                  bike_speed_mps: float, projection: LocalProjection | None) -> StreetGraph:
+    """The street graph of the routable ways of ``raw``; every dropped way and segment counted.
+
+    Raises LoaderError ``osm_no_streets`` when no way, or no located segment, is left.
+    """
     for highway, n in sorted(raw.unroutable.items()):
         report.drop("highway ways", f"highway={highway} is not routable", n)
     report.drop("highway relations", "multipolygon highway areas are not routed (only ways are)",
                 raw.n_highway_relations)
+    rules, kept = _kept_ways(raw, report, file)
+    seg = _segments(raw, kept, report, file)
+    node_osm_id, node_lon, node_lat, tail, head = _nodes(seg)
+    edges = _directed_edges(rules, seg, tail, head, walk_speed_mps, bike_speed_mps)
 
+    way_tags = [raw.way_tags[k] for k in kept]
+    graph = StreetGraph.from_edges(
+        node_lon=node_lon, node_lat=node_lat, edge_tail=edges["tail"], edge_head=edges["head"],
+        edge_length_m=edges["length"], walk_time_s=edges["walk"], bike_time_s=edges["bike"],
+        car_time_s=edges["car"], edge_is_bike_lane=edges["lane"], edge_way_idx=edges["way"],
+        way_osm_id=np.array([raw.way_ids[k] for k in kept], dtype=np.int64),
+        way_name=np.array([t.get("name") or t.get("ref") or "" for t in way_tags], dtype=str),
+        way_highway=np.array([r.highway for r in rules], dtype=str),
+        node_osm_id=node_osm_id, projection=projection,
+        walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps)
+    _report_components(graph, report, file)
+    return graph
+
+
+def _kept_ways(raw: _Collected, report: BuildReport, file: str) -> tuple[list[WayRules], list[int]]:
+    """(rules of each kept way, its position in ``raw``): the ways some mode may use, with two
+    nodes or more. LoaderError ``osm_no_streets`` when there is none."""
     def warn_for(way_id: int):
         def warn(code: str, key: str, value: str) -> None:
             report.warn(code, f"way {way_id}: {key}={value!r} cannot be read; the documented "
@@ -82,8 +107,26 @@ def _build_graph(raw: _Collected, report: BuildReport, file: str, walk_speed_mps
     if not kept:
         raise LoaderError.of("osm_no_streets", "the extract has no way that walkers, cyclists or "
                              "drivers may use (no routable highway=* way)", file=file)
+    return rules, kept
 
-    # Segments: consecutive node pairs of every kept way.
+
+@dataclass(frozen=True)
+class _Segments:
+    """The located segments of the kept ways (index = segment)."""
+
+    rule: np.ndarray        # -> position in the kept ways (and their rules)
+    tail_ref: np.ndarray    # OSM node id of the first node
+    head_ref: np.ndarray    # OSM node id of the second node
+    tail_lon: np.ndarray    # degrees of the first node (then tail_lat, head_lon, head_lat)
+    tail_lat: np.ndarray
+    head_lon: np.ndarray
+    head_lat: np.ndarray
+    length_m: np.ndarray    # great-circle metres
+
+
+def _segments(raw: _Collected, kept: list[int], report: BuildReport, file: str) -> _Segments:
+    """Segments: consecutive node pairs of every kept way, without those touching a missing node
+    or joining a node to itself (counted). LoaderError ``osm_no_streets`` when none is left."""
     refs = [raw.way_refs[k] for k in kept]
     lon = [raw.way_lon[k] for k in kept]
     lat = [raw.way_lat[k] for k in kept]
@@ -100,25 +143,36 @@ def _build_graph(raw: _Collected, report: BuildReport, file: str, walk_speed_mps
     report.drop("way segments", "a node is missing from the extract", int((~located).sum()))
     report.drop("way segments", "repeated node (zero-length loop)", int((located & ~distinct).sum()))
     keep = located & distinct
-    seg_rule, tail_ref, head_ref = seg_rule[keep], tail_ref[keep], head_ref[keep]
     length_m = haversine_m(tail_lon[keep], tail_lat[keep], head_lon[keep], head_lat[keep])
-    if seg_rule.size == 0:
+    if seg_rule[keep].size == 0:
         raise LoaderError.of("osm_no_streets", "no routable way has two located nodes",
                              file=file)
     n_zero = int((length_m == 0.0).sum())
     if n_zero:
         report.warn("zero_length_segment", f"{n_zero:,} segments join distinct nodes at the same "
                     f"position; they cost {MIN_EDGE_TIME_S} s", file=file, count=n_zero)
+    return _Segments(rule=seg_rule[keep], tail_ref=tail_ref[keep], head_ref=head_ref[keep],
+                     tail_lon=tail_lon[keep], tail_lat=tail_lat[keep], head_lon=head_lon[keep],
+                     head_lat=head_lat[keep], length_m=length_m)
 
-    # Nodes: every located node of a kept segment, by OSM id.
-    node_osm_id, first = np.unique(np.concatenate([tail_ref, head_ref]), return_index=True)
-    all_lon = np.concatenate([tail_lon[keep], head_lon[keep]])
-    all_lat = np.concatenate([tail_lat[keep], head_lat[keep]])
+
+def _nodes(seg: _Segments) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes: every node of a segment, by OSM id: (node_osm_id sorted, node_lon, node_lat, tail
+    node_idx of each segment, head node_idx of each segment)."""
+    node_osm_id, first = np.unique(np.concatenate([seg.tail_ref, seg.head_ref]), return_index=True)
+    all_lon = np.concatenate([seg.tail_lon, seg.head_lon])
+    all_lat = np.concatenate([seg.tail_lat, seg.head_lat])
     node_lon, node_lat = all_lon[first], all_lat[first]
-    tail = np.searchsorted(node_osm_id, tail_ref)
-    head = np.searchsorted(node_osm_id, head_ref)
+    tail = np.searchsorted(node_osm_id, seg.tail_ref)
+    head = np.searchsorted(node_osm_id, seg.head_ref)
+    return node_osm_id, node_lon, node_lat, tail, head
 
-    # Per-rule (way) attributes, then per directed edge.
+
+def _directed_edges(rules: list[WayRules], seg: _Segments, tail: np.ndarray, head: np.ndarray,
+                    walk_speed_mps: float, bike_speed_mps: float) -> dict[str, np.ndarray]:
+    """Per-rule (way) attributes, then per directed edge: the forward edges of the segments some
+    mode may use forward, then the backward ones. Keys: tail, head (node_idx), length (m), walk,
+    bike, car (s, ``inf`` = not allowed), lane (bike lane), way (position in the kept ways)."""
     def per_rule(getter, dtype):
         return np.array([getter(r) for r in rules], dtype=dtype)
 
@@ -132,9 +186,9 @@ def _build_graph(raw: _Collected, report: BuildReport, file: str, walk_speed_mps
 
     parts = []
     for direction, allowed, speed_kmh in ((0, fwd, kmh[0]), (1, bwd, kmh[1])):
-        exists = (allowed["walk"] | allowed["bike"] | allowed["car"])[seg_rule]
-        r = seg_rule[exists]
-        seg_len = length_m[exists]
+        exists = (allowed["walk"] | allowed["bike"] | allowed["car"])[seg.rule]
+        r = seg.rule[exists]
+        seg_len = seg.length_m[exists]
         walk_s = seg_len / walk_speed_mps * walk_factor[r]
         bike_s = np.where(pushed[r], walk_s, seg_len / bike_speed_mps)
         car_s = seg_len / (speed_kmh[r] / 3.6 * CAR_SPEED_FACTOR)
@@ -148,20 +202,7 @@ def _build_graph(raw: _Collected, report: BuildReport, file: str, walk_speed_mps
             "lane": allowed["bike_lane"][r],
             "way": r,
         })
-    edges = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-
-    way_tags = [raw.way_tags[k] for k in kept]
-    graph = StreetGraph.from_edges(
-        node_lon=node_lon, node_lat=node_lat, edge_tail=edges["tail"], edge_head=edges["head"],
-        edge_length_m=edges["length"], walk_time_s=edges["walk"], bike_time_s=edges["bike"],
-        car_time_s=edges["car"], edge_is_bike_lane=edges["lane"], edge_way_idx=edges["way"],
-        way_osm_id=np.array([raw.way_ids[k] for k in kept], dtype=np.int64),
-        way_name=np.array([t.get("name") or t.get("ref") or "" for t in way_tags], dtype=str),
-        way_highway=np.array([r.highway for r in rules], dtype=str),
-        node_osm_id=node_osm_id, projection=projection,
-        walk_speed_mps=walk_speed_mps, bike_speed_mps=bike_speed_mps)
-    _report_components(graph, report, file)
-    return graph
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
 def disconnected_node_counts(graph: StreetGraph) -> dict[Mode, tuple[int, int]]:

@@ -166,6 +166,35 @@ def _read(path: Path, fmt: str) -> _Collected:
     id-sorted input, which hand-edited files (JOSM) often are not.
     """
     out = _Collected()
+    relations = _read_relations(path, fmt, out)
+    wanted = {ref for *_, members in relations for ref, _ in members}
+    member_coords: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    processor = (osmium.FileProcessor(osmium.io.File(str(path), fmt),
+                                      osmium.osm.NODE | osmium.osm.WAY)
+                 .with_locations()
+                 .with_filter(osmium.filter.KeyFilter("highway", "amenity")))
+    if wanted:
+        processor.handler_for_filtered(_MemberWays(wanted, member_coords))
+    for obj in processor:
+        if obj.is_way():
+            _collect_way(obj, out, wanted, member_coords)
+        elif obj.is_node():
+            _collect_node(obj, out)
+
+    for rel_id, tags, family, members in relations:
+        centre = _multipolygon_centroid(members, member_coords)
+        if centre is None:
+            out.n_facility_without_geometry += 1
+        else:
+            out.facilities.append(_facility_record("relation", rel_id, tags, family, *centre))
+    return out
+
+
+def _read_relations(path: Path, fmt: str, out: _Collected
+                    ) -> list[tuple[int, dict, str, list[tuple[int, str]]]]:
+    """First pass: counts turn restrictions and highway areas in ``out``; returns the facility
+    multipolygons as (relation id, tags, facility family, [(member way id, role)])."""
     relations: list[tuple[int, dict, str, list[tuple[int, str]]]] = []
     for rel in (osmium.FileProcessor(osmium.io.File(str(path), fmt), osmium.osm.RELATION)
                 .with_filter(osmium.filter.KeyFilter("type"))):
@@ -179,63 +208,53 @@ def _read(path: Path, fmt: str) -> _Collected:
             if family is not None:
                 members = [(m.ref, m.role) for m in rel.members if m.type == "w"]
                 relations.append((rel.id, dict(rel.tags), family, members))
-    wanted = {ref for *_, members in relations for ref, _ in members}
-    member_coords: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    return relations
 
-    processor = (osmium.FileProcessor(osmium.io.File(str(path), fmt),
-                                      osmium.osm.NODE | osmium.osm.WAY)
-                 .with_locations()
-                 .with_filter(osmium.filter.KeyFilter("highway", "amenity")))
-    if wanted:
-        processor.handler_for_filtered(_MemberWays(wanted, member_coords))
-    for obj in processor:
-        if obj.is_way():
-            tags = obj.tags
-            highway = tags.get("highway")
-            family, _ = _facility_amenity(tags)
-            routable = highway is not None and highway.strip().lower() in HIGHWAY_CLASSES
-            if highway is not None and not routable:
-                out.unroutable[highway.strip().lower()] += 1
-            if not (routable or family or obj.id in wanted):
-                continue
-            refs, lon, lat = _way_coords(obj)
-            if obj.id in wanted:
-                member_coords[obj.id] = (lon, lat)
-            if routable:
-                out.way_ids.append(obj.id)
-                out.way_tags.append(dict(tags))
-                out.way_refs.append(refs)
-                out.way_lon.append(lon)
-                out.way_lat.append(lat)
-            if family is not None:
-                centre = _centroid(lon, lat, obj.is_closed())
-                if centre is None:
-                    out.n_facility_without_geometry += 1
-                else:
-                    out.facilities.append(_facility_record("way", obj.id, dict(tags), family,
-                                                           *centre))
-        elif obj.is_node():
-            family, is_entrance = _facility_amenity(obj.tags)
-            if family is None and not is_entrance:
-                continue
-            if not obj.location.valid():
-                out.n_facility_without_geometry += 1
-                continue
-            tags = dict(obj.tags)
-            if family is not None:
-                out.facilities.append(_facility_record("node", obj.id, tags, family,
-                                                       obj.location.lon, obj.location.lat))
-            if is_entrance:
-                out.entrances.append({"id": obj.id, "tags": tags, "lon": obj.location.lon,
-                                      "lat": obj.location.lat})
 
-    for rel_id, tags, family, members in relations:
-        centre = _multipolygon_centroid(members, member_coords)
+def _collect_way(way, out: _Collected, wanted: set[int],
+                 member_coords: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Keeps a way (read with locations) that is routable, a facility or a wanted multipolygon
+    member; counts the unroutable highway values."""
+    tags = way.tags
+    highway = tags.get("highway")
+    family, _ = _facility_amenity(tags)
+    routable = highway is not None and highway.strip().lower() in HIGHWAY_CLASSES
+    if highway is not None and not routable:
+        out.unroutable[highway.strip().lower()] += 1
+    if not (routable or family or way.id in wanted):
+        return
+    refs, lon, lat = _way_coords(way)
+    if way.id in wanted:
+        member_coords[way.id] = (lon, lat)
+    if routable:
+        out.way_ids.append(way.id)
+        out.way_tags.append(dict(tags))
+        out.way_refs.append(refs)
+        out.way_lon.append(lon)
+        out.way_lat.append(lat)
+    if family is not None:
+        centre = _centroid(lon, lat, way.is_closed())
         if centre is None:
             out.n_facility_without_geometry += 1
         else:
-            out.facilities.append(_facility_record("relation", rel_id, tags, family, *centre))
-    return out
+            out.facilities.append(_facility_record("way", way.id, dict(tags), family, *centre))
+
+
+def _collect_node(node, out: _Collected) -> None:
+    """Keeps a located parking facility or parking entrance node."""
+    family, is_entrance = _facility_amenity(node.tags)
+    if family is None and not is_entrance:
+        return
+    if not node.location.valid():
+        out.n_facility_without_geometry += 1
+        return
+    tags = dict(node.tags)
+    if family is not None:
+        out.facilities.append(_facility_record("node", node.id, tags, family,
+                                               node.location.lon, node.location.lat))
+    if is_entrance:
+        out.entrances.append({"id": node.id, "tags": tags, "lon": node.location.lon,
+                              "lat": node.location.lat})
 
 
 def _multipolygon_centroid(members: list[tuple[int, str]],

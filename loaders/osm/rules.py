@@ -174,7 +174,32 @@ def way_rules(tags: Mapping[str, str], warn=None) -> WayRules | None:
     highway = tags.get("highway", "").strip().lower()
     if highway not in HIGHWAY_CLASSES:
         return None
-    walk_default, bike_default, car_default, fallback_kmh = HIGHWAY_CLASSES[highway]
+    walk_ok, bike_ok, car_ok, bike_pushed = _permissions(tags, highway)
+    vehicle_dir = _vehicle_direction(tags, highway, warn)
+    lane_fwd, lane_bwd, contraflow = _bike_lanes(tags, highway, vehicle_dir)
+    bike_dir = _bike_direction(tags, vehicle_dir, contraflow)
+    foot_dir = _oneway(_first_value(tags, "oneway:foot"))
+    walk_dir = foot_dir if foot_dir is not None else (True, True)
+
+    walk = (walk_ok and walk_dir[0], walk_ok and walk_dir[1])
+    bike = (bike_ok and bike_dir[0], bike_ok and bike_dir[1])
+    car = (car_ok and vehicle_dir[0], car_ok and vehicle_dir[1])
+    bike_lane = (lane_fwd and bike[0] and not bike_pushed, lane_bwd and bike[1] and not bike_pushed)
+
+    fallback_kmh = HIGHWAY_CLASSES[highway][3]
+    car_kmh = (fallback_kmh, fallback_kmh)
+    if any(car):
+        car_kmh = _car_speeds_kmh(tags, fallback_kmh, warn)
+    return WayRules(highway=highway, walk=walk, bike=bike, car=car, bike_lane=bike_lane,
+                    bike_pushed=bike_pushed,
+                    walk_factor=STEPS_WALK_FACTOR if highway == "steps" else 1.0,
+                    car_kmh=car_kmh)
+
+
+def _permissions(tags: Mapping[str, str], highway: str) -> tuple[bool, bool, bool, bool]:
+    """(walk allowed, bicycle allowed, car allowed, bicycle pushed) on a way of a routable class,
+    from the class defaults and the access tags, before directions."""
+    walk_default, bike_default, car_default, _ = HIGHWAY_CLASSES[highway]
     walk_ok = _mode_allowed(tags, Mode.WALK, walk_default)
     car_ok = _mode_allowed(tags, Mode.CAR, car_default)
     bike_value = _first_value(tags, "bicycle")
@@ -183,8 +208,11 @@ def way_rules(tags: Mapping[str, str], warn=None) -> WayRules | None:
     bike_pushed = bike_value == "dismount" or highway == "steps"
     if highway == "steps" and bike_value not in _ALLOW and not ramp:
         bike_ok = False  # carrying a bike up stairs needs an explicit tag
+    return walk_ok, bike_ok, car_ok, bike_pushed
 
-    # Vehicle direction (cars, and bicycles unless overridden).
+
+def _vehicle_direction(tags: Mapping[str, str], highway: str, warn) -> tuple[bool, bool]:
+    """(forward, backward) allowed to vehicles: cars, and bicycles unless overridden."""
     oneway_raw = _first_value(tags, "oneway")
     vehicle_dir = _oneway(oneway_raw)
     if oneway_raw is not None and vehicle_dir is None and warn is not None:
@@ -193,11 +221,17 @@ def way_rules(tags: Mapping[str, str], warn=None) -> WayRules | None:
         implied = (_first_value(tags, "junction") in ("roundabout", "circular")
                    or highway in ("motorway", "motorway_link"))
         vehicle_dir = (True, False) if implied else (True, True)
-    road_oneway = vehicle_dir != (True, True)
+    return vehicle_dir
 
-    # Bike lanes: (forward, backward) directions served by a lane or track.
+
+def _bike_lanes(tags: Mapping[str, str], highway: str,
+                vehicle_dir: tuple[bool, bool]) -> tuple[bool, bool, bool]:
+    """(forward, backward) directions served by a lane or track, and whether a lane or an
+    ``opposite`` tag lets bicycles ride against a oneway (contraflow)."""
+    road_oneway = vehicle_dir != (True, True)
     lane_fwd = lane_bwd = False
-    if highway == "cycleway" or (highway in _BIKE_DESIGNATED_CLASSES and bike_value == "designated"):
+    if highway == "cycleway" or (highway in _BIKE_DESIGNATED_CLASSES
+                                 and _first_value(tags, "bicycle") == "designated"):
         lane_fwd = lane_bwd = True
     traffic = vehicle_dir if road_oneway and any(vehicle_dir) else None  # direction of traffic
     opposite = (not traffic[0], not traffic[1]) if traffic else (False, True)
@@ -223,28 +257,19 @@ def way_rules(tags: Mapping[str, str], warn=None) -> WayRules | None:
         lane_bwd |= served[1]
         if traffic and ((served[0] and not traffic[0]) or (served[1] and not traffic[1])):
             contraflow = True
+    return lane_fwd, lane_bwd, contraflow
 
-    bike_dir = vehicle_dir
+
+def _bike_direction(tags: Mapping[str, str], vehicle_dir: tuple[bool, bool],
+                    contraflow: bool) -> tuple[bool, bool]:
+    """(forward, backward) allowed to bicycles: ``oneway:bicycle``, else both ways on a
+    contraflow, else the vehicles' direction."""
     bike_oneway = _oneway(_first_value(tags, "oneway:bicycle"))
     if bike_oneway is not None:
-        bike_dir = bike_oneway
-    elif contraflow:
-        bike_dir = (True, True)
-    foot_dir = _oneway(_first_value(tags, "oneway:foot"))
-    walk_dir = foot_dir if foot_dir is not None else (True, True)
-
-    walk = (walk_ok and walk_dir[0], walk_ok and walk_dir[1])
-    bike = (bike_ok and bike_dir[0], bike_ok and bike_dir[1])
-    car = (car_ok and vehicle_dir[0], car_ok and vehicle_dir[1])
-    bike_lane = (lane_fwd and bike[0] and not bike_pushed, lane_bwd and bike[1] and not bike_pushed)
-
-    car_kmh = (fallback_kmh, fallback_kmh)
-    if any(car):
-        car_kmh = _car_speeds_kmh(tags, fallback_kmh, warn)
-    return WayRules(highway=highway, walk=walk, bike=bike, car=car, bike_lane=bike_lane,
-                    bike_pushed=bike_pushed,
-                    walk_factor=STEPS_WALK_FACTOR if highway == "steps" else 1.0,
-                    car_kmh=car_kmh)
+        return bike_oneway
+    if contraflow:
+        return (True, True)
+    return vehicle_dir
 
 
 def _car_speeds_kmh(tags: Mapping[str, str], fallback_kmh: float, warn) -> tuple[float, float]:
