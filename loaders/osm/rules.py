@@ -55,7 +55,6 @@ traffic: on a oneway road a side lane follows the traffic; on a two-way road ``r
 ``cycleway:<side>:oneway`` (``yes``, ``-1``, ``no``) overrides. ``shared_lane`` (sharrows painted on
 the general lane) is not a bike lane; ``share_busway`` (a bus lane open to bicycles) is.
 
-
 Car speeds: ``maxspeed:forward`` / ``maxspeed:backward``, else ``maxspeed``, else a zone tag
 (``maxspeed:type``, ``source:maxspeed``, ``zone:maxspeed``), else the class fallback above
 (read by :func:`~loaders.osm.tags.parse_maxspeed_kmh`).

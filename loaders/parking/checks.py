@@ -11,7 +11,6 @@ CAPACITY_JUMP_FACTOR = 2.0
 the median divided by it, are glitches (e.g. 54 then 1000) and are dropped."""
 
 
-
 def _valid_lonlat(lon: float, lat: float) -> bool:
     return (math.isfinite(lon) and math.isfinite(lat) and -180.0 <= lon <= 180.0
             and -90.0 <= lat <= 90.0 and not (lon == 0.0 and lat == 0.0))

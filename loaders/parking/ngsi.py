@@ -55,7 +55,6 @@ def _iso_to_epoch_s(text: str | None) -> float:
     return float(ts.timestamp())
 
 
-
 def _point_of(geometry) -> tuple[float, float] | None:
     """(lon, lat) of a GeoJSON geometry: a Point, or the centroid of another geometry."""
     if not isinstance(geometry, dict) or "type" not in geometry:

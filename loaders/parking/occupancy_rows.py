@@ -23,7 +23,6 @@ def _drop(df: pd.DataFrame, mask, report: BuildReport, file: str, code: str, rea
     return df[~mask]
 
 
-
 def _keyed_rows(raw: pd.DataFrame, fac_col: str, report: BuildReport, file: str) -> pd.DataFrame:
     """One row per usable reading, holding its ``facility_key``: rows with an empty key and exact
     duplicates of an earlier row are dropped."""

@@ -29,7 +29,6 @@ def _nearest_nodes(street: StreetGraph, mode: Mode, x: np.ndarray, y: np.ndarray
     return out, dist
 
 
-
 def _link_to_streets(df: pd.DataFrame, x: np.ndarray, y: np.ndarray, street: StreetGraph | None,
                      projection: LocalProjection, max_link_m: float,
                      report: BuildReport) -> tuple[np.ndarray, np.ndarray]:
