@@ -93,7 +93,7 @@ _N_LEG_FIELDS = 9   # kind, from, to, depart, arrive, trip, board_pos, alight_po
 DEFAULT_TRANSFER_SLACK_S = 60
 """Same-stop transfer time (s) where transfers.txt gives none; see the module docstring."""
 
-DEFAULT_MAX_TRANSFERS = 5
+DEFAULT_MAX_TRANSFERS = 8
 DEFAULT_WALK_SPEED_MPS = 1.3
 """Walking speed at which footpaths are computed at build time (engine.transit.footpaths)."""
 
