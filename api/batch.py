@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from api.scenario_io import Places, matrix_table, prepare_scenario
-from engine.planning.matrix import travel_time_matrix
+from engine.planning.matrix import DEFAULT_MAX_TIME_S, travel_time_matrix
 from engine.planning.options import PlanOptions
 from engine.scenario import Scenario
 
@@ -71,7 +71,7 @@ class MatrixJob:
     modes: tuple = ("TRANSIT",)
     window_min: int = 0
     percentiles: tuple = ()
-    max_time_s: float = 7200.0
+    max_time_s: float = float(DEFAULT_MAX_TIME_S)
     breakdown: bool = False
     options: PlanOptions = field(default_factory=PlanOptions)
     scenario_specs: tuple = ()

@@ -27,6 +27,8 @@ from engine.planning.planner import plan_trip
 
 BBOX_MARGIN_DEG = 0.02
 """Points this far outside the network's bbox still count as inside (snapping decides)."""
+DEFAULTS = PlanOptions()
+"""Options an endpoint does not take (the isochrone's max_transfers...) keep the planner's default."""
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,14 @@ class PlanQuery:
                    when=when, service_day=day, time_s=time_s,
                    arrive_by=bool(args.get("arrive_by", False)), modes=tuple(args["modes"]),
                    walk_speed_mps=float(args["walk_speed"]),
-                   bike_speed_mps=float(args.get("bike_speed", 4.5)),
-                   max_transfers=int(args.get("max_transfers", 0)),
+                   bike_speed_mps=float(args.get("bike_speed", DEFAULTS.bike_speed_mps)),
+                   max_transfers=int(args.get("max_transfers", DEFAULTS.max_transfers)),
                    max_walk_m=float(args["max_walk_m"]),
-                   bike_lane_preference=float(args.get("bike_lane_preference", 0.5)),
-                   num_itineraries=int(args.get("num_itineraries", 1)),
+                   bike_lane_preference=float(args.get("bike_lane_preference",
+                                                       DEFAULTS.bike_lane_preference)),
+                   num_itineraries=int(args.get("num_itineraries", DEFAULTS.num_itineraries)),
                    window_s=int(args.get("window_min", 0)) * 60,
-                   wheelchair=bool(args.get("wheelchair", False)),
+                   wheelchair=bool(args.get("wheelchair", DEFAULTS.wheelchair)),
                    minutes=int(args.get("minutes", 0)), datetime_defaulted=defaulted,
                    notes=tuple(notes))
 

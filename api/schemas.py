@@ -6,6 +6,8 @@ cannot drift from the code. Query schemas whose bounds come from the configurati
 app by the ``*_args_schema(config)`` factories, so the documented maximum is the enforced one.
 
 Validation messages carry their error code (``"CODE: text"``, see :mod:`api.errors`).
+Every default of a plan option is read from :class:`engine.planning.options.PlanOptions` (and its
+``DEFAULT_*`` constants), so the OpenAPI document, ``trajet plan --help`` and the planner agree.
 """
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from marshmallow import fields, validate
 from api.config import ApiConfig
 from api.errors import problem
 from api.timeutil import parse_iso
+from engine.planning.options import DEFAULT_WINDOW_MIN, PlanOptions
 
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
 MODE_ALIASES = {"CAR": "CAR_PARK", "BIKE": "BICYCLE", "FOOT": "WALK", "PR": "PARK_AND_RIDE",
                 "BUS": "TRANSIT", "PT": "TRANSIT"}
 DEFAULT_MODES = ("WALK", "TRANSIT")
+DEFAULTS = PlanOptions()
+"""The planner's defaults: every ``load_default`` of a plan option below comes from here."""
 _COORD_PATTERN = r"^\s*[-+]?\d{1,3}(\.\d+)?\s*,\s*[-+]?\d{1,3}(\.\d+)?\s*$"
 
 
@@ -113,9 +118,19 @@ class _Strict(ma.Schema):
         ordered = True
 
 
-DEFAULT_WINDOW_MIN = 30
-"""Default departure window of /plan: enough for a few departures of a frequent line ("leave at
-8:05, 8:20, 8:35") at a cost of a few range-RAPTOR rounds per departure; ask for more if needed."""
+def _walk_speed(**kwargs) -> fields.Float:
+    return fields.Float(load_default=DEFAULTS.walk_speed_mps,
+                        validate=_range("walk_speed", 0.3, 3.0, unit=" m/s"), **kwargs)
+
+
+def _bike_speed(**kwargs) -> fields.Float:
+    return fields.Float(load_default=DEFAULTS.bike_speed_mps,
+                        validate=_range("bike_speed", 1.0, 12.0, unit=" m/s"), **kwargs)
+
+
+def _max_walk_m(config: ApiConfig, **kwargs) -> fields.Integer:
+    return fields.Integer(load_default=min(round(DEFAULTS.max_walk_m), config.max_walk_m),
+                          validate=_range("max_walk_m", 0, config.max_walk_m, unit=" m"), **kwargs)
 
 
 def plan_args_schema(config: ApiConfig) -> type[ma.Schema]:
@@ -133,20 +148,17 @@ def plan_args_schema(config: ApiConfig) -> type[ma.Schema]:
         arrive_by = fields.Boolean(load_default=False, metadata={
             "description": "datetime is the latest arrival instead of the departure"})
         modes = Modes(load_default=DEFAULT_MODES)
-        walk_speed = fields.Float(load_default=1.3, validate=_range("walk_speed", 0.3, 3.0, unit=" m/s"),
-                                  metadata={"description": "Walking speed, m/s"})
-        bike_speed = fields.Float(load_default=4.5, validate=_range("bike_speed", 1.0, 12.0, unit=" m/s"),
-                                  metadata={"description": "Cycling speed, m/s"})
-        max_transfers = fields.Integer(load_default=min(4, config.max_transfers),
+        walk_speed = _walk_speed(metadata={"description": "Walking speed, m/s"})
+        bike_speed = _bike_speed(metadata={"description": "Cycling speed, m/s"})
+        max_transfers = fields.Integer(load_default=min(DEFAULTS.max_transfers, config.max_transfers),
                                        validate=_range("max_transfers", 0, config.max_transfers))
-        max_walk_m = fields.Integer(load_default=min(1500, config.max_walk_m),
-                                    validate=_range("max_walk_m", 0, config.max_walk_m, unit=" m"),
-                                    metadata={"description": "Longest walk of one access, egress "
-                                                             "or transfer leg, metres"})
-        bike_lane_preference = fields.Float(load_default=0.5, validate=_range(
+        max_walk_m = _max_walk_m(config, metadata={"description": "Longest walk of one access, "
+                                                                  "egress or transfer leg, metres"})
+        bike_lane_preference = fields.Float(load_default=DEFAULTS.bike_lane_preference, validate=_range(
             "bike_lane_preference", 0.0, 1.0), metadata={
             "description": "0: cycle on any street; 1: go far out of the way for bike lanes"})
-        num_itineraries = fields.Integer(load_default=min(3, config.max_itineraries),
+        num_itineraries = fields.Integer(load_default=min(DEFAULTS.num_itineraries,
+                                                          config.max_itineraries),
                                          validate=_range("num_itineraries", 1, config.max_itineraries,
                                                          high_code="TOO_MANY_ITINERARIES"))
         window_min = fields.Integer(load_default=min(DEFAULT_WINDOW_MIN, config.max_window_min),
@@ -155,7 +167,7 @@ def plan_args_schema(config: ApiConfig) -> type[ma.Schema]:
                                     metadata={"description": "Transit departures within this many "
                                                              "minutes after datetime (before it, "
                                                              "arriving by) are offered"})
-        wheelchair = fields.Boolean(load_default=False, metadata={
+        wheelchair = fields.Boolean(load_default=DEFAULTS.wheelchair, metadata={
             "description": "Only wheelchair-accessible stops and trips, no steps"})
 
     return PlanArgs
@@ -174,11 +186,10 @@ def isochrone_args_schema(config: ApiConfig) -> type[ma.Schema]:
                                  validate=_range("minutes", 1, config.max_isochrone_minutes,
                                                  high_code="TOO_MANY_MINUTES", unit=" min"),
                                  metadata={"description": "Travel-time budget, minutes"})
-        walk_speed = fields.Float(load_default=1.3, validate=_range("walk_speed", 0.3, 3.0, unit=" m/s"))
-        bike_speed = fields.Float(load_default=4.5, validate=_range("bike_speed", 1.0, 12.0, unit=" m/s"))
-        max_walk_m = fields.Integer(load_default=min(1500, config.max_walk_m),
-                                    validate=_range("max_walk_m", 0, config.max_walk_m, unit=" m"))
-        wheelchair = fields.Boolean(load_default=False)
+        walk_speed = _walk_speed()
+        bike_speed = _bike_speed()
+        max_walk_m = _max_walk_m(config)
+        wheelchair = fields.Boolean(load_default=DEFAULTS.wheelchair)
 
     return IsochroneArgs
 

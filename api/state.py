@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from api.config import ApiConfig
 from api.errors import ApiError
+from api.geojson import street_geojson
 from api.observations import LiveFeed, ObservationStore
 from engine.model import Network
 from engine.planning import planner
@@ -127,8 +128,6 @@ class AppState:
             self._ready.set()
 
     def _load_all(self) -> Loaded:
-        from api.network import street_geojson  # the view module owns the GeoJSON format
-
         t0 = time.perf_counter()
         if self.config.bundle_dir is None:
             raise BundleError("no bundle configured: set TRAJET_BUNDLE_DIR or pass bundle_dir "

@@ -19,6 +19,11 @@ DEFAULT_PARK_RIDE_WALK_M = 400.0
 DEFAULT_BIKE_LOCK_S = 60.0
 DEFAULT_NUM_ITINERARIES = 5
 DEFAULT_BBOX_MARGIN_M = 2000.0
+DEFAULT_WINDOW_MIN = 30
+"""Departure window (minutes) a traveller's plan request gets from the CLI and the API when it
+names none: enough for a few departures of a frequent line ("leave at 8:05, 8:20, 8:35") at a cost
+of a few range-RAPTOR rounds per departure. ``PlanOptions.window_s`` stays 0 (one departure) for
+the matrix, the isochrones and direct callers."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,12 @@ class PlanOptions:
 
     walk_speed_mps: float = 1.3
     bike_speed_mps: float = 4.5
-    bike_lane_preference: float = 0.0
+    bike_lane_preference: float = 0.5  # a resident expects bike lanes to be preferred
     max_walk_m: float = DEFAULT_MAX_WALK_M
     park_ride_walk_m: float = DEFAULT_PARK_RIDE_WALK_M
     bike_lock_s: float = DEFAULT_BIKE_LOCK_S
+    # 8 (R5 allows 8 rides, OpenTripPlanner 12 transfers): 5 cut 85 of 200 earliest arrivals on a
+    # synthetic city of 3.1M stop_times
     max_transfers: int = transit.DEFAULT_MAX_TRANSFERS
     transfer_slack_s: int = transit.DEFAULT_TRANSFER_SLACK_S
     transit_modes: frozenset | None = None

@@ -34,7 +34,9 @@ def run(*args):
 def test_route_prints_distance_time_and_streets(bundle):
     # From 11 m north of (0, 0) to (4, 3) by bike: up Rue de l'Ouest, along Rue du Canal and
     # Piste du Canal: 3 blocks north less 11.12 m (589.33 m), 4 east (802.56 m) at 4.5 m/s.
-    result = run(bundle, "--from", "43.8001,7.5000", "--to", "43.8054,7.5100", "--mode", "bicycle")
+    # Bike lanes not preferred (the default, 0.5, takes the as long Avenue de la Gare's lane).
+    result = run(bundle, "--from", "43.8001,7.5000", "--to", "43.8054,7.5100", "--mode", "bicycle",
+                 "--bike-lane-preference", "0")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "BICYCLE: 1,392 m in 5 min 09 s (309 s)"

@@ -40,12 +40,12 @@ def test_every_parameter_is_parsed_and_echoed(client):
     assert echo["bike_lane_preference"] == 0.9
 
 
-def test_defaults_are_walk_and_transit_three_itineraries_within_half_an_hour(client):
+def test_defaults_are_walk_and_transit_five_itineraries_within_half_an_hour(client):
     echo = _plan(client, **{"from": "43.73,7.42", "to": OUTSIDE,
                             "datetime": "2026-01-12T08:30:00Z"}).get_json()["request"]
     assert echo["modes"] == ["WALK", "TRANSIT"]
     assert echo["when"] == "2026-01-12T09:30:00+01:00"  # an offset is honoured, shown in feed time
-    assert (echo["num_itineraries"], echo["window_s"], echo["max_transfers"]) == (3, 1800, 4)
+    assert (echo["num_itineraries"], echo["window_s"], echo["max_transfers"]) == (5, 1800, 8)
     assert (echo["walk_speed_mps"], echo["arrive_by"]) == (1.3, False)
 
 

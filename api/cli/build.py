@@ -1,0 +1,137 @@
+"""``trajet build`` (a bundle from GTFS, OSM, bike-lane and parking data) and ``trajet info``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from api.cli.options import bundle_argument, fail, json_option
+from loaders.bundle import BundleError, read_manifest
+from loaders.report import BuildReport, LoaderError
+
+
+def _parse_columns(pairs: tuple[str, ...]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise click.BadParameter(f"{pair!r} is not ROLE=COLUMN", param_hint="--history-column")
+        out[f"{key.strip()}_col" if not key.endswith("_col") else key.strip()] = value.strip()
+    return out
+
+
+def _print_counts(counts: dict) -> None:
+    for key, value in counts.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value:,}"
+        elif isinstance(value, list) and key == "bbox":
+            value = ", ".join(f"{v:.5f}" for v in value)
+        click.echo(f"  {key:<24} {value}")
+
+
+def _with_sample(options, sample: str, history_preset: str | None, holidays_country: str | None):
+    """Fill what the command line left out of ``options`` from sample ``sample``'s recipe."""
+    from loaders.samples import SampleError, resolve_sample
+
+    try:
+        recipe = resolve_sample(sample)
+    except SampleError as exc:
+        fail(str(exc))
+    options.gtfs = options.gtfs or recipe.gtfs
+    options.osm = options.osm or recipe.osm
+    options.bike_lanes = options.bike_lanes or recipe.bike_lanes
+    options.parking_facilities = options.parking_facilities or recipe.parking_facilities
+    if options.parking_history is None and recipe.parking_history is not None:
+        options.parking_history = recipe.parking_history
+        options.parking_history_preset = history_preset or recipe.parking_history_preset
+    options.holidays_country = holidays_country or recipe.holidays_country
+
+
+@click.command()
+@click.option("--sample", help="Build a sample city of data_samples/manifest.json (e.g. monaco).")
+@click.option("--gtfs", "gtfs", multiple=True, type=click.Path(path_type=Path),
+              help="A GTFS zip or folder; repeat for several feeds (ids get a feed prefix).")
+@click.option("--osm", type=click.Path(path_type=Path),
+              help="An OSM extract: .osm, .osm.bz2 or .osm.pbf. Without it, walking is straight "
+                   "line times --walk-detour-factor.")
+@click.option("--bike-lanes", "bike_lanes", multiple=True, type=click.Path(path_type=Path),
+              help="GeoJSON bike lanes (LineString/MultiLineString) to mark on the streets.")
+@click.option("--bike-lane-status", "bike_lane_statuses", multiple=True, default=("done",),
+              show_default=True, help="Keep lanes whose status property has this value.")
+@click.option("--bike-lane-status-property", default="status", show_default=True)
+@click.option("--parking-facilities", "parking_facilities", multiple=True,
+              type=click.Path(path_type=Path),
+              help="Car parks: FIWARE NGSI JSON or the French national parking CSV.")
+@click.option("--parking-history", type=click.Path(path_type=Path),
+              help="Occupancy history CSV (timestamp, facility, free or occupied, capacity).")
+@click.option("--history-preset", help="Column layout of --parking-history (montpellier, generic).")
+@click.option("--history-column", "history_columns", multiple=True, metavar="ROLE=COLUMN",
+              help="Column of a role in --parking-history: timestamp, facility, free, occupied, "
+                   "capacity, status (e.g. --history-column occupied=occupancy).")
+@click.option("--holidays-country", help="ISO country code of public holidays (FR, MC...).")
+@click.option("--footpath-radius", "footpath_radius_m", default=400.0, show_default=True,
+              help="Walking transfers between stops within this many metres.")
+@click.option("--walk-detour-factor", default=1.3, show_default=True,
+              help="Street distance over straight-line distance, used without --osm.")
+@click.option("--timezone", help="IANA timezone when no GTFS feed is given.")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="The bundle folder to write (replaced atomically).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_property,
+          parking_facilities, parking_history, history_preset, history_columns, holidays_country,
+          footpath_radius_m, walk_detour_factor, timezone, out_dir, quiet):
+    """Build a network bundle from GTFS, OSM, bike-lane and parking data."""
+    from loaders.build import BuildOptions, build_bundle
+
+    options = BuildOptions(
+        gtfs=list(gtfs), osm=osm, bike_lanes=list(bike_lanes),
+        bike_lane_statuses=tuple(bike_lane_statuses),
+        bike_lane_status_property=bike_lane_status_property,
+        parking_facilities=list(parking_facilities), parking_history=parking_history,
+        parking_history_preset=history_preset,
+        parking_history_columns=_parse_columns(history_columns),
+        holidays_country=holidays_country, footpath_radius_m=footpath_radius_m,
+        walk_detour_factor=walk_detour_factor, timezone=timezone, progress=not quiet)
+    if sample:
+        _with_sample(options, sample, history_preset, holidays_country)
+    report = BuildReport()
+    try:
+        network, counts = build_bundle(options, out_dir, report)
+    except LoaderError as exc:
+        for line in report.summary_lines():
+            click.echo(line, err=True)
+        fail(f"build stopped: {exc}", code=1)
+    for line in report.summary_lines():
+        click.echo(line, err=True)
+    click.echo(f"built {out_dir} in {network.metadata['timings_s']['total']:.1f} s")
+    _print_counts(counts)
+
+
+@click.command()
+@bundle_argument
+@json_option
+def info(bundle_dir, as_json):
+    """Print a bundle's counts, service period, bbox, timezone and build warnings."""
+    try:
+        manifest = read_manifest(bundle_dir)
+    except BundleError as exc:
+        fail(str(exc))
+    report = manifest.get("report", {})
+    if as_json:
+        click.echo(json.dumps({**manifest["counts"], "format_version": manifest["format_version"],
+                               "built_at_utc": manifest["built_at_utc"],
+                               "inputs": manifest.get("inputs", {}),
+                               "warnings": report.get("totals", []),
+                               "dropped": report.get("dropped", [])}, ensure_ascii=False))
+        return
+    click.echo(f"{bundle_dir} (bundle format {manifest['format_version']}, built "
+               f"{manifest['built_at_utc']})")
+    _print_counts(manifest["counts"])
+    totals = report.get("totals", [])
+    if totals:
+        click.echo("warnings:")
+        for t in totals:
+            click.echo(f"  {t['count']:>8,}  {t['code']:<28} {t['file'] or ''}")
+    for d in report.get("dropped", []):
+        click.echo(f"dropped {d['count']:,} {d['what']}: {d['reason']}")
