@@ -26,6 +26,13 @@ max_body_bytes                        1,048,576                   larger request
 max_observations_per_post             1,000                       items in one POST
 future_tolerance_s                    300                         observation timestamps may lie this
                                                                   far in the future (clock skew)
+max_observation_age_s                 604,800 (7 days)            older observation timestamps are
+                                                                  refused (STALE_TIMESTAMP)
+max_capacity_factor                   1.5                         a posted ``capacity`` may exceed the
+                                                                  facility's known capacity by this
+                                                                  factor at most
+max_unknown_capacity                  10,000                      highest ``capacity``/count posted for
+                                                                  a facility of unknown capacity
 max_itineraries                       10                          ``num_itineraries`` upper bound
 max_window_min                        180                         ``window_min`` upper bound
 max_isochrone_minutes                 90                          ``minutes`` upper bound
@@ -66,6 +73,8 @@ from pathlib import Path
 
 ENV_PREFIX = "TRAJET_"
 CONFIG_FILE_ENV = "TRAJET_CONFIG"
+INT32_MAX = 2**31 - 1
+"""The largest count (spaces) the API accepts or reads back: the engine holds counts as int32."""
 
 
 class ConfigError(ValueError):
@@ -82,6 +91,9 @@ class ApiConfig:
     max_body_bytes: int = 1 << 20
     max_observations_per_post: int = 1_000
     future_tolerance_s: int = 300
+    max_observation_age_s: int = 7 * 86_400
+    max_capacity_factor: float = 1.5
+    max_unknown_capacity: int = 10_000
     max_itineraries: int = 10
     max_window_min: int = 180
     max_isochrone_minutes: int = 90
@@ -101,13 +113,18 @@ class ApiConfig:
     def __post_init__(self) -> None:
         positive = ("max_body_bytes", "max_observations_per_post", "max_itineraries",
                     "max_window_min", "max_isochrone_minutes", "max_walk_m", "max_stops_radius_m",
-                    "max_stops_results", "request_time_budget_s", "compute_threads")
+                    "max_stops_results", "request_time_budget_s", "compute_threads",
+                    "max_observation_age_s", "max_unknown_capacity")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
         for name in ("future_tolerance_s", "max_transfers", "network_simplify_m"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative, got {getattr(self, name)!r}")
+        if self.max_capacity_factor < 1:
+            raise ConfigError(f"max_capacity_factor must be at least 1, got {self.max_capacity_factor!r}")
+        if self.max_unknown_capacity > INT32_MAX:
+            raise ConfigError(f"max_unknown_capacity must be at most {INT32_MAX}")
         if not 0 <= self.network_decimals <= 8:
             raise ConfigError(f"network_decimals must be 0..8, got {self.network_decimals!r}")
         if self.ingest_token is not None and len(self.ingest_token) < 16:

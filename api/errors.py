@@ -6,6 +6,7 @@ Status classes
   ``lat,lon``, a malformed date, malformed JSON, a missing or unknown parameter.
 * **401/403** the observations endpoint without the right bearer token / with ingest disabled.
 * **404/405** no such path / method, as JSON.
+* **409** ``CONFLICT``: an observation contradicting a stored one (same facility and instant).
 * **413** a body larger than ``max_body_bytes``.
 * **422** the request reads but cannot be served: a value out of range, swapped coordinates, an
   unknown mode or facility, too many itineraries, an observation in the future.
@@ -43,6 +44,7 @@ CODE_STATUS = {
     "INGEST_DISABLED": 403,
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
     "OUT_OF_RANGE": 422,
     "COORDINATES_OUT_OF_RANGE": 422,
@@ -55,6 +57,7 @@ CODE_STATUS = {
     "RADIUS_TOO_LARGE": 422,
     "UNKNOWN_FACILITY": 422,
     "FUTURE_TIMESTAMP": 422,
+    "STALE_TIMESTAMP": 422,
     "NEGATIVE_VALUE": 422,
     "EXCEEDS_CAPACITY": 422,
     "CAPACITY_UNKNOWN": 422,
