@@ -23,6 +23,8 @@ ingest_token                          None                        bearer token f
                                                                   /parking/observations; None
                                                                   disables the endpoint (403)
 max_body_bytes                        1,048,576                   larger request bodies get 413
+max_json_depth                        32                          deeper JSON bodies get 400
+                                                                  JSON_TOO_DEEP (before parsing)
 max_observations_per_post             1,000                       items in one POST
 future_tolerance_s                    300                         observation timestamps may lie this
                                                                   far in the future (clock skew)
@@ -89,6 +91,7 @@ class ApiConfig:
     observations_db: Path | None = None
     ingest_token: str | None = None
     max_body_bytes: int = 1 << 20
+    max_json_depth: int = 32
     max_observations_per_post: int = 1_000
     future_tolerance_s: int = 300
     max_observation_age_s: int = 7 * 86_400
@@ -114,7 +117,7 @@ class ApiConfig:
         positive = ("max_body_bytes", "max_observations_per_post", "max_itineraries",
                     "max_window_min", "max_isochrone_minutes", "max_walk_m", "max_stops_radius_m",
                     "max_stops_results", "request_time_budget_s", "compute_threads",
-                    "max_observation_age_s", "max_unknown_capacity")
+                    "max_observation_age_s", "max_unknown_capacity", "max_json_depth")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")

@@ -3,7 +3,9 @@
 Status classes
 --------------
 * **400** the request cannot be read: a parameter that is not a number, a coordinate that is not
-  ``lat,lon``, a malformed date, malformed JSON, a missing or unknown parameter.
+  ``lat,lon``, a malformed date, malformed JSON, a missing or unknown parameter, a parameter
+  given twice or holding a control character or non-ASCII digits, JSON nested too deep
+  (:mod:`api.guards`).
 * **401/403** the observations endpoint without the right bearer token / with ingest disabled.
 * **404/405** no such path / method, as JSON.
 * **409** ``CONFLICT``: an observation contradicting a stored one (same facility and instant).
@@ -37,6 +39,8 @@ CODE_STATUS = {
     "MALFORMED_COORDINATES": 400,
     "MALFORMED_DATETIME": 400,
     "MALFORMED_JSON": 400,
+    "JSON_TOO_DEEP": 400,
+    "REPEATED_PARAMETER": 400,
     "MISSING_PARAMETER": 400,
     "UNKNOWN_PARAMETER": 400,
     "BAD_REQUEST": 400,
