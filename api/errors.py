@@ -12,6 +12,7 @@ Status classes
 * **413** a body larger than ``max_body_bytes``.
 * **422** the request reads but cannot be served: a value out of range, swapped coordinates, an
   unknown mode or facility, too many itineraries, an observation in the future.
+* **429** ``TOO_MANY_REQUESTS``: the client is over its rate limit (:mod:`api.limits`).
 * **503** the network is still loading (``NOT_READY``) or failed to load (``BUNDLE_ERROR``), or a
   computation outlived the time budget (``TIME_BUDGET_EXCEEDED``); ``Retry-After`` says when to
   come back.
@@ -50,6 +51,7 @@ CODE_STATUS = {
     "METHOD_NOT_ALLOWED": 405,
     "CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
+    "TOO_MANY_REQUESTS": 429,
     "OUT_OF_RANGE": 422,
     "COORDINATES_OUT_OF_RANGE": 422,
     "COORDINATES_SWAPPED": 422,
@@ -58,6 +60,7 @@ CODE_STATUS = {
     "TOO_MANY_ITINERARIES": 422,
     "WINDOW_TOO_LONG": 422,
     "TOO_MANY_MINUTES": 422,
+    "TOO_MUCH_WORK": 422,
     "RADIUS_TOO_LARGE": 422,
     "UNKNOWN_FACILITY": 422,
     "FUTURE_TIMESTAMP": 422,
