@@ -65,7 +65,7 @@ def _plans(port: int, center: tuple[float, float], day: str, stop: threading.Eve
             r = conn.getresponse()
             r.read()
             out.append(r.status)
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             out.append(repr(exc))
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -78,7 +78,7 @@ def _heavy(port: int, center, day: str, stop: threading.Event, out: list):
             status = get(port, f"/api/v1/isochrone?from={center[0]:.5f},{center[1]:.5f}"
                                f"&modes=WALK,TRANSIT&minutes=90&max_walk_m=10000"
                                f"&datetime={day}T08:30", timeout_s=60)[0]
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             status = repr(exc)
         out.append(status)
 
@@ -110,8 +110,8 @@ def _write_burst(port: int, facilities: list[str], now: dt.datetime, acked: list
             r = conn.getresponse()
             body = r.read()
             conn.close()
-        except OSError:
-            return  # the server is gone
+        except (OSError, http.client.HTTPException):
+            return  # the server is gone (an answer cut by the kill is not acknowledged)
         if r.status == 201:
             acked.append((item, json.loads(body)["ids"][0]))
 
