@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask, render_template, send_from_directory
 from flask_smorest import Api
 
-from api import health, network, parking, plan, stops
+from api import guards, health, limits, network, parking, plan, stops
 from api.config import ApiConfig, load_config
 from api.errors import ApiError, ErrorSchema, register_error_handlers
 from api.state import AppState
@@ -48,7 +48,7 @@ def create_app(config: dict | ApiConfig | None = None) -> Flask:
     ``load_in_background`` is false.
     """
     cfg = load_config(config)
-    app = Flask("trajet", root_path=str(Path(__file__).parent), static_folder="static",
+    app = guards.GuardedFlask("trajet", root_path=str(Path(__file__).parent), static_folder="static",
                 template_folder="templates")
     app.config.update(
         DEBUG=False, TESTING=False, PROPAGATE_EXCEPTIONS=False, TRAP_HTTP_EXCEPTIONS=False,
@@ -62,6 +62,7 @@ def create_app(config: dict | ApiConfig | None = None) -> Flask:
             "on one city's network. Errors are always JSON {code, message, field}.")}},
     )
     app.json.sort_keys = False
+    guards.install(app, max_json_depth=cfg.max_json_depth)
     state = AppState(cfg)
     app.extensions["trajet"] = state
 
@@ -72,6 +73,7 @@ def create_app(config: dict | ApiConfig | None = None) -> Flask:
     api.register_blueprint(stops.make_blueprint(cfg))
     api.register_blueprint(parking.make_blueprint(cfg))
     api.register_blueprint(plan.make_blueprint(cfg))
+    limits.install(app, cfg)
 
     @app.get("/")
     def index():

@@ -23,9 +23,18 @@ ingest_token                          None                        bearer token f
                                                                   /parking/observations; None
                                                                   disables the endpoint (403)
 max_body_bytes                        1,048,576                   larger request bodies get 413
+max_json_depth                        32                          deeper JSON bodies get 400
+                                                                  JSON_TOO_DEEP (before parsing)
 max_observations_per_post             1,000                       items in one POST
 future_tolerance_s                    300                         observation timestamps may lie this
                                                                   far in the future (clock skew)
+max_observation_age_s                 604,800 (7 days)            older observation timestamps are
+                                                                  refused (STALE_TIMESTAMP)
+max_capacity_factor                   1.5                         a posted ``capacity`` may exceed the
+                                                                  facility's known capacity by this
+                                                                  factor at most
+max_unknown_capacity                  10,000                      highest ``capacity``/count posted for
+                                                                  a facility of unknown capacity
 max_itineraries                       10                          ``num_itineraries`` upper bound
 max_window_min                        180                         ``window_min`` upper bound
 max_isochrone_minutes                 90                          ``minutes`` upper bound
@@ -36,6 +45,19 @@ max_stops_results                     500                         ``limit`` uppe
 request_time_budget_s                 10.0                        a plan or isochrone still running
                                                                   after this answers 503
                                                                   TIME_BUDGET_EXCEEDED
+max_isochrone_mode_minutes            180                         modes x minutes of one isochrone;
+                                                                  more: 422 TOO_MUCH_WORK
+heavy_concurrency                     1                           isochrones computed at once per
+                                                                  worker (api.limits)
+heavy_queue_wait_s                    10.0                        an isochrone waits this long for its
+                                                                  turn, then 503 BUSY
+rate_limit                            "" (off)                    per-client limit of every endpoint
+                                                                  but /healthz and /readyz, e.g.
+                                                                  "120/minute;20/second"
+rate_limit_heavy                      "" (off)                    per-client limit of isochrones,
+                                                                  e.g. "10/minute"
+rate_limit_storage                    memory://                   flask-limiter storage (memory: per
+                                                                  worker; redis://... shares them)
 compute_threads                       4                           threads running plans/isochrones;
                                                                   requests beyond them queue
 network_decimals                      5                           decimals of /network coordinates
@@ -66,6 +88,8 @@ from pathlib import Path
 
 ENV_PREFIX = "TRAJET_"
 CONFIG_FILE_ENV = "TRAJET_CONFIG"
+INT32_MAX = 2**31 - 1
+"""The largest count (spaces) the API accepts or reads back: the engine holds counts as int32."""
 
 
 class ConfigError(ValueError):
@@ -80,8 +104,12 @@ class ApiConfig:
     observations_db: Path | None = None
     ingest_token: str | None = None
     max_body_bytes: int = 1 << 20
+    max_json_depth: int = 32
     max_observations_per_post: int = 1_000
     future_tolerance_s: int = 300
+    max_observation_age_s: int = 7 * 86_400
+    max_capacity_factor: float = 1.5
+    max_unknown_capacity: int = 10_000
     max_itineraries: int = 10
     max_window_min: int = 180
     max_isochrone_minutes: int = 90
@@ -90,6 +118,12 @@ class ApiConfig:
     max_stops_radius_m: int = 5_000
     max_stops_results: int = 500
     request_time_budget_s: float = 10.0
+    max_isochrone_mode_minutes: int = 180
+    heavy_concurrency: int = 1
+    heavy_queue_wait_s: float = 10.0
+    rate_limit: str = ""
+    rate_limit_heavy: str = ""
+    rate_limit_storage: str = "memory://"
     compute_threads: int = 4
     network_decimals: int = 5
     network_simplify_m: float = 1.0
@@ -101,13 +135,21 @@ class ApiConfig:
     def __post_init__(self) -> None:
         positive = ("max_body_bytes", "max_observations_per_post", "max_itineraries",
                     "max_window_min", "max_isochrone_minutes", "max_walk_m", "max_stops_radius_m",
-                    "max_stops_results", "request_time_budget_s", "compute_threads")
+                    "max_stops_results", "request_time_budget_s", "compute_threads",
+                    "max_observation_age_s", "max_unknown_capacity", "max_json_depth",
+                    "max_isochrone_mode_minutes", "heavy_concurrency", "heavy_queue_wait_s")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
         for name in ("future_tolerance_s", "max_transfers", "network_simplify_m"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative, got {getattr(self, name)!r}")
+        if self.max_capacity_factor < 1:
+            raise ConfigError(f"max_capacity_factor must be at least 1, got {self.max_capacity_factor!r}")
+        if self.max_unknown_capacity > INT32_MAX:
+            raise ConfigError(f"max_unknown_capacity must be at most {INT32_MAX}")
+        for name in ("rate_limit", "rate_limit_heavy"):
+            _check_rate(name, getattr(self, name))
         if not 0 <= self.network_decimals <= 8:
             raise ConfigError(f"network_decimals must be 0..8, got {self.network_decimals!r}")
         if self.ingest_token is not None and len(self.ingest_token) < 16:
@@ -135,6 +177,18 @@ class ApiConfig:
             out[f.name] = str(value) if isinstance(value, Path) else (
                 list(value) if isinstance(value, tuple) else value)
         return out
+
+
+def _check_rate(name: str, value: str | None) -> None:
+    """A flask-limiter rate string ("120/minute;20/second"), or empty for none."""
+    if not value:
+        return
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be rates like '120/minute;20/second', got {value!r}") from None
 
 
 def _convert(name: str, value, source: str):

@@ -3,12 +3,16 @@
 Status classes
 --------------
 * **400** the request cannot be read: a parameter that is not a number, a coordinate that is not
-  ``lat,lon``, a malformed date, malformed JSON, a missing or unknown parameter.
+  ``lat,lon``, a malformed date, malformed JSON, a missing or unknown parameter, a parameter
+  given twice or holding a control character or non-ASCII digits, JSON nested too deep
+  (:mod:`api.guards`).
 * **401/403** the observations endpoint without the right bearer token / with ingest disabled.
 * **404/405** no such path / method, as JSON.
+* **409** ``CONFLICT``: an observation contradicting a stored one (same facility and instant).
 * **413** a body larger than ``max_body_bytes``.
 * **422** the request reads but cannot be served: a value out of range, swapped coordinates, an
   unknown mode or facility, too many itineraries, an observation in the future.
+* **429** ``TOO_MANY_REQUESTS``: the client is over its rate limit (:mod:`api.limits`).
 * **503** the network is still loading (``NOT_READY``) or failed to load (``BUNDLE_ERROR``), or a
   computation outlived the time budget (``TIME_BUDGET_EXCEEDED``); ``Retry-After`` says when to
   come back.
@@ -36,6 +40,8 @@ CODE_STATUS = {
     "MALFORMED_COORDINATES": 400,
     "MALFORMED_DATETIME": 400,
     "MALFORMED_JSON": 400,
+    "JSON_TOO_DEEP": 400,
+    "REPEATED_PARAMETER": 400,
     "MISSING_PARAMETER": 400,
     "UNKNOWN_PARAMETER": 400,
     "BAD_REQUEST": 400,
@@ -43,7 +49,9 @@ CODE_STATUS = {
     "INGEST_DISABLED": 403,
     "NOT_FOUND": 404,
     "METHOD_NOT_ALLOWED": 405,
+    "CONFLICT": 409,
     "PAYLOAD_TOO_LARGE": 413,
+    "TOO_MANY_REQUESTS": 429,
     "OUT_OF_RANGE": 422,
     "COORDINATES_OUT_OF_RANGE": 422,
     "COORDINATES_SWAPPED": 422,
@@ -52,9 +60,11 @@ CODE_STATUS = {
     "TOO_MANY_ITINERARIES": 422,
     "WINDOW_TOO_LONG": 422,
     "TOO_MANY_MINUTES": 422,
+    "TOO_MUCH_WORK": 422,
     "RADIUS_TOO_LARGE": 422,
     "UNKNOWN_FACILITY": 422,
     "FUTURE_TIMESTAMP": 422,
+    "STALE_TIMESTAMP": 422,
     "NEGATIVE_VALUE": 422,
     "EXCEEDS_CAPACITY": 422,
     "CAPACITY_UNKNOWN": 422,

@@ -51,6 +51,7 @@ def make_blueprint() -> Blueprint:
                        if isinstance(v, int | float) and not isinstance(v, bool)},
             "feeds": list(counts.get("feeds", [])),
             "live_observations": int(loaded.live.history().n_observations),
+            "skipped_observations": loaded.live.skipped,
             "ingest_enabled": state.config.ingest_token is not None,
             "suggested_departure": {"datetime": when.isoformat(timespec="minutes"), "note": note},
             "limits": {"max_itineraries": state.config.max_itineraries,

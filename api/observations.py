@@ -10,7 +10,14 @@ store before every read with one indexed query for the rows it has not seen yet
 next request, and a restarted app replays everything at start-up.
 
 Facility ids are stored as strings (the bundle's ``facility_ids``), so a rebuilt bundle keeps its
-live data; rows of facilities the bundle no longer has are skipped and counted.
+live data; rows of facilities the bundle no longer has are skipped and counted, and so are rows
+the API cannot use (a count beyond int32, a value of the wrong type, free spaces above the
+capacity: left by an older server or a hand edit). A bad row never breaks a read.
+
+One facility has at most one observation per instant: :meth:`ObservationStore.add_unique` stores
+an exact repeat once (the repeat is a duplicate, answered with the stored row's id) and refuses a
+different value at the same facility and instant (a :class:`Conflict`), checked in the same
+transaction as the insert so two workers cannot both store one.
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from api.config import INT32_MAX
 from engine import parking as parking_engine
 from engine.model import OccupancyHistory, Parking
 
@@ -49,6 +57,33 @@ class Observation:
     received_utc_s: int = 0  # when the API stored it
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """An observation whose facility already has a different one at the same instant."""
+
+    item: int                # position in the batch
+    existing_id: int         # the stored row it contradicts
+    existing: Observation
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What :meth:`ObservationStore.add_unique` did with a batch."""
+
+    ids: list[int]           # per item: its new row, or the stored row it repeats
+    duplicates: int          # items that repeated a stored row exactly (not stored again)
+    conflicts: list[Conflict]  # non-empty: nothing was stored
+
+
+def usable(o: Observation) -> bool:
+    """Whether a stored row can be served: integer fields of the types and ranges the engine
+    holds (counts int32 and >= 0, a positive capacity not below the free spaces)."""
+    def count(v):
+        return type(v) is int and 0 <= v <= INT32_MAX
+    return (type(o.time_utc_s) is int and 0 <= o.time_utc_s < 2**62 and count(o.free_spaces)
+            and (o.capacity is None or (count(o.capacity) and o.free_spaces <= o.capacity > 0)))
+
+
 class ObservationStore:
     """Append-only SQLite table of observations (WAL journal, one connection per process).
 
@@ -73,17 +108,51 @@ class ObservationStore:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 for o in observations:
-                    cur = self._conn.execute(
-                        "INSERT INTO observations (facility_id, time_utc_s, free_spaces, capacity, "
-                        "received_utc_s) VALUES (?, ?, ?, ?, ?)",
-                        (o.facility_id, int(o.time_utc_s), int(o.free_spaces),
-                         None if o.capacity is None else int(o.capacity), int(o.received_utc_s)))
-                    ids.append(int(cur.lastrowid))
+                    ids.append(self._insert(o))
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
         return ids
+
+    def add_unique(self, observations: list[Observation]) -> StoreResult:
+        """Store the batch in one transaction, but an exact repeat of a stored row only once;
+        on any conflict (another value at the same facility and instant) store nothing."""
+        ids: list[int] = []
+        duplicates = 0
+        conflicts: list[Conflict] = []
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")  # the check and the insert see one state
+            try:
+                for i, o in enumerate(observations):
+                    same = self._at(o.facility_id, o.time_utc_s)
+                    if same is None:
+                        ids.append(self._insert(o))
+                    elif (same[1].free_spaces, same[1].capacity) == (o.free_spaces, o.capacity):
+                        ids.append(same[0])
+                        duplicates += 1
+                    else:
+                        conflicts.append(Conflict(i, same[0], same[1]))
+                self._conn.execute("ROLLBACK" if conflicts else "COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return StoreResult([] if conflicts else ids, duplicates, conflicts)
+
+    def _at(self, facility_id: str, time_utc_s: int) -> tuple[int, Observation] | None:
+        row = self._conn.execute(
+            "SELECT id, facility_id, time_utc_s, free_spaces, capacity, received_utc_s FROM "
+            "observations WHERE facility_id = ? AND time_utc_s = ? ORDER BY id LIMIT 1",
+            (facility_id, int(time_utc_s))).fetchone()
+        return None if row is None else (row[0], Observation(*row[1:]))
+
+    def _insert(self, o: Observation) -> int:
+        cur = self._conn.execute(
+            "INSERT INTO observations (facility_id, time_utc_s, free_spaces, capacity, "
+            "received_utc_s) VALUES (?, ?, ?, ?, ?)",
+            (o.facility_id, int(o.time_utc_s), int(o.free_spaces),
+             None if o.capacity is None else int(o.capacity), int(o.received_utc_s)))
+        return int(cur.lastrowid)
 
     def since(self, last_id: int) -> list[tuple[int, Observation]]:
         """Rows with id > last_id, in id order."""
@@ -127,6 +196,7 @@ class LiveFeed:
         self._free: list[int] = []
         self._capacity: list[int] = []
         self.skipped_unknown = 0   # stored rows of facilities this bundle does not have
+        self.skipped_invalid = 0   # stored rows the API cannot use (see :func:`usable`)
         self._history: OccupancyHistory | None = None
         self.sync()
 
@@ -146,6 +216,9 @@ class LiveFeed:
                 if idx is None:
                     self.skipped_unknown += 1
                     continue
+                if not usable(o):
+                    self.skipped_invalid += 1
+                    continue
                 self._facility.append(idx)
                 self._time.append(o.time_utc_s)
                 self._free.append(o.free_spaces)
@@ -160,6 +233,11 @@ class LiveFeed:
                                          np.asarray(self._capacity[n_before:]), free == 0,
                                          parking=self._parking)
             return len(rows)
+
+    @property
+    def skipped(self) -> int:
+        """Stored rows left out: of unknown facilities, or unusable."""
+        return self.skipped_unknown + self.skipped_invalid
 
     def snapshot(self) -> parking_engine.LiveObservations | None:
         """A private copy of the forecaster's live state, synced first: the planner reads it

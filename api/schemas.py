@@ -381,3 +381,5 @@ class IsochroneResponseSchema(FeatureCollectionSchema):
 class ObservationsAcceptedSchema(ma.Schema):
     accepted = fields.Integer(required=True)
     ids = fields.List(fields.Integer(), required=True)
+    duplicates = fields.Integer(required=True, metadata={
+        "description": "Items that repeated a stored observation exactly (not stored again)"})

@@ -1,9 +1,12 @@
 """``trajet serve``: the API and demo page under gunicorn (never Flask's development server).
 
 Each worker process builds its own app with :func:`api.app.create_app` (the bundle's arrays are
-memory-mapped, so workers share the pages) and loads the network in the background; gthread
-workers serve ``threads`` requests each. The settings reach the workers as ``TRAJET_*``
-environment variables, the same ones ``api/wsgi.py`` reads under any other WSGI server.
+memory-mapped, so workers share the pages) and loads the network in the background. The worker
+class is :class:`api.gunicorn_worker.JsonErrorWorker` (gthread whose own error answers are JSON);
+each worker serves ``threads`` connections at once (32 by default: a slow-header client holds one
+while it trickles, so many are kept), while the computations run on the app's compute pool.
+The settings reach the workers as ``TRAJET_*`` environment variables, the same ones
+``api/wsgi.py`` reads under any other WSGI server.
 """
 from __future__ import annotations
 
@@ -28,8 +31,14 @@ class _Server(BaseApplication):
         return create_app()
 
 
+WORKER_CLASS = "api.gunicorn_worker.JsonErrorWorker"
+LIMIT_REQUEST_LINE = 8190        # bytes of "GET /url HTTP/1.1"; longer: 414 (JSON)
+LIMIT_REQUEST_FIELDS = 100       # headers; more: 431 (JSON)
+LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header; longer: 431 (JSON)
+
+
 def serve(bundle_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
-          threads: int = 4, timeout_s: int | None = None, access_log: bool = False,
+          threads: int = 32, timeout_s: int | None = None, access_log: bool = False,
           settings: dict | None = None) -> None:
     """Serve ``bundle_dir`` on http://host:port until interrupted.
 
@@ -44,10 +53,11 @@ def serve(bundle_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, 
     config = load_config()  # fail here, once, on a bad setting rather than in every worker
     options = {
         "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread", "timeout": timeout_s or int(config.request_time_budget_s) + 20,
+        "worker_class": WORKER_CLASS, "timeout": timeout_s or int(config.request_time_budget_s) + 20,
         "graceful_timeout": 10, "keepalive": 5, "accesslog": "-" if access_log else None,
         "errorlog": "-", "loglevel": "info", "proc_name": "trajet",
-        "limit_request_line": 8190, "preload_app": False,
+        "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE, "preload_app": False,
         "control_socket_disable": True,  # several servers (tests, bench) may run side by side
     }
     _Server(options).run()

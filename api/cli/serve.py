@@ -15,8 +15,8 @@ from loaders.bundle import BundleError, read_manifest
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="gunicorn worker processes (each maps the bundle and loads the network).")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per worker.")
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(1, 256),
+              help="Connection threads per worker.")
 @click.option("--ingest-token-env", metavar="VAR",
               help="Read the bearer token of POST /api/v1/parking/observations from this "
                    "environment variable (default: TRAJET_INGEST_TOKEN; none: ingest disabled).")

@@ -55,7 +55,7 @@ def test_posted_observations_are_stored_and_shown_at_once(ingest):
     r = _post(client, {"facility_id": "P1", "timestamp": "2026-01-12T08:00:00+01:00", "occupied": 250},
               {"facility_id": "P2", "timestamp": "2026-01-12T07:10:00Z", "free_spaces": 12,
                "capacity": 80})
-    assert r.status_code == 201 and r.get_json() == {"accepted": 2, "ids": [1, 2]}
+    assert r.status_code == 201 and r.get_json() == {"accepted": 2, "ids": [1, 2], "duplicates": 0}
     now = _props(client)
     assert now["P1"]["last_observation"] == {"time": "2026-01-12T08:00:00+01:00", "free_spaces": 50,
                                              "capacity": None}
@@ -144,8 +144,14 @@ def test_too_many_items_in_one_post_are_refused(make_app):
     assert r.status_code == 422 and r.get_json()["code"] == "TOO_MANY_ITEMS"
 
 
+def _at_clock(app, iso_time=NOW):
+    """The app with its clock at ``iso_time`` (observations older than 7 days are refused)."""
+    app.extensions["trajet"].clock = lambda: dt.datetime.fromisoformat(iso_time).timestamp()
+    return app
+
+
 def test_observations_survive_a_restart_and_are_used_by_the_new_app(make_app, tmp_path):
-    first = make_app(ingest_token=TOKEN)
+    first = _at_clock(make_app(ingest_token=TOKEN))
     assert _post(first.test_client(), {"facility_id": "P1", "timestamp": "2026-01-10T12:00",
                                        "free_spaces": 42}).status_code == 201
     first.extensions["trajet"].close()  # the process goes away
@@ -158,7 +164,7 @@ def test_observations_survive_a_restart_and_are_used_by_the_new_app(make_app, tm
 
 
 def test_an_observation_posted_to_one_worker_is_seen_by_another(make_app):
-    worker_a, worker_b = make_app(ingest_token=TOKEN), make_app(ingest_token=TOKEN)
+    worker_a, worker_b = _at_clock(make_app(ingest_token=TOKEN)), make_app(ingest_token=TOKEN)
     assert _props(worker_b.test_client())["P1"]["last_observation"] is None  # b has loaded
     _post(worker_a.test_client(), {"facility_id": "P1", "timestamp": "2026-01-10T12:00",
                                    "free_spaces": 9})
