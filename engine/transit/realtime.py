@@ -298,7 +298,7 @@ def _services(tt: Timetable, off: dict[int, set[int]], new_days: list[int]) -> d
         if key not in row_of:
             row = active[svc].copy()
             row[[d - tt.service_first_day for d in key[1]]] = False
-            row_of[key] = len(ids) + len(rows)
+            row_of[key] = len(ids)
             rows.append(row)
             ids.append(f"{ids[svc]}~realtime-off-" + "-".join(str(d) for d in key[1]))
         trip_service[trip] = row_of[key]
@@ -307,7 +307,7 @@ def _services(tt: Timetable, off: dict[int, set[int]], new_days: list[int]) -> d
         if ("day", d) not in row_of:
             row = np.zeros(tt.n_days, dtype=bool)
             row[d - tt.service_first_day] = True
-            row_of[("day", d)] = len(ids) + len(rows)
+            row_of[("day", d)] = len(ids)
             rows.append(row)
             ids.append(f"realtime-{d}")
         new_service[i] = row_of[("day", d)]
