@@ -81,6 +81,20 @@ class _Ids:
         self.frequency_templates = {t.split("@", 1)[0] for t in self.trip if "@" in t}
         self.stop = {str(s): i for i, s in enumerate(np.asarray(tt.stop_ids))}
         self.line = {str(s): i for i, s in enumerate(np.asarray(tt.line_ids))}
+        self._tt = tt
+        self._route_stops: dict[int, tuple[list[str], list[str | None]]] = {}
+
+    def route_stop_ids(self, route_idx: int) -> tuple[list[str], list[str | None]]:
+        """(stop id, parent station id or None) of each position of a route (cached)."""
+        if route_idx not in self._route_stops:
+            tt = self._tt
+            s0, s1 = int(tt.route_stop_offsets[route_idx]), int(tt.route_stop_offsets[route_idx + 1])
+            stops = np.asarray(tt.route_stops[s0:s1])
+            parents = np.asarray(tt.stop_parent_idx)[stops]
+            self._route_stops[route_idx] = (
+                [str(s) for s in np.asarray(tt.stop_ids)[stops]],
+                [str(tt.stop_ids[p]) if p >= 0 else None for p in parents])
+        return self._route_stops[route_idx]
 
 
 _IDS = PerObject(_Ids, size=4)
@@ -156,15 +170,10 @@ def _event(event: StopTimeEvent | None, ref_utc_s: float) -> tuple[int | None, i
     return event.delay_s, absolute
 
 
-def _stop_changes(tt: Timetable, trip: int, day: int, update: TripUpdate,
+def _stop_changes(tt: Timetable, ids: _Ids, trip: int, day: int, update: TripUpdate,
                   report: ResolveReport) -> tuple[StopTimeChange, ...]:
     """The update's stop time updates placed at positions along the trip (by stop_id, in order)."""
-    r = int(tt.trip_route_idx[trip])
-    s0, s1 = int(tt.route_stop_offsets[r]), int(tt.route_stop_offsets[r + 1])
-    stops = np.asarray(tt.route_stops[s0:s1])
-    own = [str(s) for s in np.asarray(tt.stop_ids)[stops]]
-    parents = np.asarray(tt.stop_parent_idx)[stops]
-    parent = [str(tt.stop_ids[p]) if p >= 0 else None for p in parents]
+    own, parent = ids.route_stop_ids(int(tt.trip_route_idx[trip]))
     ref_utc_s = service_day_reference(tt.timezone, day).timestamp()
     changes, cursor = [], 0
     for stu in update.stop_time_updates:
@@ -199,7 +208,7 @@ def _resolve_trip_update(tt: Timetable, ids: _Ids, update: TripUpdate, reference
     if update.relationship in ("CANCELED", "DELETED"):
         cancelled.append(TripCancellation(trip_idx=trip, service_day=day))
         return
-    changes = _stop_changes(tt, trip, day, update, report)
+    changes = _stop_changes(tt, ids, trip, day, update, report)
     if not changes and update.delay_s is None:
         report.unmatched["trip_update_without_usable_stop"] += 1
         return

@@ -371,28 +371,33 @@ def _count_overtaking(tt: Timetable, kept: list[TripDelayUpdate], new: TripStopT
     running on their day, the other trip taken with its real-time times when it has some."""
     row_of = {(u.trip_idx, u.service_day): i for i, u in enumerate(kept)}
     off = np.asarray(new.st_offsets)
+    runs_by_day: dict[int, np.ndarray] = {}
     n_overtaking = 0
     for i, u in enumerate(kept):
+        day = u.service_day
+        if day not in runs_by_day:
+            col = day - int(tt.service_first_day)
+            runs_by_day[day] = np.asarray(tt.service_active)[np.asarray(tt.trip_service_idx), col]
         r = int(tt.trip_route_idx[u.trip_idx])
         b0, k, n = tt.route_block(r)
         t0 = int(tt.route_trip_offsets[r])
-        arr = np.asarray(tt.arrival_s[b0:b0 + k * n]).reshape(k, n).T.astype(np.int64)
-        dep = np.asarray(tt.departure_s[b0:b0 + k * n]).reshape(k, n).T.astype(np.int64)
-        others = []
-        for j in range(n):
-            key = (t0 + j, u.service_day)
-            if t0 + j == u.trip_idx or key in cancelled or not _runs_on(tt, t0 + j, u.service_day):
-                continue
-            if key in row_of:
-                a = off[row_of[key]]
-                arr[j], dep[j] = new.st_arrival_s[a:a + k], new.st_departure_s[a:a + k]
-            others.append(j)
-        if not others:
+        others = runs_by_day[day][t0:t0 + n].copy()
+        others[u.trip_idx - t0] = False
+        for t in range(t0, t0 + n):
+            if (t, day) in cancelled:
+                others[t - t0] = False
+        if not others.any():
             continue
+        arr = np.asarray(tt.arrival_s[b0:b0 + k * n]).reshape(k, n).T[others]
+        dep = np.asarray(tt.departure_s[b0:b0 + k * n]).reshape(k, n).T[others]
+        for row, j in enumerate(np.flatnonzero(others).tolist()):
+            if (t0 + j, day) in row_of:   # another re-added trip: its real-time times
+                a = off[row_of[(t0 + j, day)]]
+                arr[row], dep[row] = new.st_arrival_s[a:a + k], new.st_departure_s[a:a + k]
         a = off[i]
         my_arr, my_dep = new.st_arrival_s[a:a + k], new.st_departure_s[a:a + k]
-        later = (arr[others] >= my_arr).all(axis=1) & (dep[others] >= my_dep).all(axis=1)
-        earlier = (arr[others] <= my_arr).all(axis=1) & (dep[others] <= my_dep).all(axis=1)
+        later = (arr >= my_arr).all(axis=1) & (dep >= my_dep).all(axis=1)
+        earlier = (arr <= my_arr).all(axis=1) & (dep <= my_dep).all(axis=1)
         n_overtaking += bool((~(later | earlier)).any())
     return n_overtaking
 
