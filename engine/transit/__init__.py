@@ -13,7 +13,9 @@ The package owns, one idea a module:
 * ``inputs``: the arrays a kernel reads (per search direction, per query);
 * kernels (numba): ``labels`` (what a label holds), ``rounds`` (the rules of a round),
   ``journey_kernel``, ``matrix_kernel``, ``reconstruct`` (labels back into legs);
-* ``build``: timetables from plain trips; ``footpaths``: walking transfers at build time.
+* ``build``: timetables from plain trips; ``footpaths``: walking transfers at build time;
+* ``realtime``: real-time overlays (a timetable copy with trip updates, cancellations and
+  closures for one service day) and ``realtime_times``: the GTFS-Realtime propagation rules.
 """
 from engine.transit.errors import OutsideServicePeriod, TransitQueryError, UnknownStop
 from engine.transit.inputs import KernelInputs
@@ -28,6 +30,15 @@ from engine.transit.options import (
     ROUTE_MODES,
     TransitOptions,
     route_mode,
+)
+from engine.transit.realtime import (
+    RealtimeOverlay,
+    RealtimeReport,
+    RealtimeUpdates,
+    StopTimeChange,
+    TripCancellation,
+    TripDelayUpdate,
+    apply_realtime,
 )
 from engine.transit.router import (
     Access,
@@ -55,5 +66,7 @@ __all__ = [
     "previous_day_shift_s", "TransitOptions", "JourneySet", "Access", "as_access", "KernelInputs",
     "MATRIX_COMPONENTS", "TransitRouter",
     "router_for", "earliest_arrival", "range_query", "latest_departure",
+    "apply_realtime", "RealtimeOverlay", "RealtimeReport", "RealtimeUpdates", "StopTimeChange",
+    "TripCancellation", "TripDelayUpdate",
 ]
 

@@ -407,3 +407,27 @@ def merge_footpaths(tt: Timetable, from_stop, to_stop, time_s) -> Timetable:
     return dataclasses.replace(tt, transfer_offsets=offsets.astype(np.int32),
                                transfer_to_stop=all_to[keep].astype(np.int32),
                                transfer_time_s=all_time[keep].astype(np.int32))
+
+
+def routes_from_trips(trips: TripStopTimes, n_stops: int) -> tuple[dict, dict, list[np.ndarray]]:
+    """The route-level and trip-level Timetable fields of ``trips`` on their own, laid out as
+    :func:`timetable_from_trips` lays them out (candidate patterns, FIFO split, stop-major stop
+    times), and each route's trips (indices into ``trips``, in route order).
+
+    Used to append trips to an existing timetable as new routes (real-time overlays). Raises
+    ValueError like :func:`timetable_from_trips` for inconsistent trips.
+    """
+    _check_trips(trips, n_stops)
+    trips = _typed(trips)
+    route_trips = _fifo_routes(trips, _candidate_patterns(trips))
+    routes = _route_offsets(trips, route_trips)
+    routes.update(_lay_out_stop_times(trips, route_trips, routes["route_stop_offsets"],
+                                      routes["stop_time_offsets"]))
+    return routes, _trips_in_route_order(trips, route_trips), route_trips
+
+
+def stop_route_index(route_stops: np.ndarray, route_stop_offsets: np.ndarray,
+                     n_stops: int) -> dict[str, np.ndarray]:
+    """Timetable fields ``stop_route_offsets``, ``stop_route_idx``, ``stop_route_pos``: stop ->
+    (route, position), sorted by stop then route (rebuilt when routes are appended)."""
+    return _stop_route_index(np.asarray(route_stops), np.asarray(route_stop_offsets), n_stops)
