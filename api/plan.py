@@ -21,6 +21,7 @@ from api.serialize import plan_to_json
 from api.state import Loaded, app_state
 from api.timeutil import default_departure, localize, service_day_and_seconds
 from engine.model import Network
+from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swapped_message
 from engine.planning.isochrone import IsochroneUnavailable, reachable_area
 from engine.planning.options import PlanOptions
 from engine.planning.planner import plan_trip
@@ -115,9 +116,9 @@ def _inside(network: Network, lat: float, lon: float) -> bool:
 
 
 def _check_not_swapped(network: Network, lat: float, lon: float, name: str) -> None:
-    if not _inside(network, lat, lon) and _inside(network, lon, lat):
-        raise ApiError("COORDINATES_SWAPPED", f"{name}={lat:g},{lon:g} lies outside the network but "
-                       f"{lon:g},{lat:g} lies inside: the order is 'lat,lon'", field=name)
+    # the check the CLI makes too (engine.planning.bounds)
+    if coordinates_swapped(network, lon, lat, DEFAULTS.bbox_margin_m):
+        raise ApiError(COORDINATES_SWAPPED, swapped_message(name, lat, lon), field=name)
 
 
 def _outside_bounds(network: Network, query: PlanQuery) -> str | None:

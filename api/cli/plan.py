@@ -11,6 +11,7 @@ from api.cli.options import (
     bike_lane_preference_option,
     bike_speed_option,
     bundle_argument,
+    check_not_swapped,
     depart_arrive_options,
     departure_or_arrival,
     fail,
@@ -119,6 +120,7 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
          as_json):
     """Plan itineraries on a bundle: walk and transit, or every mode with parking forecasts."""
     from api.serialize import plan_to_json
+    from engine.planning.itinerary import Point
 
     when, arrive_by = departure_or_arrival(depart, arrive)
     o = location(origin, "--from")
@@ -132,6 +134,9 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
         transfer_slack_s=transfer_slack_s, transit_modes=transit_modes, wheelchair=wheelchair,
         window_s=window_min * 60, num_itineraries=num_itineraries, min_p_free=min_p_free)
     network = load_network(bundle_dir)
+    for where, option in ((o, "--from"), (d, "--to")):
+        if isinstance(where, Point):
+            check_not_swapped(network, where.lon, where.lat, option)
     result = _run_plan(network, o, d, when, arrive_by, mode_list, options)
     if as_json:
         click.echo(json.dumps(plan_to_json(result), ensure_ascii=False))
@@ -260,6 +265,8 @@ def route(bundle_dir, origin, destination, mode, walk_speed_mps, bike_speed_mps,
     if network.street is None:
         fail(f"{bundle_dir} has no street network (it was built without --osm)")
     mode_name = profile.mode.name
+    for (lon, lat), option in ((origin, "--from"), (destination, "--to")):
+        check_not_swapped(network, lon, lat, option)
     try:
         path = route_points(network.street, origin, destination, profile, max_snap_m=max_snap_m)
     except LocationNotAccessible as exc:
