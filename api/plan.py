@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 import marshmallow as ma
+from flask import request
 from flask_smorest import Blueprint
 
 from api import schemas
@@ -25,6 +26,7 @@ from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swa
 from engine.planning.isochrone import IsochroneUnavailable, reachable_area
 from engine.planning.options import PlanOptions
 from engine.planning.planner import plan_trip
+from engine.planning.reasons import default_modes
 
 BBOX_MARGIN_DEG = 0.02
 """Points this far outside the network's bbox still count as inside (snapping decides)."""
@@ -184,6 +186,8 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
         """
         state = app_state()
         loaded = state.require()
+        if "modes" not in request.args:     # the CLI's rule too
+            args = {**args, "modes": default_modes(loaded.network)}
         query = PlanQuery.from_args(args, loaded, now_utc_s=state.clock())
         response = {"request": query.echo(), "itineraries": [], "code": None, "message": None,
                     "notes": list(query.notes)}

@@ -97,7 +97,8 @@ def _run_plan(network, origin, destination, when, arrive_by: bool, modes: list[s
 @click.option("--modes", default="WALK,TRANSIT", show_default=True,
               help="Comma-separated modes among " + ", ".join(PLANNER_MODES) + ". WALK and "
                    "TRANSIT alone list every walk and transit option; any other mode runs the "
-                   "multimodal, parking-aware planner (a few Pareto-optimal, labelled options).")
+                   "multimodal, parking-aware planner (a few Pareto-optimal, labelled options). "
+                   "Default on a network without a timetable: WALK,BICYCLE.")
 @plan_window_option
 @max_transfers_option
 @click.option("--transit-modes", default=None,
@@ -121,6 +122,7 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
     """Plan itineraries on a bundle: walk and transit, or every mode with parking forecasts."""
     from api.serialize import plan_to_json
     from engine.planning.itinerary import Point
+    from engine.planning.reasons import default_modes
 
     when, arrive_by = departure_or_arrival(depart, arrive)
     o = location(origin, "--from")
@@ -134,6 +136,8 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
         transfer_slack_s=transfer_slack_s, transit_modes=transit_modes, wheelchair=wheelchair,
         window_s=window_min * 60, num_itineraries=num_itineraries, min_p_free=min_p_free)
     network = load_network(bundle_dir)
+    if click.get_current_context().get_parameter_source("modes") is click.core.ParameterSource.DEFAULT:
+        mode_list = list(default_modes(network))    # the API's rule too
     for where, option in ((o, "--from"), (d, "--to")):
         if isinstance(where, Point):
             check_not_swapped(network, where.lon, where.lat, option)

@@ -85,3 +85,29 @@ def test_an_unprefixed_stop_id_suggests_the_merged_one(merged):
 def test_an_unknown_stop_id_without_a_likely_one_says_only_that(merged):
     result = cli("plan", merged, "--from", "stop:Z", "--to", "stop:C", "--depart", DEPART, "--json")
     assert json.loads(result.output)["message"] == "unknown stop id 'Z'"
+
+
+# ---------------------------------------------------------------------------------------------
+# Item 14: a street-only network, and no time at all
+# ---------------------------------------------------------------------------------------------
+def test_plan_on_a_street_only_network_defaults_to_walking_and_cycling(street_only):
+    result = cli("plan", street_only, "--from", latlon(1, 1), "--to", latlon(3, 4), "--depart", DEPART,
+                 "--json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert {it["mode"] for it in body["itineraries"]} <= {"WALK", "BICYCLE"}
+    assert body["itineraries"] and "TRANSIT" not in body.get("left_out", {})
+    # a mode asked for by name is still answered as asked
+    result = cli("plan", street_only, "--from", latlon(1, 1), "--to", latlon(3, 4), "--depart", DEPART,
+                 "--modes", "TRANSIT")
+    assert result.exit_code == 1 and "NO_TRANSIT_CONNECTION" in result.output
+
+
+def test_the_api_plan_on_a_street_only_network_defaults_the_same_way(make_app, street_only):
+    client = make_app(bundle_dir=street_only).test_client()
+    body = client.get(f"/api/v1/plan?from={latlon(1, 1)}&to={latlon(3, 4)}"
+                      "&datetime=2026-01-14T10:00").get_json()
+    assert body["code"] is None and body["itineraries"]
+    assert body["request"]["modes"] == ["WALK", "BICYCLE"]
+    assert "TRANSIT" not in (body.get("left_out") or {})
+
