@@ -428,9 +428,9 @@ def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, 
 
 
 def _secs(x) -> np.ndarray:
-    """Whole seconds, rounded up, as itinerary legs count them."""
+    """Whole seconds, rounded up, as itinerary legs count them (0, never -0, for no time)."""
     x = np.asarray(x, dtype=np.float64)
-    return np.where(np.isfinite(x), np.ceil(x - 1e-9), np.inf)
+    return np.where(np.isfinite(x), np.ceil(x - 1e-9), np.inf) + 0.0   # + 0.0 turns -0.0 into 0.0
 
 
 # ---------------------------------------------------------------------------------------------

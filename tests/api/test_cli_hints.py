@@ -111,3 +111,13 @@ def test_the_api_plan_on_a_street_only_network_defaults_the_same_way(make_app, s
     assert body["request"]["modes"] == ["WALK", "BICYCLE"]
     assert "TRANSIT" not in (body.get("left_out") or {})
 
+
+def test_matrix_never_writes_negative_zero(street_only, tmp_path):
+    places = tmp_path / "places.csv"
+    lon, lat = node_lonlat(2, 2)
+    places.write_text(f"id,lat,lon\nhere,{lat},{lon}\n")
+    out = tmp_path / "times.csv"
+    result = cli("matrix", street_only, "--origins", places, "--destinations", places,
+                 "--departure", DEPART, "--modes", "WALK", "--serial", "--quiet", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_text().splitlines() == ["from_id,to_id,travel_time_s", "here,here,0"]
