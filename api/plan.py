@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 import marshmallow as ma
+from flask import request
 from flask_smorest import Blueprint
 
 from api import schemas
@@ -21,9 +22,11 @@ from api.serialize import plan_to_json
 from api.state import Loaded, app_state
 from api.timeutil import default_departure, localize, service_day_and_seconds
 from engine.model import Network
+from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swapped_message
 from engine.planning.isochrone import IsochroneUnavailable, reachable_area
 from engine.planning.options import PlanOptions
 from engine.planning.planner import plan_trip
+from engine.planning.reasons import default_modes
 
 BBOX_MARGIN_DEG = 0.02
 """Points this far outside the network's bbox still count as inside (snapping decides)."""
@@ -115,9 +118,9 @@ def _inside(network: Network, lat: float, lon: float) -> bool:
 
 
 def _check_not_swapped(network: Network, lat: float, lon: float, name: str) -> None:
-    if not _inside(network, lat, lon) and _inside(network, lon, lat):
-        raise ApiError("COORDINATES_SWAPPED", f"{name}={lat:g},{lon:g} lies outside the network but "
-                       f"{lon:g},{lat:g} lies inside: the order is 'lat,lon'", field=name)
+    # the check the CLI makes too (engine.planning.bounds)
+    if coordinates_swapped(network, lon, lat, DEFAULTS.bbox_margin_m):
+        raise ApiError(COORDINATES_SWAPPED, swapped_message(name, lat, lon), field=name)
 
 
 def _outside_bounds(network: Network, query: PlanQuery) -> str | None:
@@ -183,6 +186,8 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
         """
         state = app_state()
         loaded = state.require()
+        if "modes" not in request.args:     # the CLI's rule too
+            args = {**args, "modes": default_modes(loaded.network)}
         query = PlanQuery.from_args(args, loaded, now_utc_s=state.clock())
         response = {"request": query.echo(), "itineraries": [], "code": None, "message": None,
                     "notes": list(query.notes)}

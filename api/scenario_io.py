@@ -474,6 +474,9 @@ def write_table(df, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     suffix = path.suffix.lower()
+    floats = df.select_dtypes("floating").columns
+    if len(floats):     # adding 0.0 turns -0.0 into 0.0: a time is never written "-0"
+        df = df.assign(**{c: df[c] + 0.0 for c in floats})
     if suffix == ".parquet":
         df.to_parquet(tmp, index=False)
     elif suffix == ".csv":

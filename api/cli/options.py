@@ -35,6 +35,16 @@ def load_network(bundle_dir: Path):
         fail(str(exc))
 
 
+def check_not_swapped(network, lon: float, lat: float, option: str) -> None:
+    """Exit 2 with COORDINATES_SWAPPED when a point given as LAT,LON lies outside the network but
+    would lie inside the other way round (the API's check: engine.planning.bounds)."""
+    from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swapped_message
+    from engine.planning.options import PlanOptions
+
+    if coordinates_swapped(network, lon, lat, PlanOptions().bbox_margin_m):
+        fail(f"{COORDINATES_SWAPPED}: {swapped_message(option, lat, lon)}")
+
+
 def compose(*decorators):
     """One decorator applying ``decorators`` in the order they are listed (top first)."""
     def apply(f):

@@ -11,6 +11,7 @@ from api.cli.options import (
     bike_lane_preference_option,
     bike_speed_option,
     bundle_argument,
+    check_not_swapped,
     depart_arrive_options,
     departure_or_arrival,
     fail,
@@ -96,7 +97,8 @@ def _run_plan(network, origin, destination, when, arrive_by: bool, modes: list[s
 @click.option("--modes", default="WALK,TRANSIT", show_default=True,
               help="Comma-separated modes among " + ", ".join(PLANNER_MODES) + ". WALK and "
                    "TRANSIT alone list every walk and transit option; any other mode runs the "
-                   "multimodal, parking-aware planner (a few Pareto-optimal, labelled options).")
+                   "multimodal, parking-aware planner (a few Pareto-optimal, labelled options). "
+                   "Default on a network without a timetable: WALK,BICYCLE.")
 @plan_window_option
 @max_transfers_option
 @click.option("--transit-modes", default=None,
@@ -119,6 +121,8 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
          as_json):
     """Plan itineraries on a bundle: walk and transit, or every mode with parking forecasts."""
     from api.serialize import plan_to_json
+    from engine.planning.itinerary import Point
+    from engine.planning.reasons import default_modes
 
     when, arrive_by = departure_or_arrival(depart, arrive)
     o = location(origin, "--from")
@@ -132,6 +136,11 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
         transfer_slack_s=transfer_slack_s, transit_modes=transit_modes, wheelchair=wheelchair,
         window_s=window_min * 60, num_itineraries=num_itineraries, min_p_free=min_p_free)
     network = load_network(bundle_dir)
+    if click.get_current_context().get_parameter_source("modes") is click.core.ParameterSource.DEFAULT:
+        mode_list = list(default_modes(network))    # the API's rule too
+    for where, option in ((o, "--from"), (d, "--to")):
+        if isinstance(where, Point):
+            check_not_swapped(network, where.lon, where.lat, option)
     result = _run_plan(network, o, d, when, arrive_by, mode_list, options)
     if as_json:
         click.echo(json.dumps(plan_to_json(result), ensure_ascii=False))
@@ -260,6 +269,8 @@ def route(bundle_dir, origin, destination, mode, walk_speed_mps, bike_speed_mps,
     if network.street is None:
         fail(f"{bundle_dir} has no street network (it was built without --osm)")
     mode_name = profile.mode.name
+    for (lon, lat), option in ((origin, "--from"), (destination, "--to")):
+        check_not_swapped(network, lon, lat, option)
     try:
         path = route_points(network.street, origin, destination, profile, max_snap_m=max_snap_m)
     except LocationNotAccessible as exc:

@@ -5,10 +5,13 @@ the traveller's speed, CAR_PARK as the area a driver reaches. TRANSIT combines w
 public transport: walk access to the stops, the earliest arrival at every stop by RAPTOR
 (``engine.planning.matrix`` runs it one-to-all), then walking on from every stop reached with the time
 left; the area is what any of those reach. The polygon is the alpha shape of the reached street
-pieces (``engine.street.isochrone_polygon``).
+pieces (``engine.street.isochrone_polygon``). As in itineraries and matrices, the stretch between
+the origin and the street it snapped to is walked straight at ``walk_speed_mps`` (for every
+mode): it is spent before the street search starts and counts in every time.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -52,6 +55,19 @@ def _snap(network: Network, lonlat, mode: Mode, options: PlanOptions) -> street.
         raise IsochroneUnavailable(exc.code, str(exc)) from None
 
 
+def _from_point(graph, profile: street.StreetProfile, s: street.Snap, max_time_s: float,
+                walk_speed_mps: float) -> street.Isochrone:
+    """The street isochrone of a snapped origin, the walk from the given point to the street
+    spent first: nothing is reached when that walk alone takes the whole budget."""
+    off_s = s.distance_m / walk_speed_mps
+    iso = street.isochrone(graph, profile, s, max(max_time_s - off_s, 0.0))
+    if off_s >= max_time_s:
+        none_i, none_f = np.zeros(0, dtype=np.int32), np.zeros(0)
+        return dataclasses.replace(iso, max_time_s=max_time_s, node_idx=none_i, time_s=none_f,
+                                   edge_idx=none_i, edge_start=none_f, edge_end=none_f)
+    return dataclasses.replace(iso, max_time_s=max_time_s, time_s=iso.time_s + off_s)
+
+
 def reachable_area(network: Network, origin_lonlat, when: dt.datetime, *, mode: str,
                    max_time_s: float, options: PlanOptions | None = None) -> ReachableArea:
     """Everything reachable from ``origin_lonlat`` (WGS84 lon, lat) within ``max_time_s``.
@@ -71,7 +87,8 @@ def reachable_area(network: Network, origin_lonlat, when: dt.datetime, *, mode: 
     if mode in STREET_MODES:
         m = STREET_MODES[mode]
         profile = _profile(m, options)
-        iso = street.isochrone(graph, profile, _snap(network, origin_lonlat, m, options), max_time_s)
+        iso = _from_point(graph, profile, _snap(network, origin_lonlat, m, options), max_time_s,
+                          options.walk_speed_mps)
         return ReachableArea(street.isochrone_polygon(graph, iso), int(iso.node_idx.size), 0,
                              iso.node_idx, iso.time_s)
     if mode == "TRANSIT":
@@ -87,8 +104,8 @@ def _transit_area(network: Network, origin_lonlat, when: dt.datetime, max_time_s
 
     graph = network.street
     walk = _profile(Mode.WALK, options)
-    parts = [street.isochrone(graph, walk, _snap(network, origin_lonlat, Mode.WALK, options),
-                              max_time_s)]
+    parts = [_from_point(graph, walk, _snap(network, origin_lonlat, Mode.WALK, options), max_time_s,
+                         options.walk_speed_mps)]
     tt = network.timetable
     n_stops = 0
     stop_node = np.asarray(network.stop_walk_node_idx)

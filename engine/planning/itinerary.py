@@ -79,6 +79,9 @@ class Leg:
     trip_service_day: int | None = None      # days since 1970-01-01 of the trip's service day
     intermediate_stops: tuple[Place, ...] = ()
     extra: dict = field(default_factory=dict)  # mode-specific details (the planner's parking...)
+    # metres of a vehicle leg (BICYCLE, CAR) walked between a given point and the street, already
+    # in distance_m and the leg's time; they count as walking (Itinerary.walk_distance_m)
+    off_street_m: float = 0.0
 
     @property
     def duration_s(self) -> int:
@@ -117,7 +120,9 @@ class Itinerary:
 
     @property
     def walk_distance_m(self) -> float:
-        return float(sum(leg.distance_m for leg in self.legs if leg.mode == WALK))
+        """Metres on foot: the WALK legs and the walks between the given points and the street
+        at the ends of a vehicle leg."""
+        return float(sum(leg.distance_m if leg.mode == WALK else leg.off_street_m for leg in self.legs))
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,19 @@ from engine.planning.street_trees import StreetLeg
 
 
 def make_leg(mode: str, a: Place, b: Place, start_s: int, end_s: int, sl: StreetLeg | None = None,
-             *, distance_m: float | None = None, lon=None, lat=None, extra: dict | None = None) -> Leg:
+             *, distance_m: float | None = None, lon=None, lat=None, extra: dict | None = None,
+             off_street_m: float = 0.0) -> Leg:
+    """A leg from a street path ``sl`` (its geometry, metres and the walk between a given point
+    and the street) or from the geometry and metres given (a straight line by default).
+    ``off_street_m``: metres of a vehicle leg walked off the street (in ``distance_m``)."""
     if sl is not None:
-        lon, lat, distance_m = sl.lon, sl.lat, sl.length_m
+        lon, lat, distance_m, off_street_m = sl.lon, sl.lat, sl.length_m, sl.off_street_m
     if lon is None:
         lon, lat = np.array([a.lon, b.lon]), np.array([a.lat, b.lat])
     return Leg(mode=mode, from_place=a, to_place=b, start_s=int(start_s), end_s=int(end_s),
                distance_m=float(distance_m or 0.0), geometry_lon=np.asarray(lon, dtype=np.float64),
-               geometry_lat=np.asarray(lat, dtype=np.float64), extra=extra or {})
+               geometry_lat=np.asarray(lat, dtype=np.float64), extra=extra or {},
+               off_street_m=float(off_street_m))
 
 
 def ceil_s(x: float) -> int:

@@ -6,7 +6,10 @@ minute of a departure window, summarised by percentiles. Modes:
 
 * ``WALK``, ``BICYCLE``: one street search per origin (``engine.street.search`` from both ends
   of the origin's snapped segment, partial edge costs as :func:`engine.street.point_costs`
-  counts them), then every destination read off the search tree. With a bike-lane preference
+  counts them), then every destination read off the search tree. As in the planner's
+  itineraries, the stretches between each point and the street it snapped to are walked
+  straight at ``walk_speed_mps`` (pushing the bike) and count in every time, car park drives
+  and walks included. With a bike-lane preference
   the search minimises generalized cost and the time is the travel time along that path.
   Without a street graph, walking is the straight line times ``Network.walk_detour_factor``.
 * ``CAR_PARK``: drive to a car park, park, walk, as ``engine.planning.planner`` plans it. One car search
@@ -218,12 +221,14 @@ class _Ends:
     bwd_cost: np.ndarray     # head -> tail: the cheapest such edge
     fwd_time: np.ndarray
     bwd_time: np.ndarray
+    off_s: np.ndarray        # walking between the given point and the street (s)
 
 
-def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) -> _Ends:
+def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float,
+          walk_speed_mps: float) -> _Ends:
     """Snap points for the profile's mode and read their segments' costs, as the planner does
     (``engine.planning.street_trees.point_ends``: the snapped edge one way, the cheapest edge
-    back the other way)."""
+    back the other way; the snap distance walked at ``walk_speed_mps``)."""
     snaps = streets.snap_many(graph, lon, lat, profile.mode, max_distance_m=max_snap_m)
     ok = snaps.accessible
     edge = np.where(ok, snaps.edge_idx, 0)
@@ -242,7 +247,8 @@ def _ends(graph, profile: streets.StreetProfile, lon, lat, max_snap_m: float) ->
         bwd_time[i] = time_s[int(back[np.argmin(cost[back])])]
     return _Ends(ok=ok, tail=tail, head=head, fraction=np.where(ok, snaps.fraction, 0.0),
                  fwd_cost=np.where(ok, cost[edge], np.inf), bwd_cost=bwd_cost,
-                 fwd_time=np.where(ok, time_s[edge], np.inf), bwd_time=bwd_time)
+                 fwd_time=np.where(ok, time_s[edge], np.inf), bwd_time=bwd_time,
+                 off_s=np.where(ok, snaps.distance_m / walk_speed_mps, np.inf))
 
 
 def _generalized(profile: streets.StreetProfile) -> bool:
@@ -264,12 +270,13 @@ def _search(graph, profile, nodes, cost, time_s, limit):
 
 
 def _to_points(node_cost, node_time, t: _Ends):
-    """(cost, time) to each snapped point: along its segment from its tail or back from its head."""
+    """(cost, time) to each snapped point: along its segment from its tail or back from its head
+    (the time then on foot to the given point included)."""
     via_tail = node_cost[t.tail] + _part(t.fraction, t.fwd_cost)
     via_head = node_cost[t.head] + _part(1 - t.fraction, t.bwd_cost)
     cost = np.minimum(via_tail, via_head)
     tm = np.where(via_tail <= via_head, node_time[t.tail] + _part(t.fraction, t.fwd_time),
-                  node_time[t.head] + _part(1 - t.fraction, t.bwd_time))
+                  node_time[t.head] + _part(1 - t.fraction, t.bwd_time)) + t.off_s
     return np.where(t.ok, cost, np.inf), np.where(t.ok, tm, np.inf)
 
 
@@ -279,9 +286,9 @@ def _limit(profile: streets.StreetProfile, max_time_s: float) -> float:
 
 
 def _street_times(network: Network, profile: streets.StreetProfile, origins, destinations,
-                  max_time_s: float, max_snap_m: float) -> np.ndarray:
+                  max_time_s: float, max_snap_m: float, walk_speed_mps: float) -> np.ndarray:
     """(n_o, n_d) travel time (s, inf unreachable) along least-cost street paths, point to point,
-    as ``engine.street.route`` finds them."""
+    as ``engine.street.route`` finds them, with the walks between the points and the streets."""
     graph = network.street
     n_o, n_d = origins[0].shape[0], destinations[0].shape[0]
     out = np.full((n_o, n_d), np.inf)
@@ -292,8 +299,8 @@ def _street_times(network: Network, profile: streets.StreetProfile, origins, des
                              destinations[1][None, :]) * network.walk_detour_factor
         out = metres / profile.walk_speed_mps
         return np.where(out <= max_time_s, out, np.inf)
-    o = _ends(graph, profile, origins[0], origins[1], max_snap_m)
-    t = _ends(graph, profile, destinations[0], destinations[1], max_snap_m)
+    o = _ends(graph, profile, origins[0], origins[1], max_snap_m, walk_speed_mps)
+    t = _ends(graph, profile, destinations[0], destinations[1], max_snap_m, walk_speed_mps)
     limit = _limit(profile, max_time_s)
     for i in np.flatnonzero(o.ok):
         f = o.fraction[i]
@@ -311,17 +318,18 @@ def _street_times(network: Network, profile: streets.StreetProfile, origins, des
             d_cost = np.where(forward, _part(f_dest - f, o.fwd_cost[i]), _part(f - f_dest, o.bwd_cost[i]))
             d_time = np.where(forward, _part(f_dest - f, o.fwd_time[i]), _part(f - f_dest, o.bwd_time[i]))
             better = same & (d_cost <= cost)
-            tm = np.where(better, d_time, tm)
+            tm = np.where(better, d_time + t.off_s, tm)
             cost = np.where(better, d_cost, cost)
-        out[i] = np.where(cost <= limit, tm, np.inf)
+        out[i] = np.where(cost <= limit, tm + o.off_s[i], np.inf)
     return np.where(out <= max_time_s, out, np.inf)
 
 
 def _node_times(network: Network, profile: streets.StreetProfile, origins, nodes: np.ndarray,
-                max_time_s: float, max_snap_m: float) -> np.ndarray:
-    """(n_o, n_nodes) travel time (s) from each point to each street node."""
+                max_time_s: float, max_snap_m: float, walk_speed_mps: float) -> np.ndarray:
+    """(n_o, n_nodes) travel time (s) from each point to each street node, the walk from the
+    point to the street included."""
     graph = network.street
-    o = _ends(graph, profile, origins[0], origins[1], max_snap_m)
+    o = _ends(graph, profile, origins[0], origins[1], max_snap_m, walk_speed_mps)
     out = np.full((origins[0].shape[0], nodes.size), np.inf)
     for i in np.flatnonzero(o.ok):
         f = o.fraction[i]
@@ -329,7 +337,8 @@ def _node_times(network: Network, profile: streets.StreetProfile, origins, nodes
             graph, profile, [o.head[i], o.tail[i]],
             [_part(1 - f, o.fwd_cost[i]), _part(f, o.bwd_cost[i])],
             [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], _limit(profile, max_time_s))
-        out[i] = np.where(node_time[nodes] <= max_time_s, node_time[nodes], np.inf)
+        node_s = node_time[nodes] + o.off_s[i]
+        out[i] = np.where(node_s <= max_time_s, node_s, np.inf)
     return out
 
 
@@ -355,12 +364,12 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
     def compute():
         profile = streets.StreetProfile(Mode.WALK, walk_speed_mps=options.walk_speed_mps)
         limit = options.max_walk_m / options.walk_speed_mps
-        t = _ends(graph, profile, lon, lat, options.max_snap_m)
+        t = _ends(graph, profile, lon, lat, options.max_snap_m, options.walk_speed_mps)
         out = np.full((fac.size, lon.size), np.inf)
         for row, node in enumerate(np.asarray(network.parking.walk_node_idx)[fac]):
             node_cost, node_time = _search(graph, profile, [node], [0.0], [0.0], limit)
-            cost, tm = _to_points(node_cost, node_time, t)
-            out[row] = np.where(cost <= limit, tm, np.inf)
+            _, tm = _to_points(node_cost, node_time, t)    # walking: cost = time, snap walk included
+            out[row] = np.where(tm <= limit, tm, np.inf)
         return out
 
     return _CACHE(graph, network.parking).get(key, compute)
@@ -400,7 +409,7 @@ def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, 
         return np.full((n_o, n_d), np.inf)
     drive = _node_times(network, streets.StreetProfile(Mode.CAR), origins,
                         np.asarray(pk.car_node_idx)[fac].astype(np.int64), np.inf,
-                        options.max_snap_m)                                    # (n_o, n_fac)
+                        options.max_snap_m, options.walk_speed_mps)            # (n_o, n_fac)
     walk = _facility_walks(network, fac, destinations, options)                # (n_fac, n_d)
     ok = np.isfinite(drive)
     at = depart_utc_s + np.round(np.where(ok, drive, 0.0)).astype(np.int64)
@@ -419,9 +428,9 @@ def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, 
 
 
 def _secs(x) -> np.ndarray:
-    """Whole seconds, rounded up, as itinerary legs count them."""
+    """Whole seconds, rounded up, as itinerary legs count them (0, never -0, for no time)."""
     x = np.asarray(x, dtype=np.float64)
-    return np.where(np.isfinite(x), np.ceil(x - 1e-9), np.inf)
+    return np.where(np.isfinite(x), np.ceil(x - 1e-9), np.inf) + 0.0   # + 0.0 turns -0.0 into 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,10 +614,10 @@ def _street_mode_times(network: Network, q: _MatrixQuery, orig) -> tuple[np.ndar
     for mode in (m for m in q.modes if m != "TRANSIT"):
         if mode == "WALK":
             times = _street_times(network, walk_profile, orig, q.destinations, q.max_time_s,
-                                  options.max_snap_m)
+                                  options.max_snap_m, options.walk_speed_mps)
         elif mode == "BICYCLE":
             times = _street_times(network, bike_profile, orig, q.destinations, q.max_time_s,
-                                  options.max_snap_m)
+                                  options.max_snap_m, options.walk_speed_mps)
         else:
             times = _car_park_times(network, orig, q.destinations, q.depart_utc_s, q.max_time_s, options)
         times = _secs(times)

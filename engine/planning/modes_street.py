@@ -1,6 +1,8 @@
 """The street-only modes: ``WALK`` (one walking route; the straight line times the detour
 factor when the network has no streets) and ``BICYCLE`` (one cycling route, with the share of
-it on bike lanes)."""
+it on bike lanes). Both start and end at the given points: the stretches between them and the
+streets they snapped to are walked straight at the walking speed (a cyclist pushes the bike) and
+count in the leg's metres and time (``engine.planning.street_trees``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,9 +25,22 @@ def walk_mode(q: Query) -> list[Candidate]:
     path = street.route(q.graph, q.snap("origin", Mode.WALK), q.snap("destination", Mode.WALK), q.walk)
     if path is None:
         raise LeftOut(NO_ROUTE, "no walking path joins the origin and the destination")
-    start, end = q.span(path.duration_s)
-    leg = make_leg("WALK", o, d, start, end, distance_m=path.length_m, lon=path.lon, lat=path.lat)
+    lon, lat, off_m = _door_to_door(q, path, Mode.WALK)
+    start, end = q.span(path.duration_s + off_m / q.options.walk_speed_mps)
+    leg = make_leg("WALK", o, d, start, end, distance_m=path.length_m + off_m, lon=lon, lat=lat)
     return [Candidate("WALK", Itinerary(q.day, (leg,)))]
+
+
+def _door_to_door(q: Query, path: street.StreetPath, mode: Mode) -> tuple[np.ndarray, np.ndarray, float]:
+    """(lon, lat, metres off the street) of ``path`` from the given origin to the given
+    destination: the straight stretches between each and the street it snapped to added."""
+    o, d = q.snap("origin", mode), q.snap("destination", mode)
+    lon, lat = np.asarray(path.lon, dtype=np.float64), np.asarray(path.lat, dtype=np.float64)
+    if o.distance_m > 0:
+        lon, lat = np.r_[o.input_lon, lon], np.r_[o.input_lat, lat]
+    if d.distance_m > 0:
+        lon, lat = np.r_[lon, d.input_lon], np.r_[lat, d.input_lat]
+    return lon, lat, float(o.distance_m + d.distance_m)
 
 
 def bicycle_mode(q: Query) -> list[Candidate]:
@@ -34,10 +49,11 @@ def bicycle_mode(q: Query) -> list[Candidate]:
                         q.bike)
     if path is None:
         raise LeftOut(NO_ROUTE, "no cycling path joins the origin and the destination")
-    start, end = q.span(path.duration_s)
+    lon, lat, off_m = _door_to_door(q, path, Mode.BICYCLE)
+    start, end = q.span(path.duration_s + off_m / q.options.walk_speed_mps)
     lanes = np.asarray(q.graph.edge_is_bike_lane)[np.asarray(path.edge_idx)]
     seg_m = np.asarray(q.graph.edge_length_m)[np.asarray(path.edge_idx)] * np.asarray(path.edge_fraction)
     share = float(seg_m[lanes].sum() / seg_m.sum()) if seg_m.sum() > 0 else 0.0
-    leg = make_leg("BICYCLE", q.origin, q.destination, start, end, distance_m=path.length_m, lon=path.lon,
-                   lat=path.lat, extra={"bike_lane_share": round(share, 3)})
+    leg = make_leg("BICYCLE", q.origin, q.destination, start, end, distance_m=path.length_m + off_m,
+                   lon=lon, lat=lat, extra={"bike_lane_share": round(share, 3)}, off_street_m=off_m)
     return [Candidate("BICYCLE", Itinerary(q.day, (leg,)))]

@@ -8,6 +8,9 @@ from engine.planning.itinerary import Itinerary
 from engine.planning.reasons import DOMINATED, NOT_SELECTED
 
 LABELS = ("fastest", "fewest transfers", "least walking", "no car park risk")
+"""Labels of the options shown. "least walking" goes to the option with the fewest metres on
+foot (``Itinerary.walk_distance_m``: a cycling option with no walking has none), though the
+Pareto filter counts walking and cycling together as effort (:func:`_criteria`)."""
 
 PARETO_SLACK = (60.0, 0.0, 100.0, 0.05)
 """Differences too small to make an option distinct, per criterion: a minute, no transfer,
@@ -84,8 +87,9 @@ def select_candidates(candidates: list[Candidate], *, arrive_by: bool, window: b
         labels[best(lambda i: (keys[i][0], keys[i][1], keys[i][2], keys[i][3]), pareto)].append("fastest")
         labels[best(lambda i: (keys[i][1], keys[i][0], keys[i][2], keys[i][3]), pareto)].append(
             "fewest transfers")
-        labels[best(lambda i: (keys[i][2], keys[i][0], keys[i][1], keys[i][3]), pareto)].append(
-            "least walking")
+        walk_m = {i: round(float(cands[i].itinerary.walk_distance_m), 1) for i in pareto}
+        labels[best(lambda i: (walk_m[i], keys[i][2], keys[i][0], keys[i][1], keys[i][3]),
+                    pareto)].append("least walking")
         risky = [i for i in pareto if keys[i][3] > 0]
         safe = [i for i in pareto if keys[i][3] == 0]
         if risky and safe:

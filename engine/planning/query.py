@@ -131,7 +131,8 @@ class Query:
         """Forward car search from the origin to every car facility entrance."""
         def make():
             s = self.snap("origin", Mode.CAR)
-            ends = point_ends(self.graph, self.car, s, leaving=True)
+            ends = point_ends(self.graph, self.car, s, leaving=True,
+                              walk_speed_mps=self.options.walk_speed_mps)
             pk = self.network.parking
             targets = street_facilities(pk, CAR_KINDS, vehicle=True)
             nodes = np.asarray(pk.car_node_idx)[targets]
@@ -143,7 +144,8 @@ class Query:
     def bike_tree(self, targets: np.ndarray) -> StreetTree:
         def make():
             s = self.snap("origin", Mode.BICYCLE)
-            ends = point_ends(self.graph, self.bike, s, leaving=True)
+            ends = point_ends(self.graph, self.bike, s, leaving=True,
+                              walk_speed_mps=self.options.walk_speed_mps)
             res = street.search(self.graph, self.bike, ends.nodes, ends.cost,
                                 target_nodes=targets if targets.size else None)
             return StreetTree(self.graph, self.bike, ends, res, backward=False)
@@ -153,8 +155,10 @@ class Query:
         """Backward walk search from the destination, within ``max_walk_m``."""
         def make():
             s = self.snap("destination", Mode.WALK)
-            ends = point_ends(self.graph, self.walk, s, leaving=False)
-            limit = self.options.max_walk_m / self.options.walk_speed_mps
+            ends = point_ends(self.graph, self.walk, s, leaving=False,
+                              walk_speed_mps=self.options.walk_speed_mps)
+            # the walk between the destination and its street counts within max_walk_m
+            limit = max(self.options.max_walk_m / self.options.walk_speed_mps - ends.off_street_s, 0.0)
             res = street.search(self.graph, self.walk, ends.nodes, ends.cost, max_cost=limit,
                                 reverse=True)
             return StreetTree(self.graph, self.walk, ends, res, backward=True)

@@ -45,3 +45,18 @@ class LeftOut(Exception):
     def __init__(self, code: str, message: str, avoided: tuple = ()):
         super().__init__(message)
         self.reason = ModeLeftOut(code, message, tuple(avoided))
+
+
+DEFAULT_MODES = ("WALK", "TRANSIT")
+"""Modes of a plan that names none (``trajet plan``, ``/api/v1/plan``), on a network with a
+timetable; :func:`default_modes` says what a network without one gets."""
+
+
+def default_modes(network) -> tuple[str, ...]:
+    """The modes a plan gets when it names none: :data:`DEFAULT_MODES`, or on a network without
+    a timetable walking and (when it has streets) cycling, so that a street-only network answers
+    instead of failing NO_TRANSIT_CONNECTION."""
+    if network.timetable is not None:
+        return DEFAULT_MODES
+    streets = network.street is not None and network.street.n_nodes > 0
+    return ("WALK", "BICYCLE") if streets else ("WALK",)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable, Sequence
 
 
 class TransitQueryError(ValueError):
@@ -26,16 +27,29 @@ class OutsideServicePeriod(TransitQueryError):
 
 
 class UnknownStop(TransitQueryError, KeyError):
-    """A stop id that the timetable does not have."""
+    """A stop id that the timetable does not have; ``suggestions``: ids it may have meant."""
 
     code = "UNKNOWN_STOP"
 
-    def __init__(self, stop_id: str):
+    def __init__(self, stop_id: str, suggestions: Sequence[str] = ()):
         self.stop_id = stop_id
-        super().__init__(f"unknown stop id {stop_id!r}")
+        self.suggestions = tuple(suggestions)
+        hint = (f"; did you mean {' or '.join(repr(s) for s in self.suggestions)}?"
+                if self.suggestions else "")
+        super().__init__(f"unknown stop id {stop_id!r}{hint}")
 
     def __str__(self) -> str:  # KeyError would quote the message again
         return self.args[0]
+
+
+def similar_stop_ids(stop_id: str, ids: Iterable[str], limit: int = 3) -> list[str]:
+    """Ids of ``ids`` a user typing ``stop_id`` probably meant: the same id under a feed's prefix
+    (a merged network names its stops ``feed:id``), or without the prefix given; at most
+    ``limit``, sorted."""
+    suffix = ":" + stop_id
+    bare = stop_id.split(":", 1)[1] if ":" in stop_id else None
+    found = sorted(s for s in map(str, ids) if s.endswith(suffix) or s == bare)
+    return found[:limit]
 
 
 def _iso_day(day: int) -> str:

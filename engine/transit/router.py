@@ -64,7 +64,7 @@ import numpy as np
 
 from engine.cache import Memo, PerObject
 from engine.model import Timetable
-from engine.transit.errors import UnknownStop
+from engine.transit.errors import UnknownStop, similar_stop_ids
 from engine.transit.inputs import (
     KernelInputs,
     _Direction,
@@ -145,7 +145,7 @@ class TransitRouter:
         try:
             return self._stop_index[str(stop_id)]
         except KeyError:
-            raise UnknownStop(str(stop_id)) from None
+            raise UnknownStop(str(stop_id), similar_stop_ids(str(stop_id), self._stop_index)) from None
 
     def stop_access(self, stop_id: str) -> Access:
         """Access (or egress) list of a stop id: the stop itself at 0 s or, for a station, its

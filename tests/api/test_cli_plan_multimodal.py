@@ -17,9 +17,10 @@ def test_car_park_at_three_pm_says_what_it_avoided(tiny_town_bundle):
     result = run(tiny_town_bundle, "--depart", "2026-01-14T15:00", "--modes", "CAR_PARK,PARK_AND_RIDE")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("1. CAR_PARK 15:00 -> 15:10") and "[fastest" in lines[0]
+    # the last 40.2 m, from Rue du Marché to the point given, on foot (issue 17 item 10)
+    assert lines[0].startswith("1. CAR_PARK 15:00 -> 15:11") and "[fastest" in lines[0]
     assert "avoided: Parking Centre is usually full at 15:01 (0% chance of a space)" in result.output
-    assert "Parking Gare, 8 min walk, has 100% chance of a space" in result.output
+    assert "Parking Gare, 9 min walk, has 100% chance of a space" in result.output
     assert "The car stays at Parking Relais" in result.output
 
 
@@ -33,7 +34,7 @@ def test_json_carries_modes_labels_parking_and_reasons(tiny_town_bundle):
     assert [leg["mode"] for leg in it["legs"]] == ["CAR", "PARK", "WALK"]
     parking = it["legs"][1]["parking"]
     assert parking["name"] == "Parking Centre" and parking["p_space_free"] > 0.99
-    assert it["start_time"] == "2026-01-14T10:00:00+01:00" and it["end_time"] == "2026-01-14T10:04:13+01:00"
+    assert it["start_time"] == "2026-01-14T10:00:00+01:00" and it["end_time"] == "2026-01-14T10:04:44+01:00"
     assert body["left_out"]["PARK_AND_RIDE"]["code"] == "DOMINATED"
 
 
