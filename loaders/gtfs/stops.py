@@ -7,7 +7,7 @@ import scipy.spatial
 
 from engine.model import NO_INDEX, LocalProjection
 from engine.transit.build import TripStopTimes
-from loaders.gtfs.fields import _enum, _ids, _numbers, _unique
+from loaders.gtfs.fields import _enum, _ids, _is_timezone, _numbers, _unique
 from loaders.gtfs.tables import _Table
 from loaders.report import BuildReport
 
@@ -35,6 +35,7 @@ def _stops(t: _Table, report: BuildReport) -> dict:
             t.error("missing_required_field", missing, col,
                     lambda i, col=col: f"{col} is required for stop_id {ids[i]!r} "
                                        f"(location_type {loc[i]})")
+    _check_stop_timezones(t, ids, report)
     t.warn(report, "point_near_origin", (np.abs(lat) < 1) & (np.abs(lon) < 1), "stop_lat",
            lambda i: f"stop_id {ids[i]!r} lies at ({lon[i]}, {lat[i]}), near (0, 0)")
 
@@ -84,6 +85,16 @@ def _stops(t: _Table, report: BuildReport) -> dict:
         stops["_row"] = t.row
     stops["_index"] = pd.Index(stops["stop_ids"])
     return stops
+
+
+def _check_stop_timezones(t: _Table, ids: np.ndarray, report: BuildReport) -> None:
+    """stop_timezone must be an IANA name (as agency_timezone, which is refused otherwise); the
+    timetable does not use it (times are local to the agency's timezone), so a bad one is only
+    reported (invalid_timezone)."""
+    zones = t.values("stop_timezone")
+    t.warn(report, "invalid_timezone", (zones != "") & ~_is_timezone(zones), "stop_timezone",
+           lambda i: f"stop_timezone {zones[i]!r} of stop {ids[i]!r} is not an IANA timezone "
+                     "(e.g. Europe/Paris); ignored")
 
 
 def _check_stops_usage(t: _Table, stops: dict, trips: TripStopTimes, report: BuildReport) -> None:

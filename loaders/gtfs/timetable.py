@@ -33,6 +33,12 @@ one optional record are repaired or dropped with a warning and counted with
 * a stop whose parent station does not exist keeps no parent (``foreign_key_violation``);
 * a transfers.txt row naming an unknown stop is dropped (``foreign_key_violation``).
 
+Problems the validator calls errors in values the timetable does not use are warnings, each
+counted under the validator's notice code, and the feed loads:
+
+* a ``stop_timezone`` that is not an IANA name (``invalid_timezone``; times stay in the agency's
+  timezone, and the same value in ``agency_timezone`` is refused).
+
 Model decisions
 ---------------
 * Times are seconds after midnight of the service day; hours past 24 are kept (26:33:00 ->

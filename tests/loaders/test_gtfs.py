@@ -791,3 +791,26 @@ def test_every_trip_dropped_still_gives_a_valid_empty_timetable(tmp_path):
     tt, report = load(feed(tmp_path, stop_times__txt=st))
     assert tt.n_trips == 0 and tt.n_routes == 0 and tt.n_stops == 4
     assert report.dropped[DROPPED_EDGE] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Error-level problems of the validator that the feed survives: warned, counted (issue 17)
+# ---------------------------------------------------------------------------------------------
+def only_notice(report: BuildReport, code: str):
+    """The one notice of ``code`` in the report (its total must be 1)."""
+    found = [n for n in report.notices if n.code == code]
+    assert len(found) == 1 and sum(c for (_, k), c in report.counts.items() if k == code) == 1, \
+        report.summary_lines()
+    return found[0]
+
+
+def test_an_unknown_stop_timezone_is_warned_like_the_agency_one_is_refused(tmp_path):
+    stops = BASE["stops.txt"].replace("stop_lon\n", "stop_lon,stop_timezone\n") \
+        .replace("45.001,5.0\n", "45.001,5.0,Nowhere/Nowhere\n") \
+        .replace("45.003,5.0\n", "45.003,5.0,Europe/Rome\n")
+    tt, report = load(feed(tmp_path, stops__txt=stops))
+    n = only_notice(report, "invalid_timezone")
+    assert (n.file, n.row, n.column) == ("stops.txt", 3, "stop_timezone")
+    assert "'Nowhere/Nowhere'" in n.message and "'B'" in n.message
+    assert tt.n_stops == 4 and tt.timezone == "Europe/Paris"
+    assert any("invalid_timezone" in line for line in report.summary_lines())
