@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from engine.transit.build import TripStopTimes
-from loaders.gtfs.files import _REQUIRED_FILES, KNOWN_FILES, _Source
+from loaders.gtfs.files import _CHECKED_FILES, _REQUIRED_FILES, KNOWN_FILES, _Source
 from loaders.gtfs.routes import _agencies, _lines
 from loaders.gtfs.services import _calendar
+from loaders.gtfs.shapes import _check_shapes
 from loaders.gtfs.stops import _check_stops_usage, _stops
-from loaders.gtfs.tables import _read_table
+from loaders.gtfs.tables import _read_checked_table, _read_table
 from loaders.gtfs.transfers import _transfers
 from loaders.gtfs.trips import _trips
 from loaders.report import BuildReport, LoaderError
@@ -43,6 +44,8 @@ def _parse_feed(path: Path, feed_id: str, report: BuildReport, *, prefix: str, l
         tables = {name: _read_table(src, name, label, report, required=name in _REQUIRED_FILES)
                   for name in (*_REQUIRED_FILES, "calendar.txt", "calendar_dates.txt",
                                "frequencies.txt", "transfers.txt")}
+        checked = {name: _read_checked_table(src, name, label, report) for name in _CHECKED_FILES}
+        unreadable = {name for name in _CHECKED_FILES if src.has(name) and checked[name] is None}
     finally:
         src.close()
     if tables["calendar.txt"] is None and tables["calendar_dates.txt"] is None:
@@ -57,6 +60,8 @@ def _parse_feed(path: Path, feed_id: str, report: BuildReport, *, prefix: str, l
     trips = _trips(tables["trips.txt"], tables["stop_times.txt"], tables["frequencies.txt"], stops,
                    lines, pd.Index(service_ids), active, report)
     _check_stops_usage(tables["stops.txt"], stops, trips, report)
+    _check_shapes(checked["shapes.txt"], tables["trips.txt"], report,
+                  unreadable="shapes.txt" in unreadable)
     transfers = _transfers(tables["transfers.txt"], stops, report)
 
     stops = dict(stops)

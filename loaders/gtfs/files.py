@@ -50,8 +50,13 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "transfers.txt": (("transfer_type",),
                       ("from_stop_id", "to_stop_id", "from_route_id", "to_route_id", "from_trip_id",
                        "to_trip_id", "min_transfer_time")),
+    "shapes.txt": (("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"),
+                   ("shape_dist_traveled",)),
 }
 _REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
+# Files the timetable does not use but whose references the loader checks (warnings only): a
+# problem in them never stops the build.
+_CHECKED_FILES = ("shapes.txt",)
 
 
 class _Source:

@@ -154,6 +154,18 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
     return _Table(file, values, lines)
 
 
+def _read_checked_table(src: _Source, name: str, label: str, report: BuildReport) -> _Table | None:
+    """Read a file the timetable does not use, only to check it: what would be fatal in a file the
+    timetable needs (bad CSV, missing columns...) is a warning here, and the file is skipped."""
+    try:
+        return _read_table(src, name, label, report, required=False)
+    except LoaderError as exc:
+        n = exc.notice
+        report.warn(n.code, f"{n.message}; {name} is not used by the timetable, so it is skipped",
+                    file=n.file, row=n.row, column=n.column)
+        return None
+
+
 def _file_text(src: _Source, name: str, file: str, report: BuildReport, *,
                required: bool) -> str | None:
     """The file decoded; None when absent or empty (fatal when ``required``)."""

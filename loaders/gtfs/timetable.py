@@ -37,7 +37,12 @@ Problems the validator calls errors in values the timetable does not use are war
 counted under the validator's notice code, and the feed loads:
 
 * a ``stop_timezone`` that is not an IANA name (``invalid_timezone``; times stay in the agency's
-  timezone, and the same value in ``agency_timezone`` is refused).
+  timezone, and the same value in ``agency_timezone`` is refused);
+* a trip's ``shape_id`` not in shapes.txt (``foreign_key_violation``); in shapes.txt, taken in
+  shape_pt_sequence order (rows may be listed in any order), a shape_dist_traveled smaller than
+  the point's before (``decreasing_shape_distance``) or a shape_pt_sequence given twice
+  (``duplicate_key``). shapes.txt is read only to check it: a problem that would be fatal in a
+  file the timetable needs (a missing column...) skips it with a warning.
 
 Model decisions
 ---------------

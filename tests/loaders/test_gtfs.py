@@ -814,3 +814,47 @@ def test_an_unknown_stop_timezone_is_warned_like_the_agency_one_is_refused(tmp_p
     assert "'Nowhere/Nowhere'" in n.message and "'B'" in n.message
     assert tt.n_stops == 4 and tt.timezone == "Europe/Paris"
     assert any("invalid_timezone" in line for line in report.summary_lines())
+
+
+SHAPE_TRIP = "route_id,service_id,trip_id,shape_id\nR,S,T1,SH1\n"
+SHAPES_HEADER = "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence,shape_dist_traveled\n"
+
+
+@pytest.mark.parametrize("shapes", [SHAPES_HEADER + "SH1,45.0,5.0,1,0\nSH1,45.006,5.0,2,670\n", None])
+def test_a_trip_naming_an_unknown_shape_is_warned_as_foreign_key_violation(tmp_path, shapes):
+    tt, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP.replace("SH1", "GHOST"),
+                           shapes__txt=shapes))
+    n = only_notice(report, "foreign_key_violation")
+    assert (n.file, n.row, n.column) == ("trips.txt", 2, "shape_id")
+    assert "'GHOST'" in n.message and "'T1'" in n.message and "shapes.txt" in n.message
+    assert tt.n_trips == 1 and not report.dropped
+
+
+def test_a_known_shape_in_sequence_order_gives_no_warning(tmp_path):
+    shapes = SHAPES_HEADER + "SH1,45.006,5.0,2,670\nSH1,45.0,5.0,1,0\n"  # rows in any order: legal
+    _, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP, shapes__txt=shapes))
+    assert report.notices == []
+
+
+@pytest.mark.parametrize("points, code, row", [
+    # listed out of sequence order, distances written in file order: 1 (0), 3 (100), 2 (200)
+    ("SH1,45.0,5.0,1,0\nSH1,45.006,5.0,3,100\nSH1,45.003,5.0,2,200\n", "decreasing_shape_distance", 3),
+    # in order, but the distance goes back at the third point
+    ("SH1,45.0,5.0,1,0\nSH1,45.003,5.0,2,200\nSH1,45.006,5.0,3,100\n", "decreasing_shape_distance", 4),
+    # the same shape_pt_sequence twice
+    ("SH1,45.0,5.0,1,0\nSH1,45.003,5.0,2,200\nSH1,45.006,5.0,2,300\n", "duplicate_key", 4),
+])
+def test_shape_points_going_back_are_warned_and_the_feed_loads(tmp_path, points, code, row):
+    tt, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP, shapes__txt=SHAPES_HEADER + points))
+    n = only_notice(report, code)
+    assert (n.file, n.row) == ("shapes.txt", row) and "'SH1'" in n.message
+    assert tt.n_trips == 1
+
+
+def test_a_broken_shapes_file_is_skipped_with_a_warning_not_fatal(tmp_path):
+    shapes = "shape_id,shape_pt_lat,shape_pt_lon\nSH1,45.0,5.0\n"  # no shape_pt_sequence
+    tt, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP, shapes__txt=shapes))
+    n = only_notice(report, "missing_required_column")
+    assert (n.file, n.column, n.severity) == ("shapes.txt", "shape_pt_sequence", "warning")
+    assert "skipped" in n.message and tt.n_trips == 1
+    assert report.counts == {("shapes.txt", "missing_required_column"): 1}  # SH1 not called unknown
