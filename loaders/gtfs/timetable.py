@@ -42,7 +42,10 @@ counted under the validator's notice code, and the feed loads:
   shape_pt_sequence order (rows may be listed in any order), a shape_dist_traveled smaller than
   the point's before (``decreasing_shape_distance``) or a shape_pt_sequence given twice
   (``duplicate_key``). shapes.txt is read only to check it: a problem that would be fatal in a
-  file the timetable needs (a missing column...) skips it with a warning.
+  file the timetable needs (a missing column...) skips it with a warning;
+* along a trip, a stop time's shape_dist_traveled not above the one before
+  (``decreasing_or_equal_stop_time_distance``; the trip's untimed stops are then interpolated by
+  straight-line distance, as said above).
 
 Model decisions
 ---------------

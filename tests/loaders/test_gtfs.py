@@ -858,3 +858,15 @@ def test_a_broken_shapes_file_is_skipped_with_a_warning_not_fatal(tmp_path):
     assert (n.file, n.column, n.severity) == ("shapes.txt", "shape_pt_sequence", "warning")
     assert "skipped" in n.message and tt.n_trips == 1
     assert report.counts == {("shapes.txt", "missing_required_column"): 1}  # SH1 not called unknown
+
+
+@pytest.mark.parametrize("distances, row", [((0, 300, 200, 700), 4), ((0, 300, 300, 700), 4)])
+def test_stop_time_distances_going_back_are_warned_and_the_trip_kept(tmp_path, distances, row):
+    rows = zip("ABCD", distances, strict=True)
+    st = "trip_id,arrival_time,departure_time,stop_id,stop_sequence,shape_dist_traveled\n" + "".join(
+        f"T1,10:0{k}:00,10:0{k}:00,{s},{k + 1},{d}\n" for k, (s, d) in enumerate(rows))
+    tt, report = load(feed(tmp_path, stop_times__txt=st))
+    n = only_notice(report, "decreasing_or_equal_stop_time_distance")
+    assert (n.file, n.row, n.column) == ("stop_times.txt", row, "shape_dist_traveled")
+    assert "'T1'" in n.message and "stop_sequence 3" in n.message
+    assert tt.n_trips == 1 and not report.dropped
