@@ -9,6 +9,7 @@ import pandas as pd
 
 from engine.transit.build import TripStopTimes
 from loaders.gtfs.files import _CHECKED_FILES, _REQUIRED_FILES, KNOWN_FILES, _Source
+from loaders.gtfs.references import _check_references
 from loaders.gtfs.routes import _agencies, _lines
 from loaders.gtfs.services import _calendar
 from loaders.gtfs.shapes import _check_shapes
@@ -62,6 +63,7 @@ def _parse_feed(path: Path, feed_id: str, report: BuildReport, *, prefix: str, l
     _check_stops_usage(tables["stops.txt"], stops, trips, report)
     _check_shapes(checked["shapes.txt"], tables["trips.txt"], report,
                   unreadable="shapes.txt" in unreadable)
+    _check_references({**tables, **checked}, report, unreadable=unreadable)
     transfers = _transfers(tables["transfers.txt"], stops, report)
 
     stops = dict(stops)

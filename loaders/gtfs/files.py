@@ -52,11 +52,21 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                        "to_trip_id", "min_transfer_time")),
     "shapes.txt": (("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"),
                    ("shape_dist_traveled",)),
+    "fare_attributes.txt": (("fare_id", "price", "currency_type", "payment_method", "transfers"),
+                            ("agency_id", "transfer_duration")),
+    "fare_rules.txt": (("fare_id",), ("route_id", "origin_id", "destination_id", "contains_id")),
+    "attributions.txt": (("organization_name",),
+                         ("attribution_id", "agency_id", "route_id", "trip_id", "is_producer",
+                          "is_operator", "is_authority", "attribution_url", "attribution_email",
+                          "attribution_phone")),
+    "networks.txt": (("network_id",), ("network_name",)),
+    "route_networks.txt": (("network_id", "route_id"), ()),
 }
 _REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
 # Files the timetable does not use but whose references the loader checks (warnings only): a
 # problem in them never stops the build.
-_CHECKED_FILES = ("shapes.txt",)
+_CHECKED_FILES = ("shapes.txt", "fare_attributes.txt", "fare_rules.txt", "attributions.txt",
+                  "networks.txt", "route_networks.txt")
 
 
 class _Source:

@@ -45,7 +45,11 @@ counted under the validator's notice code, and the feed loads:
   file the timetable needs (a missing column...) skips it with a warning;
 * along a trip, a stop time's shape_dist_traveled not above the one before
   (``decreasing_or_equal_stop_time_distance``; the trip's untimed stops are then interpolated by
-  straight-line distance, as said above).
+  straight-line distance, as said above);
+* in fare_attributes.txt, fare_rules.txt, attributions.txt and route_networks.txt, a row naming an
+  agency, route, trip, fare, zone or network that no file defines (``foreign_key_violation``;
+  :mod:`loaders.gtfs.references` lists the references). These files, like shapes.txt, are read
+  only to be checked.
 
 Model decisions
 ---------------

@@ -54,10 +54,10 @@ undefined_stop          error foreign_key_violation stop_times.txt   the trip vi
 unknown_file            loads: unknown_file (frecuencias.txt), so    a misspelt file is not read
                         11 trips without frequencies
 unknown_format.zip      error io_error                               not a zip archive
-unrecognized_columns    loads: unknown_column x 10 (in the files     misspelt columns are ignored
-                        read; fare files are not read)
+unrecognized_columns    loads: unknown_column x 12 (in every file;   misspelt columns are ignored
+                        fare files are read to check their ids)
 unused_stop             loads: unused_stop (BOGUS)                   kept and reported
-utf16                   loads: non_utf8_encoding x 8                 UTF-16 with a byte order mark
+utf16                   loads: non_utf8_encoding x 10                UTF-16 with a byte order mark
                                                                      decodes without guessing
 utf8bom                 loads, no warning                            a UTF-8 BOM is harmless
 """
@@ -183,11 +183,12 @@ OUTCOMES = {
     "unrecognized_columns": Loads({(f, "unknown_column"): n for f, n in (
         ("agency.txt", 1), ("stops.txt", 1), ("routes.txt", 1), ("trips.txt", 1),
         ("stop_times.txt", 2), ("calendar.txt", 1), ("calendar_dates.txt", 1),
-        ("frequencies.txt", 1), ("transfers.txt", 1))}, 144),
+        ("frequencies.txt", 1), ("transfers.txt", 1), ("fare_attributes.txt", 1),
+        ("fare_rules.txt", 1))}, 144),
     "unused_stop": Loads({("stops.txt", "unused_stop"): 1}, 144),
     "utf16": Loads({(f, "non_utf8_encoding"): 1 for f in (
         "agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt", "calendar.txt",
-        "calendar_dates.txt", "frequencies.txt")}, 144),
+        "calendar_dates.txt", "frequencies.txt", "fare_attributes.txt", "fare_rules.txt")}, 144),
     "utf8bom": Loads({}, 144),
 }
 
@@ -870,3 +871,51 @@ def test_stop_time_distances_going_back_are_warned_and_the_trip_kept(tmp_path, d
     assert (n.file, n.row, n.column) == ("stop_times.txt", row, "shape_dist_traveled")
     assert "'T1'" in n.message and "stop_sequence 3" in n.message
     assert tt.n_trips == 1 and not report.dropped
+
+
+FARES = "fare_id,price,currency_type,payment_method,transfers,agency_id\nF1,1.50,EUR,0,0,X\n"
+ZONED_STOPS = BASE["stops.txt"].replace("stop_lon\n", "stop_lon,zone_id\n").replace("5.0\n", "5.0,Z1\n")
+NETWORKS = "network_id,network_name\nN1,Network\n"
+
+
+def test_fares_attributions_and_networks_naming_known_ids_give_no_warning(tmp_path):
+    _, report = load(feed(tmp_path, stops__txt=ZONED_STOPS, fare_attributes__txt=FARES,
+                          fare_rules__txt="fare_id,route_id,origin_id,destination_id,contains_id\n"
+                                          "F1,R,Z1,Z1,\n",
+                          attributions__txt="organization_name,agency_id,route_id,trip_id\n"
+                                            "Org,X,,\nOrg,,R,\nOrg,,,T1\n",
+                          networks__txt=NETWORKS, route_networks__txt="network_id,route_id\nN1,R\n"))
+    assert report.notices == []
+
+
+@pytest.mark.parametrize("files, file, row, column, value", [
+    ({"fare_attributes__txt": FARES.replace(",X\n", ",NOPE\n")},
+     "fare_attributes.txt", 2, "agency_id", "NOPE"),
+    ({"fare_attributes__txt": FARES, "fare_rules__txt": "fare_id,route_id\nF1,R\nF2,R\n"},
+     "fare_rules.txt", 3, "fare_id", "F2"),
+    ({"fare_rules__txt": "fare_id,route_id\nF1,R\n"},  # no fare_attributes.txt: no fare exists
+     "fare_rules.txt", 2, "fare_id", "F1"),
+    ({"fare_attributes__txt": FARES, "fare_rules__txt": "fare_id,route_id\nF1,R\nF1,Q\n"},
+     "fare_rules.txt", 3, "route_id", "Q"),
+    ({"stops__txt": ZONED_STOPS, "fare_attributes__txt": FARES,
+      "fare_rules__txt": "fare_id,origin_id,destination_id,contains_id\nF1,Z1,Z9,\n"},
+     "fare_rules.txt", 2, "destination_id", "Z9"),
+    ({"attributions__txt": "organization_name,agency_id,route_id,trip_id\nOrg,,,T9\n"},
+     "attributions.txt", 2, "trip_id", "T9"),
+    ({"attributions__txt": "organization_name,agency_id,route_id,trip_id\nOrg,,Q,\n"},
+     "attributions.txt", 2, "route_id", "Q"),
+    ({"attributions__txt": "organization_name,agency_id\nOrg,Y\n"},
+     "attributions.txt", 2, "agency_id", "Y"),
+    ({"networks__txt": NETWORKS, "route_networks__txt": "network_id,route_id\nN1,R\nN2,R\n"},
+     "route_networks.txt", 3, "network_id", "N2"),
+    ({"networks__txt": NETWORKS, "route_networks__txt": "network_id,route_id\nN1,Q\n"},
+     "route_networks.txt", 2, "route_id", "Q"),
+])
+def test_fares_attributions_and_networks_naming_unknown_ids_are_foreign_key_violations(
+        tmp_path, files, file, row, column, value):
+    tt, report = load(feed(tmp_path, **files))
+    n = only_notice(report, "foreign_key_violation")
+    assert (n.file, n.row, n.column, n.severity) == (file, row, column, "warning")
+    assert f"{column} {value!r} is not in" in n.message
+    assert tt.n_trips == 1 and not report.dropped
+    assert any("foreign_key_violation" in line and file in line for line in report.summary_lines())
