@@ -64,7 +64,8 @@ def _parse_feed(path: Path, feed_id: str, report: BuildReport, *, prefix: str, l
     _check_shapes(checked["shapes.txt"], tables["trips.txt"], report,
                   unreadable="shapes.txt" in unreadable)
     _check_references({**tables, **checked}, report, unreadable=unreadable)
-    transfers = _transfers(tables["transfers.txt"], stops, report)
+    transfers = _transfers(tables["transfers.txt"], stops, report, route_index=lines["_index"],
+                           trip_index=pd.Index(tables["trips.txt"].values("trip_id")))
 
     stops = dict(stops)
     stops["stop_ids"] = np.asarray([prefix + s for s in stops["stop_ids"]], dtype=str)

@@ -31,7 +31,8 @@ one optional record are repaired or dropped with a warning and counted with
   stop times (``unusable_trip``), without stop times (``unused_trip``) or whose times go backwards
   (``stop_time_with_arrival_before_previous_departure_time``) is dropped;
 * a stop whose parent station does not exist keeps no parent (``foreign_key_violation``);
-* a transfers.txt row naming an unknown stop is dropped (``foreign_key_violation``).
+* a transfers.txt row naming an unknown stop, route or trip is dropped (``foreign_key_violation``,
+  naming the column and id).
 
 Problems the validator calls errors in values the timetable does not use are warnings, each
 counted under the validator's notice code, and the feed loads:

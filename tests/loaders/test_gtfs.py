@@ -919,3 +919,28 @@ def test_fares_attributions_and_networks_naming_unknown_ids_are_foreign_key_viol
     assert f"{column} {value!r} is not in" in n.message
     assert tt.n_trips == 1 and not report.dropped
     assert any("foreign_key_violation" in line and file in line for line in report.summary_lines())
+
+
+@pytest.mark.parametrize("column, value, target", [
+    ("from_route_id", "X", "routes.txt"), ("to_route_id", "X", "routes.txt"),
+    ("from_trip_id", "T9", "trips.txt"), ("to_trip_id", "T9", "trips.txt")])
+def test_a_transfer_naming_an_unknown_route_or_trip_says_which_id_and_is_ignored(
+        tmp_path, column, value, target):
+    transfers = (f"from_stop_id,to_stop_id,transfer_type,min_transfer_time,{column}\n"
+                 "A,B,2,300,\n"            # plain footpath: kept
+                 f"A,C,2,240,{value}\n")   # names an id no file defines: ignored
+    tt, report = load(feed(tmp_path, transfers__txt=transfers))
+    n = only_notice(report, "foreign_key_violation")
+    assert (n.file, n.row, n.column) == ("transfers.txt", 3, column)
+    assert str(n) == (f"transfers.txt row 3 column {column!r}: {column} {value!r} is not in {target}; "
+                      "row ignored [foreign_key_violation]")
+    assert "transfer_specificity_ignored" not in {c for _, c in report.counts}
+    assert dict(report.dropped) == {("transfers.txt rows", f"{column} not in {target}"): 1}
+    assert tt.transfer_to_stop.tolist() == [1]  # only A -> B
+
+
+def test_a_transfer_naming_a_known_route_is_applied_to_its_stops(tmp_path):
+    transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time,from_route_id\nA,C,2,240,R\n"
+    tt, report = load(feed(tmp_path, transfers__txt=transfers))
+    assert report.counts == {("transfers.txt", "transfer_specificity_ignored"): 1}
+    assert tt.transfer_to_stop.tolist() == [2]
