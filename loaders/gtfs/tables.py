@@ -212,6 +212,7 @@ def _checked_header(df: pd.DataFrame, counts: np.ndarray, name: str, file: str,
         report.warn("leading_or_trailing_whitespaces", f"spaces or control characters around the "
                     f"column name(s) {bad} removed", file=file, row=1, column=bad[0])
     known = set(_COLUMNS[name][0]) | set(_COLUMNS[name][1]) if name in _COLUMNS else set()
+    _check_header_present(header, name, file)
     seen: set[str] = set()
     for h in header:
         if h in seen and h:
@@ -230,6 +231,22 @@ def _checked_header(df: pd.DataFrame, counts: np.ndarray, name: str, file: str,
                                      f"missing from the header of {name}", file=file, row=1,
                                      column=col)
     return header
+
+
+def _check_header_present(header: list[str], name: str, file: str) -> None:
+    """A first line without a single GTFS column name of the file, while required ones are
+    missing, is data: say the header row is missing (missing_required_column), rather than
+    complaining about its values (a time given twice read as a duplicated column)."""
+    if name not in _COLUMNS:
+        return
+    required, optional = _COLUMNS[name]
+    missing = [c for c in required if c not in header]
+    if missing and not set(header) & (set(required) | set(optional)):
+        shown = ", ".join(repr(h) for h in header[:8]) + (", ..." if len(header) > 8 else "")
+        raise LoaderError.of("missing_required_column",
+                             f"the first line ({shown}) holds none of the column names of {name}: "
+                             f"is the header row missing? It must name the columns, among them "
+                             f"{', '.join(required)}", file=file, row=1, column=missing[0])
 
 
 def _data_rows(df: pd.DataFrame, counts: np.ndarray, lines: np.ndarray, header: list[str],

@@ -9,7 +9,10 @@ Reading
 -------
 Each file is read as strings with every record's line number, then checked and converted,
 vectorised (:mod:`loaders.gtfs.tables` says why not through ``gtfs_kit.read_feed`` and what is
-tolerated).
+tolerated). A zip archive's files are read from its root, or from its only subfolder holding GTFS
+files; an archive with GTFS files in several subfolders is refused, naming them
+(``invalid_input_files_in_subfolder``). A file whose first line holds none of its column names is
+refused as having no header row (``missing_required_column``).
 
 Rows and errors
 ---------------

@@ -944,3 +944,31 @@ def test_a_transfer_naming_a_known_route_is_applied_to_its_stops(tmp_path):
     tt, report = load(feed(tmp_path, transfers__txt=transfers))
     assert report.counts == {("transfers.txt", "transfer_specificity_ignored"): 1}
     assert tt.transfer_to_stop.tolist() == [2]
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages that name the real problem (issue 17 item 11)
+# ---------------------------------------------------------------------------------------------
+def test_a_zip_with_feed_files_in_two_subfolders_names_them_not_a_missing_agency(tmp_path):
+    src = feed(tmp_path)
+    z = tmp_path / "two.zip"
+    with zipfile.ZipFile(z, "w") as out:
+        for f in src.iterdir():
+            out.write(f, f"gtfs/{f.name}")
+        out.write(src / "stops.txt", "gtfs/old/stops.txt")
+    with pytest.raises(LoaderError) as info:
+        load(z)
+    n = info.value.notice
+    assert (n.code, n.file) == ("invalid_input_files_in_subfolder", "two.zip")
+    assert "2 subfolders" in n.message and "gtfs/old/: stops.txt" in n.message
+    assert "agency.txt" in n.message and "missing" not in n.message
+
+
+def test_a_file_without_its_header_row_says_so(tmp_path):
+    st = BASE["stop_times.txt"].split("\n", 1)[1].replace("10:02:00,10:02:00", "10:00:00,10:00:00")
+    with pytest.raises(LoaderError) as info:
+        load(feed(tmp_path, stop_times__txt=st))  # first line: T1,10:00:00,10:00:00,A,1
+    n = info.value.notice
+    assert (n.code, n.file, n.row) == ("missing_required_column", "stop_times.txt", 1)
+    assert "header row" in n.message and "appears twice" not in n.message
+    assert "'T1', '10:00:00', '10:00:00', 'A', '1'" in n.message
