@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 from engine.model import NO_INDEX, LocalProjection, Mode, Network, Parking, StreetGraph, Timetable
 from engine.transit.build import merge_footpaths
 from loaders.bundle import save_bundle, sha256_file
-from loaders.report import BuildReport, LoaderError
+from loaders.report import BuildReport, LoaderError, quoted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,7 +111,7 @@ def link_stops_to_streets(street: StreetGraph, timetable: Timetable, report: Bui
         first = int(np.flatnonzero(far)[0])
         report.warn("stop_too_far_from_street",
                     f"{int(far.sum())} stops lie more than {max_link_m:.0f} m from any walkable "
-                    f"street (e.g. {timetable.stop_ids[first]!r}, {dist[first]:.0f} m): they are "
+                    f"street (e.g. {quoted(timetable.stop_ids[first])}, {dist[first]:.0f} m): they are "
                     "reached by straight-line walking only", count=int(far.sum()))
         node[far] = NO_INDEX
     return node, np.where(far, np.inf, dist)

@@ -9,7 +9,7 @@ from engine.model import NO_INDEX, LocalProjection
 from engine.transit.build import TripStopTimes
 from loaders.gtfs.fields import _enum, _ids, _is_timezone, _numbers, _unique
 from loaders.gtfs.tables import _Table
-from loaders.report import BuildReport
+from loaders.report import BuildReport, quoted
 
 STOPS_TOO_CLOSE_M = 2.0
 """Two distinct stops closer than this, without a common parent, are reported."""
@@ -106,7 +106,7 @@ def _check_stops_usage(t: _Table, stops: dict, trips: TripStopTimes, report: Bui
     if unused.any():
         i = int(np.flatnonzero(unused)[0])
         n = int(unused.sum())
-        report.warn("unused_stop", f"stop {str(stops['stop_ids'][i])!r} is served by no trip; kept"
+        report.warn("unused_stop", f"stop {quoted(stops['stop_ids'][i])} is served by no trip; kept"
                     + (f" ({n:,} stops like this)" if n > 1 else ""),
                     file=t.file, row=int(stops["_row"][i]), column="stop_id", count=n)
     pos = np.flatnonzero(is_stop)
@@ -123,8 +123,8 @@ def _check_stops_usage(t: _Table, stops: dict, trips: TripStopTimes, report: Bui
                 i, k = sorted((int(a[j]), int(b[j])))
                 n = int(close.sum())
                 report.warn("stops_too_close",
-                            f"stops {str(stops['stop_ids'][i])!r} and {str(stops['stop_ids'][k])!r} are less "
-                            f"than {STOPS_TOO_CLOSE_M:g} m apart without a common parent station "
-                            "(the same stop twice?); both kept"
+                            f"stops {quoted(stops['stop_ids'][i])} and "
+                            f"{quoted(stops['stop_ids'][k])} are less than {STOPS_TOO_CLOSE_M:g} m "
+                            "apart without a common parent station (the same stop twice?); both kept"
                             + (f" ({n:,} pairs like this)" if n > 1 else ""),
                             file=t.file, row=int(stops["_row"][k]), column="stop_id", count=n)

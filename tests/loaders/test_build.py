@@ -131,3 +131,17 @@ def test_the_cli_build_report_names_each_gtfs_error_the_feed_survives(tmp_path):
     totals = {(t["file"], t["code"]): t["count"] for t in read_manifest(out)["report"]["totals"]}
     assert totals[("trips.txt", "foreign_key_violation")] == len(trips) - 1
     assert totals[("fare_rules.txt", "foreign_key_violation")] == 2
+
+
+def test_warnings_show_ids_plainly_not_as_numpy_scalars(tiny_town_bundle):
+    from loaders.build import link_stops_to_streets
+    from loaders.report import quoted
+
+    assert quoted(np.str_("poa_eptc:4220")) == "'poa_eptc:4220'" and quoted(np.int64(3)) == "3"
+    net = load_bundle(tiny_town_bundle)
+    report = BuildReport()
+    link_stops_to_streets(net.street, net.timetable, report, max_link_m=0.5)  # every stop "far"
+    (notice,) = report.notices
+    example = notice.message.split("(e.g. ", 1)[1].split(",", 1)[0]
+    assert example in {repr(str(s)) for s in net.timetable.stop_ids}  # e.g. 'RELAIS_OUEST'
+    assert "np." not in notice.message
