@@ -60,7 +60,8 @@ class BuildOptions:
 
 
 class _Steps:
-    """Times each build step and, when asked, shows a progress bar over the steps (tqdm)."""
+    """Times each build step and, when asked, shows a progress bar over the steps (tqdm) when
+    stderr is a terminal."""
 
     LABELS = {"gtfs": "reading GTFS", "osm": "reading OSM", "bike_lanes": "matching bike lanes",
               "parking": "parking and occupancy", "footpaths": "walking transfers"}
@@ -70,11 +71,11 @@ class _Steps:
         total = (bool(options.gtfs) * 2 + (options.osm is not None)
                  + bool(options.bike_lanes and options.osm is not None) + 1)
         self.bar = None
-        if options.progress:
-            from tqdm import tqdm
+        if options.progress:  # drawn only when stderr is a terminal (loaders.progress)
+            from loaders.progress import progress_bar
 
-            self.bar = tqdm(total=total, desc="trajet build", unit="step", leave=False,
-                            bar_format="{desc}: {n}/{total} steps [{elapsed}] {postfix}")
+            self.bar = progress_bar(total=total, desc="trajet build", unit="step", leave=False,
+                                    bar_format="{desc}: {n}/{total} steps [{elapsed}] {postfix}")
 
     @contextlib.contextmanager
     def step(self, name: str):

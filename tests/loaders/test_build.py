@@ -145,3 +145,23 @@ def test_warnings_show_ids_plainly_not_as_numpy_scalars(tiny_town_bundle):
     example = notice.message.split("(e.g. ", 1)[1].split(",", 1)[0]
     assert example in {repr(str(s)) for s in net.timetable.stop_ids}  # e.g. 'RELAIS_OUEST'
     assert "np." not in notice.message
+
+
+def test_the_build_progress_bar_is_not_written_when_stderr_is_not_a_terminal(tmp_path, capfd):
+    import io
+
+    from loaders.progress import progress_bar
+
+    options = BuildOptions(gtfs=[SAMPLES / "tiny_town" / "gtfs"], progress=True)
+    build_bundle(options, tmp_path / "b", BuildReport())
+    assert "trajet build" not in capfd.readouterr().err  # captured: not a terminal
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    shown, hidden = Terminal(), io.StringIO()
+    for stream in (shown, hidden):
+        with progress_bar(total=2, desc="steps", file=stream) as bar:
+            bar.update(2)
+    assert "steps" in shown.getvalue() and hidden.getvalue() == ""
