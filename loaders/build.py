@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 from engine.model import NO_INDEX, LocalProjection, Mode, Network, Parking, StreetGraph, Timetable
 from engine.transit.build import merge_footpaths
 from loaders.bundle import save_bundle, sha256_file
-from loaders.report import BuildReport, LoaderError
+from loaders.report import BuildReport, LoaderError, quoted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,7 +60,8 @@ class BuildOptions:
 
 
 class _Steps:
-    """Times each build step and, when asked, shows a progress bar over the steps (tqdm)."""
+    """Times each build step and, when asked, shows a progress bar over the steps (tqdm) when
+    stderr is a terminal."""
 
     LABELS = {"gtfs": "reading GTFS", "osm": "reading OSM", "bike_lanes": "matching bike lanes",
               "parking": "parking and occupancy", "footpaths": "walking transfers"}
@@ -70,11 +71,11 @@ class _Steps:
         total = (bool(options.gtfs) * 2 + (options.osm is not None)
                  + bool(options.bike_lanes and options.osm is not None) + 1)
         self.bar = None
-        if options.progress:
-            from tqdm import tqdm
+        if options.progress:  # drawn only when stderr is a terminal (loaders.progress)
+            from loaders.progress import progress_bar
 
-            self.bar = tqdm(total=total, desc="trajet build", unit="step", leave=False,
-                            bar_format="{desc}: {n}/{total} steps [{elapsed}] {postfix}")
+            self.bar = progress_bar(total=total, desc="trajet build", unit="step", leave=False,
+                                    bar_format="{desc}: {n}/{total} steps [{elapsed}] {postfix}")
 
     @contextlib.contextmanager
     def step(self, name: str):
@@ -111,7 +112,7 @@ def link_stops_to_streets(street: StreetGraph, timetable: Timetable, report: Bui
         first = int(np.flatnonzero(far)[0])
         report.warn("stop_too_far_from_street",
                     f"{int(far.sum())} stops lie more than {max_link_m:.0f} m from any walkable "
-                    f"street (e.g. {timetable.stop_ids[first]!r}, {dist[first]:.0f} m): they are "
+                    f"street (e.g. {quoted(timetable.stop_ids[first])}, {dist[first]:.0f} m): they are "
                     "reached by straight-line walking only", count=int(far.sum()))
         node[far] = NO_INDEX
     return node, np.where(far, np.inf, dist)

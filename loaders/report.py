@@ -11,8 +11,19 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 MAX_NOTICES_PER_CODE = 20
 """Examples kept per (file, code); further occurrences are only counted."""
+
+
+def quoted(value) -> str:
+    """An id or value as every message shows it: the repr of the plain Python value ('4220',
+    'poa_eptc:4220', 3). Ids taken from numpy arrays are numpy scalars, whose repr names their
+    type under numpy 2 (np.str_('poa_eptc:4220')); format them with this, not ``!r``."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
 
 
 @dataclass(frozen=True)

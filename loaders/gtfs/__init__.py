@@ -2,6 +2,7 @@
 
 The package owns reading a feed's files (``files``, ``tables``, ``fields``), checking and parsing
 each part of it (``stops``, ``routes``, ``services``, ``trips``, ``frequencies``, ``transfers``),
+the files it only checks (``shapes``, ``references``: fares, attributions, networks),
 one feed (``feed``), several feeds merged with id prefixes (``merge``) and the face,
 :func:`timetable_from_gtfs` (``timetable``, whose docstring says what is repaired, dropped or
 refused).

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 
 from engine.transit.build import TripStopTimes
-from loaders.gtfs.files import _REQUIRED_FILES, KNOWN_FILES, _Source
+from loaders.gtfs.files import _CHECKED_FILES, _REQUIRED_FILES, KNOWN_FILES, _Source
+from loaders.gtfs.references import _check_references
 from loaders.gtfs.routes import _agencies, _lines
 from loaders.gtfs.services import _calendar
+from loaders.gtfs.shapes import _check_shapes
 from loaders.gtfs.stops import _check_stops_usage, _stops
-from loaders.gtfs.tables import _read_table
+from loaders.gtfs.tables import _read_checked_table, _read_table
 from loaders.gtfs.transfers import _transfers
 from loaders.gtfs.trips import _trips
 from loaders.report import BuildReport, LoaderError
@@ -43,6 +45,8 @@ def _parse_feed(path: Path, feed_id: str, report: BuildReport, *, prefix: str, l
         tables = {name: _read_table(src, name, label, report, required=name in _REQUIRED_FILES)
                   for name in (*_REQUIRED_FILES, "calendar.txt", "calendar_dates.txt",
                                "frequencies.txt", "transfers.txt")}
+        checked = {name: _read_checked_table(src, name, label, report) for name in _CHECKED_FILES}
+        unreadable = {name for name in _CHECKED_FILES if src.has(name) and checked[name] is None}
     finally:
         src.close()
     if tables["calendar.txt"] is None and tables["calendar_dates.txt"] is None:
@@ -57,7 +61,11 @@ def _parse_feed(path: Path, feed_id: str, report: BuildReport, *, prefix: str, l
     trips = _trips(tables["trips.txt"], tables["stop_times.txt"], tables["frequencies.txt"], stops,
                    lines, pd.Index(service_ids), active, report)
     _check_stops_usage(tables["stops.txt"], stops, trips, report)
-    transfers = _transfers(tables["transfers.txt"], stops, report)
+    _check_shapes(checked["shapes.txt"], tables["trips.txt"], report,
+                  unreadable="shapes.txt" in unreadable)
+    _check_references({**tables, **checked}, report, unreadable=unreadable)
+    transfers = _transfers(tables["transfers.txt"], stops, report, route_index=lines["_index"],
+                           trip_index=pd.Index(tables["trips.txt"].values("trip_id")))
 
     stops = dict(stops)
     stops["stop_ids"] = np.asarray([prefix + s for s in stops["stop_ids"]], dtype=str)

@@ -4,6 +4,7 @@ Times, dates, numbers, enumerations, ids, primary and foreign keys, colours.
 """
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Sequence
 
 import numpy as np
@@ -122,6 +123,19 @@ def _lookup(t: _Table, ids: np.ndarray, index: pd.Index, column: str, target: st
         t.error("foreign_key_violation", bad, column,
                 lambda i: f"{column} {ids[i]!r} is not defined in {target}")
     return pos
+
+
+def _is_timezone(values: np.ndarray) -> np.ndarray:
+    """Bool per value: True for an IANA timezone name such as Europe/Paris (False for '')."""
+    def known(zone: str) -> bool:
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return False
+        return True
+
+    uniq, inverse = np.unique(np.asarray(values, dtype=str), return_inverse=True)
+    return np.array([bool(z) and known(str(z)) for z in uniq], dtype=bool)[inverse.reshape(-1)]
 
 
 def _color(t: _Table, column: str, report: BuildReport) -> np.ndarray:

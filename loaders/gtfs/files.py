@@ -50,8 +50,57 @@ _COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "transfers.txt": (("transfer_type",),
                       ("from_stop_id", "to_stop_id", "from_route_id", "to_route_id", "from_trip_id",
                        "to_trip_id", "min_transfer_time")),
+    "shapes.txt": (("shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"),
+                   ("shape_dist_traveled",)),
+    "fare_attributes.txt": (("fare_id", "price", "currency_type", "payment_method", "transfers"),
+                            ("agency_id", "transfer_duration")),
+    "fare_rules.txt": (("fare_id",), ("route_id", "origin_id", "destination_id", "contains_id")),
+    "attributions.txt": (("organization_name",),
+                         ("attribution_id", "agency_id", "route_id", "trip_id", "is_producer",
+                          "is_operator", "is_authority", "attribution_url", "attribution_email",
+                          "attribution_phone")),
+    "networks.txt": (("network_id",), ("network_name",)),
+    "route_networks.txt": (("network_id", "route_id"), ()),
 }
 _REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
+# Files the timetable does not use but whose references the loader checks (warnings only): a
+# problem in them never stops the build.
+_CHECKED_FILES = ("shapes.txt", "fare_attributes.txt", "fare_rules.txt", "attributions.txt",
+                  "networks.txt", "route_networks.txt")
+
+
+def _zip_members(names: list[str], path: Path, label: str, report: BuildReport) -> dict[str, str]:
+    """File name -> archive member, from the one folder of the archive that holds the feed.
+
+    That is the root when it holds GTFS files, else the only subfolder holding some (warned:
+    ``invalid_input_files_in_subfolder``). Several subfolders holding GTFS files (two stops.txt,
+    say) are refused with that code: which one is the feed would be a guess."""
+    def split(name: str) -> tuple[str, str]:
+        folder, _, base = name.rpartition("/")
+        return folder, base
+
+    root = [n for n in names if "/" not in n]
+    if any(n in KNOWN_FILES for n in root):
+        return {n: n for n in root}
+    holding: dict[str, list[str]] = {}
+    for n in names:
+        folder, base = split(n)
+        if folder and base in KNOWN_FILES:
+            holding.setdefault(folder, []).append(base)
+    if not holding:
+        return {n: n for n in root}
+    if len(holding) > 1:
+        shown = "; ".join(f"{folder}/: {', '.join(sorted(files))}"
+                          for folder, files in sorted(holding.items()))
+        raise LoaderError.of("invalid_input_files_in_subfolder",
+                             f"the archive holds GTFS files in {len(holding)} subfolders ({shown}): "
+                             "one archive holds one feed at its root; give each feed as its own "
+                             "zip or folder", file=path.name)
+    folder = next(iter(holding))
+    report.warn("invalid_input_files_in_subfolder",
+                f"the feed's files are in the subfolder {folder!r} of the archive; read from there",
+                file=label + folder)
+    return {split(n)[1]: n for n in names if split(n)[0] == folder}
 
 
 class _Source:
@@ -73,19 +122,8 @@ class _Source:
             except (zipfile.BadZipFile, OSError) as exc:
                 raise LoaderError.of("io_error", f"cannot read the zip archive {path}: {exc}",
                                      file=path.name) from None
-            names = [n for n in names if not n.startswith("__MACOSX/")]
-            root = [n for n in names if "/" not in n]
-            members = {n: n for n in root}
-            if not any(n in KNOWN_FILES for n in root):
-                folders = {n.rsplit("/", 1)[0] for n in names if "/" in n
-                           and n.rsplit("/", 1)[1] in KNOWN_FILES}
-                if len(folders) == 1:
-                    folder = folders.pop()
-                    members = {n.rsplit("/", 1)[1]: n for n in names
-                               if n.rsplit("/", 1)[0] == folder}
-                    report.warn("invalid_input_files_in_subfolder",
-                                f"the feed's files are in the subfolder {folder!r} of the archive; "
-                                "read from there", file=label + folder)
+            members = _zip_members([n for n in names if not n.startswith("__MACOSX/")], path,
+                                   label, report)
         else:
             raise LoaderError.of("io_error", f"{path} does not exist", file=str(path))
         self.members = members

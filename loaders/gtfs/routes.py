@@ -1,12 +1,10 @@
 """agency.txt and routes.txt: the feed's timezone, its agencies, and the lines (GTFS routes)."""
 from __future__ import annotations
 
-import zoneinfo
-
 import numpy as np
 import pandas as pd
 
-from loaders.gtfs.fields import _color, _ids, _numbers, _unique
+from loaders.gtfs.fields import _color, _ids, _is_timezone, _numbers, _unique
 from loaders.gtfs.tables import _Table
 from loaders.report import BuildReport
 
@@ -18,13 +16,10 @@ def _agencies(t: _Table) -> tuple[str, pd.Index, np.ndarray]:
         _ids(t, "agency_id")  # required when there are several agencies
         _unique(t, ids, "agency_id")
     zones = _ids(t, "agency_timezone")
-    for i, zone in enumerate(zones):
-        try:
-            zoneinfo.ZoneInfo(zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            t.error("invalid_timezone", np.arange(len(t)) == i, "agency_timezone",
-                    lambda i: f"agency_timezone {zones[i]!r} is not an IANA timezone "
-                              "(e.g. Europe/Paris)")
+    bad = ~_is_timezone(zones)
+    if bad.any():
+        t.error("invalid_timezone", bad, "agency_timezone",
+                lambda i: f"agency_timezone {zones[i]!r} is not an IANA timezone (e.g. Europe/Paris)")
     other = zones != zones[0]
     if other.any():
         t.error("inconsistent_agency_timezone", other, "agency_timezone",

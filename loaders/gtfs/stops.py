@@ -7,9 +7,9 @@ import scipy.spatial
 
 from engine.model import NO_INDEX, LocalProjection
 from engine.transit.build import TripStopTimes
-from loaders.gtfs.fields import _enum, _ids, _numbers, _unique
+from loaders.gtfs.fields import _enum, _ids, _is_timezone, _numbers, _unique
 from loaders.gtfs.tables import _Table
-from loaders.report import BuildReport
+from loaders.report import BuildReport, quoted
 
 STOPS_TOO_CLOSE_M = 2.0
 """Two distinct stops closer than this, without a common parent, are reported."""
@@ -35,6 +35,7 @@ def _stops(t: _Table, report: BuildReport) -> dict:
             t.error("missing_required_field", missing, col,
                     lambda i, col=col: f"{col} is required for stop_id {ids[i]!r} "
                                        f"(location_type {loc[i]})")
+    _check_stop_timezones(t, ids, report)
     t.warn(report, "point_near_origin", (np.abs(lat) < 1) & (np.abs(lon) < 1), "stop_lat",
            lambda i: f"stop_id {ids[i]!r} lies at ({lon[i]}, {lat[i]}), near (0, 0)")
 
@@ -86,6 +87,16 @@ def _stops(t: _Table, report: BuildReport) -> dict:
     return stops
 
 
+def _check_stop_timezones(t: _Table, ids: np.ndarray, report: BuildReport) -> None:
+    """stop_timezone must be an IANA name (as agency_timezone, which is refused otherwise); the
+    timetable does not use it (times are local to the agency's timezone), so a bad one is only
+    reported (invalid_timezone)."""
+    zones = t.values("stop_timezone")
+    t.warn(report, "invalid_timezone", (zones != "") & ~_is_timezone(zones), "stop_timezone",
+           lambda i: f"stop_timezone {zones[i]!r} of stop {ids[i]!r} is not an IANA timezone "
+                     "(e.g. Europe/Paris); ignored")
+
+
 def _check_stops_usage(t: _Table, stops: dict, trips: TripStopTimes, report: BuildReport) -> None:
     """Warnings only: unused stops, and distinct stops at (almost) the same place."""
     used = np.zeros(len(stops["stop_ids"]), dtype=bool)
@@ -95,7 +106,7 @@ def _check_stops_usage(t: _Table, stops: dict, trips: TripStopTimes, report: Bui
     if unused.any():
         i = int(np.flatnonzero(unused)[0])
         n = int(unused.sum())
-        report.warn("unused_stop", f"stop {str(stops['stop_ids'][i])!r} is served by no trip; kept"
+        report.warn("unused_stop", f"stop {quoted(stops['stop_ids'][i])} is served by no trip; kept"
                     + (f" ({n:,} stops like this)" if n > 1 else ""),
                     file=t.file, row=int(stops["_row"][i]), column="stop_id", count=n)
     pos = np.flatnonzero(is_stop)
@@ -112,8 +123,8 @@ def _check_stops_usage(t: _Table, stops: dict, trips: TripStopTimes, report: Bui
                 i, k = sorted((int(a[j]), int(b[j])))
                 n = int(close.sum())
                 report.warn("stops_too_close",
-                            f"stops {str(stops['stop_ids'][i])!r} and {str(stops['stop_ids'][k])!r} are less "
-                            f"than {STOPS_TOO_CLOSE_M:g} m apart without a common parent station "
-                            "(the same stop twice?); both kept"
+                            f"stops {quoted(stops['stop_ids'][i])} and "
+                            f"{quoted(stops['stop_ids'][k])} are less than {STOPS_TOO_CLOSE_M:g} m "
+                            "apart without a common parent station (the same stop twice?); both kept"
                             + (f" ({n:,} pairs like this)" if n > 1 else ""),
                             file=t.file, row=int(stops["_row"][k]), column="stop_id", count=n)

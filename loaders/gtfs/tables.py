@@ -154,6 +154,18 @@ def _read_table(src: _Source, name: str, label: str, report: BuildReport, *,
     return _Table(file, values, lines)
 
 
+def _read_checked_table(src: _Source, name: str, label: str, report: BuildReport) -> _Table | None:
+    """Read a file the timetable does not use, only to check it: what would be fatal in a file the
+    timetable needs (bad CSV, missing columns...) is a warning here, and the file is skipped."""
+    try:
+        return _read_table(src, name, label, report, required=False)
+    except LoaderError as exc:
+        n = exc.notice
+        report.warn(n.code, f"{n.message}; {name} is not used by the timetable, so it is skipped",
+                    file=n.file, row=n.row, column=n.column)
+        return None
+
+
 def _file_text(src: _Source, name: str, file: str, report: BuildReport, *,
                required: bool) -> str | None:
     """The file decoded; None when absent or empty (fatal when ``required``)."""
@@ -200,6 +212,7 @@ def _checked_header(df: pd.DataFrame, counts: np.ndarray, name: str, file: str,
         report.warn("leading_or_trailing_whitespaces", f"spaces or control characters around the "
                     f"column name(s) {bad} removed", file=file, row=1, column=bad[0])
     known = set(_COLUMNS[name][0]) | set(_COLUMNS[name][1]) if name in _COLUMNS else set()
+    _check_header_present(header, name, file)
     seen: set[str] = set()
     for h in header:
         if h in seen and h:
@@ -218,6 +231,22 @@ def _checked_header(df: pd.DataFrame, counts: np.ndarray, name: str, file: str,
                                      f"missing from the header of {name}", file=file, row=1,
                                      column=col)
     return header
+
+
+def _check_header_present(header: list[str], name: str, file: str) -> None:
+    """A first line without a single GTFS column name of the file, while required ones are
+    missing, is data: say the header row is missing (missing_required_column), rather than
+    complaining about its values (a time given twice read as a duplicated column)."""
+    if name not in _COLUMNS:
+        return
+    required, optional = _COLUMNS[name]
+    missing = [c for c in required if c not in header]
+    if missing and not set(header) & (set(required) | set(optional)):
+        shown = ", ".join(repr(h) for h in header[:8]) + (", ..." if len(header) > 8 else "")
+        raise LoaderError.of("missing_required_column",
+                             f"the first line ({shown}) holds none of the column names of {name}: "
+                             f"is the header row missing? It must name the columns, among them "
+                             f"{', '.join(required)}", file=file, row=1, column=missing[0])
 
 
 def _data_rows(df: pd.DataFrame, counts: np.ndarray, lines: np.ndarray, header: list[str],

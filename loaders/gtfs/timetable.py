@@ -9,7 +9,10 @@ Reading
 -------
 Each file is read as strings with every record's line number, then checked and converted,
 vectorised (:mod:`loaders.gtfs.tables` says why not through ``gtfs_kit.read_feed`` and what is
-tolerated).
+tolerated). A zip archive's files are read from its root, or from its only subfolder holding GTFS
+files; an archive with GTFS files in several subfolders is refused, naming them
+(``invalid_input_files_in_subfolder``). A file whose first line holds none of its column names is
+refused as having no header row (``missing_required_column``).
 
 Rows and errors
 ---------------
@@ -31,7 +34,26 @@ one optional record are repaired or dropped with a warning and counted with
   stop times (``unusable_trip``), without stop times (``unused_trip``) or whose times go backwards
   (``stop_time_with_arrival_before_previous_departure_time``) is dropped;
 * a stop whose parent station does not exist keeps no parent (``foreign_key_violation``);
-* a transfers.txt row naming an unknown stop is dropped (``foreign_key_violation``).
+* a transfers.txt row naming an unknown stop, route or trip is dropped (``foreign_key_violation``,
+  naming the column and id).
+
+Problems the validator calls errors in values the timetable does not use are warnings, each
+counted under the validator's notice code, and the feed loads:
+
+* a ``stop_timezone`` that is not an IANA name (``invalid_timezone``; times stay in the agency's
+  timezone, and the same value in ``agency_timezone`` is refused);
+* a trip's ``shape_id`` not in shapes.txt (``foreign_key_violation``); in shapes.txt, taken in
+  shape_pt_sequence order (rows may be listed in any order), a shape_dist_traveled smaller than
+  the point's before (``decreasing_shape_distance``) or a shape_pt_sequence given twice
+  (``duplicate_key``). shapes.txt is read only to check it: a problem that would be fatal in a
+  file the timetable needs (a missing column...) skips it with a warning;
+* along a trip, a stop time's shape_dist_traveled not above the one before
+  (``decreasing_or_equal_stop_time_distance``; the trip's untimed stops are then interpolated by
+  straight-line distance, as said above);
+* in fare_attributes.txt, fare_rules.txt, attributions.txt and route_networks.txt, a row naming an
+  agency, route, trip, fare, zone or network that no file defines (``foreign_key_violation``;
+  :mod:`loaders.gtfs.references` lists the references). These files, like shapes.txt, are read
+  only to be checked.
 
 Model decisions
 ---------------

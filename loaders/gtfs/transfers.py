@@ -18,10 +18,13 @@ WALK_DETOUR_FACTOR = 1.3
 _ROWS = "transfers.txt rows"  # what the report's drop counts name
 
 
-def _transfers(t: _Table | None, stops: dict, report: BuildReport) -> dict:
+def _transfers(t: _Table | None, stops: dict, report: BuildReport, *,
+               route_index: pd.Index | None = None, trip_index: pd.Index | None = None) -> dict:
     """transfers.txt -> footpaths, per-stop minimum transfer times and forbidden pairs.
 
-    Sets ``stops["stop_min_transfer_s"]`` in place (type 2 within one stop)."""
+    ``route_index`` and ``trip_index`` are the feed's route and trip ids: a row naming another
+    one is dropped (foreign_key_violation). Sets ``stops["stop_min_transfer_s"]`` in place (type 2
+    within one stop)."""
     out = {"transfer_from_stop": np.zeros(0, dtype=np.int64),
            "transfer_to_stop": np.zeros(0, dtype=np.int64),
            "transfer_time_s": np.zeros(0, dtype=np.int64),
@@ -38,6 +41,7 @@ def _transfers(t: _Table | None, stops: dict, report: BuildReport) -> dict:
     report.drop(_ROWS, "in-seat transfer (type 4/5) not modelled", n)
     ok &= ~in_seat
     ok, from_s, to_s = _known_stops(t, ok, stops, report)
+    ok = _known_routes_and_trips(t, ok, route_index, trip_index, report)
     ok = _without_specific_forbidden(t, ok, ttype, report)
     pairs = _expand_stations(t, np.flatnonzero(ok), from_s, to_s, ttype, min_time, stops, report)
     out.update(_apply_pairs(*pairs, stops, report))
@@ -85,6 +89,25 @@ def _known_stops(t: _Table, ok: np.ndarray, stops: dict, report: BuildReport
         report.drop(_ROWS, f"{col} not in stops.txt", n)
         ok &= ~unknown
     return ok, from_s, to_s
+
+
+def _known_routes_and_trips(t: _Table, ok: np.ndarray, route_index: pd.Index | None,
+                            trip_index: pd.Index | None, report: BuildReport) -> np.ndarray:
+    """Rows naming a route or trip that the feed does not define are dropped, naming the id."""
+    for col, index, target in (("from_route_id", route_index, "routes.txt"),
+                                ("to_route_id", route_index, "routes.txt"),
+                                ("from_trip_id", trip_index, "trips.txt"),
+                                ("to_trip_id", trip_index, "trips.txt")):
+        if index is None or not t.has(col):
+            continue
+        ids = t.values(col)
+        unknown = ok & (ids != "") & ~pd.Index(ids).isin(index)
+        n = t.warn(report, "foreign_key_violation", unknown, col,
+                   lambda i, col=col, ids=ids, target=target: f"{col} {ids[i]!r} is not in "
+                                                              f"{target}; row ignored")
+        report.drop(_ROWS, f"{col} not in {target}", n)
+        ok &= ~unknown
+    return ok
 
 
 def _without_specific_forbidden(t: _Table, ok: np.ndarray, ttype: np.ndarray,

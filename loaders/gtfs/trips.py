@@ -59,6 +59,7 @@ def _trips(trips_t: _Table, st: _Table, freq: _Table | None, stops: dict, lines:
     """Trips with their stop times: checked, repaired, interpolated, frequencies expanded."""
     trips = _trip_rows(trips_t, lines, services, report)
     times, timepoint = _sorted_stop_times(st, trips, stops, report)
+    _warn_decreasing_distances(times, trips.ids, st.file, report)
     _fill_one_sided_times(times, timepoint, trips.ids, st.file, report)
     drop_trip = _drop_broken_trips(times, trips_t, trips.ids, st.file, report)
     times = times.of_trips(~drop_trip)
@@ -138,6 +139,21 @@ def _warn_sorted(report: BuildReport, file: str, times: _StopTimes, code: str, m
         text = message(i) + (f" ({where.size:,} rows like this)" if where.size > 1 else "")
         report.warn(code, text, file=file, row=int(times.row[i]), column=column,
                     count=int(where.size))
+
+
+def _warn_decreasing_distances(times: _StopTimes, trip_ids: np.ndarray, file: str,
+                               report: BuildReport) -> None:
+    """shape_dist_traveled must increase along a trip (decreasing_or_equal_stop_time_distance).
+    The trip is kept; its untimed stops are then interpolated by straight-line distance."""
+    same_trip = np.r_[False, times.trip[1:] == times.trip[:-1]]
+    prev = np.r_[np.nan, times.dist[:-1]]
+    back = same_trip & (times.dist <= prev)  # False where either is empty (NaN)
+    _warn_sorted(report, file, times, "decreasing_or_equal_stop_time_distance", back,
+                 "shape_dist_traveled",
+                 lambda i: f"trip {trip_ids[times.trip[i]]!r}: shape_dist_traveled "
+                           f"{times.dist[i]:g} at stop_sequence {int(times.seq[i])} is not more "
+                           f"than {times.dist[i - 1]:g} at stop_sequence {int(times.seq[i - 1])} "
+                           f"(row {int(times.row[i - 1]):,}); kept")
 
 
 def _fill_one_sided_times(times: _StopTimes, timepoint: np.ndarray | None, trip_ids: np.ndarray,

@@ -8,7 +8,7 @@ from scipy.spatial import cKDTree
 
 from loaders.parking.names import names_similar
 from loaders.parking.schema import BIKE_KINDS
-from loaders.report import BuildReport
+from loaders.report import BuildReport, quoted
 
 DEDUP_DISTANCE_M = 50.0
 """Records of different sources closer than this, with similar names, are one facility."""
@@ -44,7 +44,7 @@ def _dedup_across_sources(df: pd.DataFrame, x: np.ndarray, y: np.ndarray, distan
         taken.setdefault(i, {sources[i]}).update({sources[j]}, taken.get(j, set()))
     if absorbed:
         examples = [(i, absorbed[i][0]) for i in list(absorbed)[:3]]
-        text = "; ".join(f"{names[j]!r} ({sources[j]}) into {names[i]!r} ({sources[i]})"
+        text = "; ".join(f"{quoted(names[j])} ({sources[j]}) into {quoted(names[i])} ({sources[i]})"
                          for i, j in examples)
         n_merged = sum(len(v) for v in absorbed.values())
         report.warn("duplicate_facility", f"{n_merged} facilities found in several sources "

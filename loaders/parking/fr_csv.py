@@ -70,8 +70,8 @@ def facilities_from_fr_csv(path: str | Path, report: BuildReport) -> pd.DataFram
     records = []
     seen: set[str] = set()
     where = f"{path.name} rows"
-    for i, rec in enumerate(df.to_dict("records")):
-        row = i + 1
+    for i, (row, rec) in enumerate(zip(df.index, df.to_dict("records"), strict=True)):
+        row = int(row)  # the line in the file, header = line 1
         _check_schema_constraints(rec, row, df.columns, path, report)
         counts = _read_counts(rec, row, path, report)
         _check_prices(rec, row, path, report)
@@ -79,7 +79,9 @@ def facilities_from_fr_csv(path: str | Path, report: BuildReport) -> pd.DataFram
         place = _place(rec, row, path, report, where)
         if place is None:
             continue
-        fid = rec["id"] or f"{path.stem}:{row}"
+        # A row without an id is named by its position among the rows (kept as it was before
+        # rows were counted as file lines, so that stored references to it stay valid).
+        fid = rec["id"] or f"{path.stem}:{i + 1}"
         if fid in seen:
             report.warn("duplicate_key", f"id {fid!r} repeats an earlier row: row dropped",
                         file=path.name, row=row, column="id")

@@ -18,7 +18,7 @@ def _drop(df: pd.DataFrame, mask, report: BuildReport, file: str, code: str, rea
         first = df.index[np.flatnonzero(mask)[0]]
         rows = f"{n:,} row{'s' if n > 1 else ''}"
         report.warn(code, f"{rows} {message}, e.g. facility {df.at[first, 'facility_key']!r}: "
-                    "dropped", file=file, row=int(first) + 1, column=column, count=n)
+                    "dropped", file=file, row=int(first), column=column, count=n)
         report.drop(f"{file} rows", reason, n)
     return df[~mask]
 
@@ -83,7 +83,7 @@ def _with_capacity(df: pd.DataFrame, raw: pd.DataFrame, cap_col: str, capacity_j
         first = df.index[np.flatnonzero(fillable.to_numpy())[0]]
         report.warn("capacity_filled", f"{int(fillable.sum()):,} rows have no valid {cap_col} "
                     "(missing, zero or negative): the facility's median capacity is used",
-                    file=file, row=int(first) + 1, column=cap_col, count=int(fillable.sum()))
+                    file=file, row=int(first), column=cap_col, count=int(fillable.sum()))
         df.loc[fillable, "capacity"] = np.round(median_cap[fillable])
     df = _drop(df, df["capacity"].isna(), report, file, "missing_capacity", "no capacity",
                f"have no valid {cap_col} and their facility none elsewhere", cap_col)
@@ -111,7 +111,7 @@ def _with_free_spaces(df: pd.DataFrame, raw: pd.DataFrame, count_col: str, occup
     if above.any():
         first = df.index[np.flatnonzero(above.to_numpy())[0]]
         report.warn("count_above_capacity", f"{int(above.sum()):,} rows have {what}: clamped",
-                    file=file, row=int(first) + 1, column=count_col, count=int(above.sum()))
+                    file=file, row=int(first), column=count_col, count=int(above.sum()))
     df["free_spaces"] = free
     df["status"] = raw.loc[df.index, st_col] if st_col else ""
     df["full"] = df["status"].isin(tuple(full_status_values)) if st_col else False
@@ -124,7 +124,7 @@ def _with_free_spaces(df: pd.DataFrame, raw: pd.DataFrame, count_col: str, occup
             report.warn("full_status_with_free_spaces", f"{int(full.sum()):,} rows say "
                         f"{'/'.join(full_status_values)} yet count free spaces (e.g. "
                         f"{int(df.at[first, 'free_spaces'])}): counted as full (the car park "
-                        "refuses entry)", file=file, row=int(first) + 1, column=st_col,
+                        "refuses entry)", file=file, row=int(first), column=st_col,
                         count=int(full.sum()))
 
 

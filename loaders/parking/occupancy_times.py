@@ -68,13 +68,13 @@ def _parse_times(raw: pd.Series, timestamp_format: str | None, timezone: str, fa
         report.warn("ambiguous_local_time", f"{int(ambiguous.sum())} wall-clock times occur twice "
                     f"in {timezone} (clocks going back), e.g. {text[naive.index[first]]!r}: "
                     "resolved in file order per facility (summer time first)", file=file,
-                    row=int(naive.index[first]) + 1, column=column, count=int(ambiguous.sum()))
+                    row=int(naive.index[first]), column=column, count=int(ambiguous.sum()))
     if nonexistent.any():
         first = int(np.flatnonzero(nonexistent.to_numpy())[0])
         report.warn("nonexistent_local_time", f"{int(nonexistent.sum())} wall-clock times do not "
                     f"exist in {timezone} (clocks going forward), e.g. "
                     f"{text[naive.index[first]]!r}: moved forward to the end of the gap", file=file,
-                    row=int(naive.index[first]) + 1, column=column, count=int(nonexistent.sum()))
+                    row=int(naive.index[first]), column=column, count=int(nonexistent.sum()))
     aware = naive.dt.tz_localize(timezone, ambiguous=is_dst, nonexistent="shift_forward")
     out[naive.index] = _epoch_s(aware)
     return out

@@ -16,7 +16,7 @@ from loaders.parking.dedup import DEDUP_DISTANCE_M, _merge_duplicates
 from loaders.parking.history_match import _occupancy_history
 from loaders.parking.schema import FACILITY_COLUMNS, KIND_BY_NAME, empty_facilities, facilities_frame
 from loaders.parking.street_link import MAX_LINK_M, _link_to_streets
-from loaders.report import BuildReport, LoaderError
+from loaders.report import BuildReport, LoaderError, quoted
 
 
 def parking_from_records(facilities: pd.DataFrame, history: pd.DataFrame | None = None, *,
@@ -96,8 +96,8 @@ def _clean_facilities(original: pd.DataFrame, report: BuildReport) -> pd.DataFra
     if unknown_kind.any():
         first = df.index[np.flatnonzero(unknown_kind.to_numpy())[0]]
         report.warn("unknown_kind", f"{int(unknown_kind.sum())} facilities have a kind outside "
-                    f"{', '.join(KIND_BY_NAME)} (e.g. {df.at[first, 'kind']!r} for "
-                    f"{df.at[first, 'facility_id']!r}): dropped", count=int(unknown_kind.sum()))
+                    f"{', '.join(KIND_BY_NAME)} (e.g. {quoted(df.at[first, 'kind'])} for "
+                    f"{quoted(df.at[first, 'facility_id'])}): dropped", count=int(unknown_kind.sum()))
         report.drop(where, "unknown kind", int(unknown_kind.sum()))
         df = df[~unknown_kind]
     bad_xy = ~np.array([_valid_lonlat(a, b) for a, b in zip(df["lon"], df["lat"], strict=True)],
@@ -105,7 +105,7 @@ def _clean_facilities(original: pd.DataFrame, report: BuildReport) -> pd.DataFra
     if bad_xy.any():
         first = df.index[np.flatnonzero(bad_xy)[0]]
         report.warn("invalid_coordinates", f"{int(bad_xy.sum())} facilities have no valid WGS84 "
-                    f"lon/lat (e.g. {df.at[first, 'facility_id']!r}): dropped",
+                    f"lon/lat (e.g. {quoted(df.at[first, 'facility_id'])}): dropped",
                     count=int(bad_xy.sum()))
         report.drop(where, "invalid coordinates", int(bad_xy.sum()))
         df = df[~bad_xy]
@@ -120,7 +120,7 @@ def _clean_facilities(original: pd.DataFrame, report: BuildReport) -> pd.DataFra
     if dup.any():
         first = df.index[np.flatnonzero(dup.to_numpy())[0]]
         report.warn("duplicate_key", f"{int(dup.sum())} facilities repeat a (source, id) pair "
-                    f"(e.g. {df.at[first, 'facility_id']!r}): first kept", count=int(dup.sum()))
+                    f"(e.g. {quoted(df.at[first, 'facility_id'])}): first kept", count=int(dup.sum()))
         report.drop(where, "repeated source and id", int(dup.sum()))
         df = df[~dup]
     return df

@@ -8,7 +8,7 @@ from scipy.spatial import cKDTree
 
 from engine.model import NO_INDEX, LocalProjection, Mode, StreetGraph
 from loaders.parking.schema import BIKE_KINDS
-from loaders.report import BuildReport
+from loaders.report import BuildReport, quoted
 
 MAX_LINK_M = 300.0
 """A facility farther than this from every node of a mode's component is not linked for it."""
@@ -59,7 +59,7 @@ def _link_to_streets(df: pd.DataFrame, x: np.ndarray, y: np.ndarray, street: Str
                 first = int(np.flatnonzero(far)[0])
                 report.warn("facility_too_far_from_street", f"{int(far.sum())} facilities lie more "
                             f"than {max_link_m:.0f} m from the {what} street network (e.g. "
-                            f"{df['name'].iat[first]!r}): not linked for {what}",
+                            f"{quoted(df['name'].iat[first])}): not linked for {what}",
                             count=int(far.sum()))
     elif n:
         report.warn("facilities_not_linked", f"no street graph: {n} facilities are not linked "

@@ -107,3 +107,61 @@ def test_a_samples_build_options_come_from_the_manifest():
     assert options.progress is False
     with pytest.raises(SampleError, match="unknown sample 'atlantis'"):
         sample_options("atlantis")
+
+
+def test_the_cli_build_report_names_each_gtfs_error_the_feed_survives(tmp_path):
+    # The tiny town's feed with one of each problem the GTFS validator calls an error but that
+    # leaves the timetable usable (issue 17 item 9): the build succeeds and names each.
+    feed = tmp_path / "gtfs"
+    feed.mkdir()
+    for f in (SAMPLES / "tiny_town" / "gtfs").iterdir():
+        (feed / f.name).write_bytes(f.read_bytes())
+    trips = (feed / "trips.txt").read_text().splitlines()
+    (feed / "trips.txt").write_text("\n".join([trips[0] + ",shape_id"] + [r + ",GHOST" for r in trips[1:]])
+                                    + "\n")
+    (feed / "fare_rules.txt").write_text("fare_id,route_id\nF1,NO_SUCH_ROUTE\n")
+    out = tmp_path / "b"
+    run = subprocess.run([sys.executable, "-m", "api.cli", "build", "--gtfs", str(feed), "--out",
+                          str(out), "--quiet"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "trips.txt row 2 column 'shape_id': shape_id 'GHOST'" in run.stderr
+    assert "fare_rules.txt row 2 column 'fare_id': fare_id 'F1' is not in fare_attributes.txt" \
+        in run.stderr
+    assert "[foreign_key_violation] (2 in all)" in run.stderr  # the route_id too: one line per code
+    totals = {(t["file"], t["code"]): t["count"] for t in read_manifest(out)["report"]["totals"]}
+    assert totals[("trips.txt", "foreign_key_violation")] == len(trips) - 1
+    assert totals[("fare_rules.txt", "foreign_key_violation")] == 2
+
+
+def test_warnings_show_ids_plainly_not_as_numpy_scalars(tiny_town_bundle):
+    from loaders.build import link_stops_to_streets
+    from loaders.report import quoted
+
+    assert quoted(np.str_("poa_eptc:4220")) == "'poa_eptc:4220'" and quoted(np.int64(3)) == "3"
+    net = load_bundle(tiny_town_bundle)
+    report = BuildReport()
+    link_stops_to_streets(net.street, net.timetable, report, max_link_m=0.5)  # every stop "far"
+    (notice,) = report.notices
+    example = notice.message.split("(e.g. ", 1)[1].split(",", 1)[0]
+    assert example in {repr(str(s)) for s in net.timetable.stop_ids}  # e.g. 'RELAIS_OUEST'
+    assert "np." not in notice.message
+
+
+def test_the_build_progress_bar_is_not_written_when_stderr_is_not_a_terminal(tmp_path, capfd):
+    import io
+
+    from loaders.progress import progress_bar
+
+    options = BuildOptions(gtfs=[SAMPLES / "tiny_town" / "gtfs"], progress=True)
+    build_bundle(options, tmp_path / "b", BuildReport())
+    assert "trajet build" not in capfd.readouterr().err  # captured: not a terminal
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    shown, hidden = Terminal(), io.StringIO()
+    for stream in (shown, hidden):
+        with progress_bar(total=2, desc="steps", file=stream) as bar:
+            bar.update(2)
+    assert "steps" in shown.getvalue() and hidden.getvalue() == ""

@@ -54,10 +54,10 @@ undefined_stop          error foreign_key_violation stop_times.txt   the trip vi
 unknown_file            loads: unknown_file (frecuencias.txt), so    a misspelt file is not read
                         11 trips without frequencies
 unknown_format.zip      error io_error                               not a zip archive
-unrecognized_columns    loads: unknown_column x 10 (in the files     misspelt columns are ignored
-                        read; fare files are not read)
+unrecognized_columns    loads: unknown_column x 12 (in every file;   misspelt columns are ignored
+                        fare files are read to check their ids)
 unused_stop             loads: unused_stop (BOGUS)                   kept and reported
-utf16                   loads: non_utf8_encoding x 8                 UTF-16 with a byte order mark
+utf16                   loads: non_utf8_encoding x 10                UTF-16 with a byte order mark
                                                                      decodes without guessing
 utf8bom                 loads, no warning                            a UTF-8 BOM is harmless
 """
@@ -183,11 +183,12 @@ OUTCOMES = {
     "unrecognized_columns": Loads({(f, "unknown_column"): n for f, n in (
         ("agency.txt", 1), ("stops.txt", 1), ("routes.txt", 1), ("trips.txt", 1),
         ("stop_times.txt", 2), ("calendar.txt", 1), ("calendar_dates.txt", 1),
-        ("frequencies.txt", 1), ("transfers.txt", 1))}, 144),
+        ("frequencies.txt", 1), ("transfers.txt", 1), ("fare_attributes.txt", 1),
+        ("fare_rules.txt", 1))}, 144),
     "unused_stop": Loads({("stops.txt", "unused_stop"): 1}, 144),
     "utf16": Loads({(f, "non_utf8_encoding"): 1 for f in (
         "agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt", "calendar.txt",
-        "calendar_dates.txt", "frequencies.txt")}, 144),
+        "calendar_dates.txt", "frequencies.txt", "fare_attributes.txt", "fare_rules.txt")}, 144),
     "utf8bom": Loads({}, 144),
 }
 
@@ -791,3 +792,183 @@ def test_every_trip_dropped_still_gives_a_valid_empty_timetable(tmp_path):
     tt, report = load(feed(tmp_path, stop_times__txt=st))
     assert tt.n_trips == 0 and tt.n_routes == 0 and tt.n_stops == 4
     assert report.dropped[DROPPED_EDGE] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Error-level problems of the validator that the feed survives: warned, counted (issue 17)
+# ---------------------------------------------------------------------------------------------
+def only_notice(report: BuildReport, code: str):
+    """The one notice of ``code`` in the report (its total must be 1)."""
+    found = [n for n in report.notices if n.code == code]
+    assert len(found) == 1 and sum(c for (_, k), c in report.counts.items() if k == code) == 1, \
+        report.summary_lines()
+    return found[0]
+
+
+def test_an_unknown_stop_timezone_is_warned_like_the_agency_one_is_refused(tmp_path):
+    stops = BASE["stops.txt"].replace("stop_lon\n", "stop_lon,stop_timezone\n") \
+        .replace("45.001,5.0\n", "45.001,5.0,Nowhere/Nowhere\n") \
+        .replace("45.003,5.0\n", "45.003,5.0,Europe/Rome\n")
+    tt, report = load(feed(tmp_path, stops__txt=stops))
+    n = only_notice(report, "invalid_timezone")
+    assert (n.file, n.row, n.column) == ("stops.txt", 3, "stop_timezone")
+    assert "'Nowhere/Nowhere'" in n.message and "'B'" in n.message
+    assert tt.n_stops == 4 and tt.timezone == "Europe/Paris"
+    assert any("invalid_timezone" in line for line in report.summary_lines())
+
+
+SHAPE_TRIP = "route_id,service_id,trip_id,shape_id\nR,S,T1,SH1\n"
+SHAPES_HEADER = "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence,shape_dist_traveled\n"
+
+
+@pytest.mark.parametrize("shapes", [SHAPES_HEADER + "SH1,45.0,5.0,1,0\nSH1,45.006,5.0,2,670\n", None])
+def test_a_trip_naming_an_unknown_shape_is_warned_as_foreign_key_violation(tmp_path, shapes):
+    tt, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP.replace("SH1", "GHOST"),
+                           shapes__txt=shapes))
+    n = only_notice(report, "foreign_key_violation")
+    assert (n.file, n.row, n.column) == ("trips.txt", 2, "shape_id")
+    assert "'GHOST'" in n.message and "'T1'" in n.message and "shapes.txt" in n.message
+    assert tt.n_trips == 1 and not report.dropped
+
+
+def test_a_known_shape_in_sequence_order_gives_no_warning(tmp_path):
+    shapes = SHAPES_HEADER + "SH1,45.006,5.0,2,670\nSH1,45.0,5.0,1,0\n"  # rows in any order: legal
+    _, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP, shapes__txt=shapes))
+    assert report.notices == []
+
+
+@pytest.mark.parametrize("points, code, row", [
+    # listed out of sequence order, distances written in file order: 1 (0), 3 (100), 2 (200)
+    ("SH1,45.0,5.0,1,0\nSH1,45.006,5.0,3,100\nSH1,45.003,5.0,2,200\n", "decreasing_shape_distance", 3),
+    # in order, but the distance goes back at the third point
+    ("SH1,45.0,5.0,1,0\nSH1,45.003,5.0,2,200\nSH1,45.006,5.0,3,100\n", "decreasing_shape_distance", 4),
+    # the same shape_pt_sequence twice
+    ("SH1,45.0,5.0,1,0\nSH1,45.003,5.0,2,200\nSH1,45.006,5.0,2,300\n", "duplicate_key", 4),
+])
+def test_shape_points_going_back_are_warned_and_the_feed_loads(tmp_path, points, code, row):
+    tt, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP, shapes__txt=SHAPES_HEADER + points))
+    n = only_notice(report, code)
+    assert (n.file, n.row) == ("shapes.txt", row) and "'SH1'" in n.message
+    assert tt.n_trips == 1
+
+
+def test_a_broken_shapes_file_is_skipped_with_a_warning_not_fatal(tmp_path):
+    shapes = "shape_id,shape_pt_lat,shape_pt_lon\nSH1,45.0,5.0\n"  # no shape_pt_sequence
+    tt, report = load(feed(tmp_path, trips__txt=SHAPE_TRIP, shapes__txt=shapes))
+    n = only_notice(report, "missing_required_column")
+    assert (n.file, n.column, n.severity) == ("shapes.txt", "shape_pt_sequence", "warning")
+    assert "skipped" in n.message and tt.n_trips == 1
+    assert report.counts == {("shapes.txt", "missing_required_column"): 1}  # SH1 not called unknown
+
+
+@pytest.mark.parametrize("distances, row", [((0, 300, 200, 700), 4), ((0, 300, 300, 700), 4)])
+def test_stop_time_distances_going_back_are_warned_and_the_trip_kept(tmp_path, distances, row):
+    rows = zip("ABCD", distances, strict=True)
+    st = "trip_id,arrival_time,departure_time,stop_id,stop_sequence,shape_dist_traveled\n" + "".join(
+        f"T1,10:0{k}:00,10:0{k}:00,{s},{k + 1},{d}\n" for k, (s, d) in enumerate(rows))
+    tt, report = load(feed(tmp_path, stop_times__txt=st))
+    n = only_notice(report, "decreasing_or_equal_stop_time_distance")
+    assert (n.file, n.row, n.column) == ("stop_times.txt", row, "shape_dist_traveled")
+    assert "'T1'" in n.message and "stop_sequence 3" in n.message
+    assert tt.n_trips == 1 and not report.dropped
+
+
+FARES = "fare_id,price,currency_type,payment_method,transfers,agency_id\nF1,1.50,EUR,0,0,X\n"
+ZONED_STOPS = BASE["stops.txt"].replace("stop_lon\n", "stop_lon,zone_id\n").replace("5.0\n", "5.0,Z1\n")
+NETWORKS = "network_id,network_name\nN1,Network\n"
+
+
+def test_fares_attributions_and_networks_naming_known_ids_give_no_warning(tmp_path):
+    _, report = load(feed(tmp_path, stops__txt=ZONED_STOPS, fare_attributes__txt=FARES,
+                          fare_rules__txt="fare_id,route_id,origin_id,destination_id,contains_id\n"
+                                          "F1,R,Z1,Z1,\n",
+                          attributions__txt="organization_name,agency_id,route_id,trip_id\n"
+                                            "Org,X,,\nOrg,,R,\nOrg,,,T1\n",
+                          networks__txt=NETWORKS, route_networks__txt="network_id,route_id\nN1,R\n"))
+    assert report.notices == []
+
+
+@pytest.mark.parametrize("files, file, row, column, value", [
+    ({"fare_attributes__txt": FARES.replace(",X\n", ",NOPE\n")},
+     "fare_attributes.txt", 2, "agency_id", "NOPE"),
+    ({"fare_attributes__txt": FARES, "fare_rules__txt": "fare_id,route_id\nF1,R\nF2,R\n"},
+     "fare_rules.txt", 3, "fare_id", "F2"),
+    ({"fare_rules__txt": "fare_id,route_id\nF1,R\n"},  # no fare_attributes.txt: no fare exists
+     "fare_rules.txt", 2, "fare_id", "F1"),
+    ({"fare_attributes__txt": FARES, "fare_rules__txt": "fare_id,route_id\nF1,R\nF1,Q\n"},
+     "fare_rules.txt", 3, "route_id", "Q"),
+    ({"stops__txt": ZONED_STOPS, "fare_attributes__txt": FARES,
+      "fare_rules__txt": "fare_id,origin_id,destination_id,contains_id\nF1,Z1,Z9,\n"},
+     "fare_rules.txt", 2, "destination_id", "Z9"),
+    ({"attributions__txt": "organization_name,agency_id,route_id,trip_id\nOrg,,,T9\n"},
+     "attributions.txt", 2, "trip_id", "T9"),
+    ({"attributions__txt": "organization_name,agency_id,route_id,trip_id\nOrg,,Q,\n"},
+     "attributions.txt", 2, "route_id", "Q"),
+    ({"attributions__txt": "organization_name,agency_id\nOrg,Y\n"},
+     "attributions.txt", 2, "agency_id", "Y"),
+    ({"networks__txt": NETWORKS, "route_networks__txt": "network_id,route_id\nN1,R\nN2,R\n"},
+     "route_networks.txt", 3, "network_id", "N2"),
+    ({"networks__txt": NETWORKS, "route_networks__txt": "network_id,route_id\nN1,Q\n"},
+     "route_networks.txt", 2, "route_id", "Q"),
+])
+def test_fares_attributions_and_networks_naming_unknown_ids_are_foreign_key_violations(
+        tmp_path, files, file, row, column, value):
+    tt, report = load(feed(tmp_path, **files))
+    n = only_notice(report, "foreign_key_violation")
+    assert (n.file, n.row, n.column, n.severity) == (file, row, column, "warning")
+    assert f"{column} {value!r} is not in" in n.message
+    assert tt.n_trips == 1 and not report.dropped
+    assert any("foreign_key_violation" in line and file in line for line in report.summary_lines())
+
+
+@pytest.mark.parametrize("column, value, target", [
+    ("from_route_id", "X", "routes.txt"), ("to_route_id", "X", "routes.txt"),
+    ("from_trip_id", "T9", "trips.txt"), ("to_trip_id", "T9", "trips.txt")])
+def test_a_transfer_naming_an_unknown_route_or_trip_says_which_id_and_is_ignored(
+        tmp_path, column, value, target):
+    transfers = (f"from_stop_id,to_stop_id,transfer_type,min_transfer_time,{column}\n"
+                 "A,B,2,300,\n"            # plain footpath: kept
+                 f"A,C,2,240,{value}\n")   # names an id no file defines: ignored
+    tt, report = load(feed(tmp_path, transfers__txt=transfers))
+    n = only_notice(report, "foreign_key_violation")
+    assert (n.file, n.row, n.column) == ("transfers.txt", 3, column)
+    assert str(n) == (f"transfers.txt row 3 column {column!r}: {column} {value!r} is not in {target}; "
+                      "row ignored [foreign_key_violation]")
+    assert "transfer_specificity_ignored" not in {c for _, c in report.counts}
+    assert dict(report.dropped) == {("transfers.txt rows", f"{column} not in {target}"): 1}
+    assert tt.transfer_to_stop.tolist() == [1]  # only A -> B
+
+
+def test_a_transfer_naming_a_known_route_is_applied_to_its_stops(tmp_path):
+    transfers = "from_stop_id,to_stop_id,transfer_type,min_transfer_time,from_route_id\nA,C,2,240,R\n"
+    tt, report = load(feed(tmp_path, transfers__txt=transfers))
+    assert report.counts == {("transfers.txt", "transfer_specificity_ignored"): 1}
+    assert tt.transfer_to_stop.tolist() == [2]
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages that name the real problem (issue 17 item 11)
+# ---------------------------------------------------------------------------------------------
+def test_a_zip_with_feed_files_in_two_subfolders_names_them_not_a_missing_agency(tmp_path):
+    src = feed(tmp_path)
+    z = tmp_path / "two.zip"
+    with zipfile.ZipFile(z, "w") as out:
+        for f in src.iterdir():
+            out.write(f, f"gtfs/{f.name}")
+        out.write(src / "stops.txt", "gtfs/old/stops.txt")
+    with pytest.raises(LoaderError) as info:
+        load(z)
+    n = info.value.notice
+    assert (n.code, n.file) == ("invalid_input_files_in_subfolder", "two.zip")
+    assert "2 subfolders" in n.message and "gtfs/old/: stops.txt" in n.message
+    assert "agency.txt" in n.message and "missing" not in n.message
+
+
+def test_a_file_without_its_header_row_says_so(tmp_path):
+    st = BASE["stop_times.txt"].split("\n", 1)[1].replace("10:02:00,10:02:00", "10:00:00,10:00:00")
+    with pytest.raises(LoaderError) as info:
+        load(feed(tmp_path, stop_times__txt=st))  # first line: T1,10:00:00,10:00:00,A,1
+    n = info.value.notice
+    assert (n.code, n.file, n.row) == ("missing_required_column", "stop_times.txt", 1)
+    assert "header row" in n.message and "appears twice" not in n.message
+    assert "'T1', '10:00:00', '10:00:00', 'A', '1'" in n.message

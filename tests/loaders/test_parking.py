@@ -169,8 +169,9 @@ def test_french_schema_invalid_example_warns_by_row_and_column():
     df = facilities_from_fr_csv(FR_SCHEMA / "exemple-invalide.csv", report)
     assert len(df) == 1  # still usable: the violations do not touch position or capacity
     found = {(n.row, n.column, n.code) for n in report.notices}
-    assert found == {(1, "id", "invalid_value"), (1, "num_siret", "invalid_value"),
-                     (1, "tarif_pmr", "invalid_value")}
+    # rows are file lines, the header being line 1 (as GTFS notices count them)
+    assert found == {(2, "id", "invalid_value"), (2, "num_siret", "invalid_value"),
+                     (2, "tarif_pmr", "invalid_value")}
     assert "P-001" in str(report.notices[0]) and "pattern" in str(report.notices[0])
 
 
@@ -191,9 +192,9 @@ def test_french_schema_bad_coordinates_and_repeated_ids_drop_rows(tmp_path):
     assert report.dropped[("parkings.csv rows", "invalid coordinates")] == 1
     assert report.dropped[("parkings.csv rows", "duplicate id")] == 1
     bad_xy = next(n for n in report.notices if n.code == "invalid_coordinates")
-    assert (bad_xy.row, bad_xy.column) == (2, "Xlong")
+    assert (bad_xy.row, bad_xy.column) == (3, "Xlong")  # file line 3: LOIN
     bad_count = next(n for n in report.notices if n.column == "nb_places")
-    assert bad_count.row == 5 and "beaucoup" in bad_count.message
+    assert bad_count.row == 6 and "beaucoup" in bad_count.message
 
 
 def test_french_schema_without_coordinates_is_refused(tmp_path):
@@ -248,7 +249,7 @@ def test_vicarello_glitch_is_dropped_and_its_capacity_changes_kept(montpellier_h
     assert len(vicarello) == 3_774 - 2
     assert set(vicarello["capacity"]) == {54, 64}   # 54 is within 2x of the median (64)
     glitch = next(n for n in report.notices if n.code == "implausible_capacity")
-    assert glitch.row == 82_074 and "Vicarello" in glitch.message
+    assert glitch.row == 82_075 and "Vicarello" in glitch.message  # line 82,075 of the file
 
 
 def test_generic_layout_converts_occupied_to_free_with_offsets_and_epochs(tmp_path):
@@ -342,7 +343,7 @@ def test_bad_values_are_dropped_or_clamped_and_counted(tmp_path):
     assert report.counts[("bad.csv", "count_above_capacity")] == 1
     assert report.counts[("bad.csv", "capacity_filled")] == 2
     bad_time = next(n for n in report.notices if n.code == "invalid_timestamp")
-    assert bad_time.row == 8 and "yesterday" in bad_time.message
+    assert bad_time.row == 9 and "yesterday" in bad_time.message  # line 9: "yesterday,A,..."
 
 
 def test_a_missing_column_names_the_file_and_column(tmp_path):
@@ -531,3 +532,26 @@ def test_every_derived_monaco_series_matches_an_osm_car_park():
     assert car.sum() == 29 and (p.car_node_idx[car] != NO_INDEX).all()
     # The derived series' capacities fill the car parks OSM leaves without one.
     assert p.capacity[p.facility_name == "Parking du Casino"].tolist() == [437]
+
+
+def test_parking_csv_warnings_name_file_lines_past_blank_lines_and_quoted_line_breaks(tmp_path):
+    # line 1 header; 2 fine; 3 blank; 4-5 one record whose quoted name spans two lines; 6 bad count
+    path = tmp_path / "lines.csv"
+    path.write_text("id;nom;nb_places;nb_pr;nb_velo;Xlong;Ylat\n"
+                    "34172-P-001;GARE;300;0;20;3.8789;43.6040\n"
+                    "\n"
+                    '34172-P-002;"HALLES\nNORD";100;;;3.8790;43.6041\n'
+                    "34172-P-003;SANS PLACES;beaucoup;;;3.8810;43.6060\n", encoding="utf-8")
+    report = BuildReport()
+    df = facilities_from_fr_csv(path, report)
+    assert df["facility_id"].tolist() == ["34172-P-001", "34172-P-002", "34172-P-003"]
+    bad_count = next(n for n in report.notices if n.column == "nb_places")
+    assert (bad_count.file, bad_count.row) == ("lines.csv", 6)
+    history = tmp_path / "occ.csv"
+    history.write_text("fecha_lectura,nombre_parking,plazas_libres,capacidad_total,estado\n"
+                       "2026-02-02 08:00:00,A,10,100,Open\n\n"
+                       "yesterday,A,40,100,Open\n")
+    report = BuildReport()
+    occupancy_from_csv(history, report, preset="montpellier")
+    bad_time = next(n for n in report.notices if n.code == "invalid_timestamp")
+    assert bad_time.row == 4
