@@ -460,10 +460,10 @@ def run_matrix(job: MatrixJob, *, pool=None, executor: str = "process", workers:
         t0 = time.perf_counter()
         bar = None
         if progress:
-            from tqdm import tqdm
+            from loaders.progress import progress_bar
 
-            bar = tqdm(total=len(ranges), initial=len(done), unit="chunk",
-                       desc=f"matrix {job.scenario_name}".strip(), leave=False)
+            bar = progress_bar(total=len(ranges), initial=len(done), unit="chunk",
+                               desc=f"matrix {job.scenario_name}".strip(), leave=False)
 
         def store(i, results):
             lo, hi = ranges[i]

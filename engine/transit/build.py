@@ -71,7 +71,7 @@ def _check_trips(trips: TripStopTimes, n_stops: int) -> None:
             raise ValueError(f"timetable_from_trips: {name} must have {m} entries")
     if (np.diff(off) < 2).any():
         bad = int(np.flatnonzero(np.diff(off) < 2)[0])
-        raise ValueError(f"timetable_from_trips: trip {trips.trip_ids[bad]!r} has fewer than "
+        raise ValueError(f"timetable_from_trips: trip {str(trips.trip_ids[bad])!r} has fewer than "
                          "two stop times")
     stops = np.asarray(trips.st_stop_idx)
     if m and (stops.min() < 0 or stops.max() >= n_stops):
@@ -81,7 +81,7 @@ def _check_trips(trips: TripStopTimes, n_stops: int) -> None:
     if (dep < arr).any():
         k = int(np.flatnonzero(dep < arr)[0])
         trip = int(np.searchsorted(off, k, side="right") - 1)
-        raise ValueError(f"timetable_from_trips: trip {trips.trip_ids[trip]!r} departs before it "
+        raise ValueError(f"timetable_from_trips: trip {str(trips.trip_ids[trip])!r} departs before it "
                          "arrives at one of its stops")
     # next arrival must not precede this departure, within a trip
     same_trip = np.ones(max(m - 1, 0), dtype=bool)
@@ -90,7 +90,7 @@ def _check_trips(trips: TripStopTimes, n_stops: int) -> None:
     if back.any():
         k = int(np.flatnonzero(back)[0])
         trip = int(np.searchsorted(off, k, side="right") - 1)
-        raise ValueError(f"timetable_from_trips: trip {trips.trip_ids[trip]!r} goes back in time "
+        raise ValueError(f"timetable_from_trips: trip {str(trips.trip_ids[trip])!r} goes back in time "
                          "between two consecutive stops")
 
 
