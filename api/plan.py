@@ -26,7 +26,8 @@ from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swa
 from engine.planning.isochrone import IsochroneUnavailable, reachable_area
 from engine.planning.options import PlanOptions
 from engine.planning.planner import plan_trip
-from engine.planning.reasons import default_modes
+from engine.planning.reasons import OUTSIDE_SERVICE_PERIOD, default_modes
+from engine.transit import OutsideServicePeriod
 
 BBOX_MARGIN_DEG = 0.02
 """Points this far outside the network's bbox still count as inside (snapping decides)."""
@@ -163,6 +164,10 @@ def _run_isochrone(network: Network, query: PlanQuery, loaded: Loaded) -> dict:
                                  mode=mode, max_time_s=query.minutes * 60, options=options)
         except IsochroneUnavailable as exc:
             codes.append(exc.code)
+            continue
+        except OutsideServicePeriod:
+            # a date the timetable does not cover is an answer, as it is for /plan: no area
+            codes.append(OUTSIDE_SERVICE_PERIOD)
             continue
         features.append({"type": "Feature", "geometry": iso.polygon,
                          "properties": {"mode": mode, "minutes": query.minutes,

@@ -11,21 +11,55 @@ Every default of a plan option is read from :class:`engine.planning.options.Plan
 """
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import fields, validate
+from webargs.fields import DelimitedList
 
 from api.config import ApiConfig
 from api.errors import problem
-from api.timeutil import parse_iso
+from api.timeutil import MAX_YEAR, MIN_YEAR, parse_iso
 from engine.planning.options import DEFAULT_WINDOW_MIN, PlanOptions
+from engine.planning.reasons import MODES
 
-MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
 MODE_ALIASES = {"CAR": "CAR_PARK", "BIKE": "BICYCLE", "FOOT": "WALK", "PR": "PARK_AND_RIDE",
                 "BUS": "TRANSIT", "PT": "TRANSIT"}
 DEFAULT_MODES = ("WALK", "TRANSIT")
 DEFAULTS = PlanOptions()
 """The planner's defaults: every ``load_default`` of a plan option below comes from here."""
-_COORD_PATTERN = r"^\s*[-+]?\d{1,3}(\.\d+)?\s*,\s*[-+]?\d{1,3}(\.\d+)?\s*$"
+INT32_MAX = 2**31 - 1
+"""Largest count an observation may carry (SQLite and the engine's arrays hold int32)."""
+
+# The OpenAPI document states every bound the API enforces, so that any request valid by the
+# document is accepted (schemathesis' positive data acceptance). Bounds a marshmallow validator
+# cannot carry into the document (a coordinate pair in one string, a calendar date) are regular
+# expressions, ASCII digits only, written out below and enforced by the fields that state them.
+_LAT = r"[-+]?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?)"                        # -90..90
+_LON = r"[-+]?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)"          # -180..180
+COORD_PATTERN = rf"^{_LAT},{_LON}$"
+"""``lat,lon`` in WGS84 degrees, each in range, no spaces (the parser also takes spaces)."""
+
+
+def _datetime_pattern(first_year: int, last_year: int) -> str:
+    """ISO 8601 ``YYYY-MM-DD[(T| )hh:mm[:ss[.ffffff]]][Z|(+|-)hh:mm]`` with real calendar dates in
+    ``first_year..last_year`` (29 February in leap years only). Only decades 1970..2100 are
+    spelled out, which covers :data:`api.timeutil.MIN_YEAR`..:data:`MAX_YEAR`."""
+    if (first_year, last_year) != (1970, 2100):
+        raise ValueError("the date-time pattern is written for the years 1970..2100")
+    year = r"(19[7-9][0-9]|20[0-9][0-9]|2100)"
+    leap_year = r"(19(7[26]|8[048]|9[26])|20([02468][048]|[13579][26]))"      # 2000 yes, 2100 no
+    month_day = (r"((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"                   # every month: 1..28
+                 r"|(0[13-9]|1[0-2])-(29|30)"                                  # all but February
+                 r"|(0[13578]|1[02])-31)")                                     # the 31-day months
+    date = rf"({year}-{month_day}|{leap_year}-02-29)"
+    time = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    offset = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+    return rf"^{date}([T ]{time}{offset}?)?$"
+
+
+DATETIME_PATTERN = _datetime_pattern(MIN_YEAR, MAX_YEAR)
+_DATETIME_RE = re.compile(DATETIME_PATTERN, re.ASCII)
 
 
 def _range(name: str, low, high, *, high_code: str = "OUT_OF_RANGE", unit: str = ""):
@@ -37,11 +71,14 @@ def _range(name: str, low, high, *, high_code: str = "OUT_OF_RANGE", unit: str =
 
 
 class LatLon(fields.String):
-    """``lat,lon`` in WGS84 degrees -> (lat, lon) floats."""
+    """``lat,lon`` in WGS84 degrees -> (lat, lon) floats. The document states the ranges as
+    :data:`COORD_PATTERN`; the parser also takes spaces around the numbers."""
 
     def __init__(self, **kwargs):
-        metadata = {"pattern": _COORD_PATTERN, "example": "43.7384,7.4246",
+        metadata = {"pattern": COORD_PATTERN, "example": "43.7384,7.4246",
                     **kwargs.pop("metadata", {})}
+        metadata["description"] = (metadata.get("description", "'lat,lon'") + "; latitude -90..90, "
+                                   "longitude -180..180 degrees")
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -66,47 +103,75 @@ class LatLon(fields.String):
 
 
 class IsoDateTime(fields.String):
-    """ISO 8601 date-time, with or without offset -> datetime (naive without offset)."""
+    """ISO 8601 date-time, with or without offset -> datetime (naive without offset).
+
+    The grammar is :data:`DATETIME_PATTERN` (the document states it): a date, or a date and a
+    time to the minute or second, then an optional ``Z`` or ``+hh:mm`` offset, years 1970..2100.
+    """
 
     def __init__(self, **kwargs):
-        metadata = {"example": "2026-01-12T08:30:00+01:00",
+        metadata = {"example": "2026-01-12T08:30:00+01:00", "pattern": DATETIME_PATTERN,
                     "description": "ISO 8601; without an offset it is local time of the feed's "
                                    "timezone", **kwargs.pop("metadata", {})}
+        metadata["description"] += (f" (years {MIN_YEAR}-{MAX_YEAR}; a date alone means its "
+                                    "midnight)")
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
+        name = self.data_key or attr
         try:
-            return parse_iso(text)
+            parsed = parse_iso(text)
         except ValueError as exc:
-            raise ma.ValidationError(problem("MALFORMED_DATETIME", f"{self.data_key or attr}: {exc}")
-                                     ) from None
+            raise ma.ValidationError(problem("MALFORMED_DATETIME", f"{name}: {exc}")) from None
+        if not _DATETIME_RE.match(text.strip()):
+            raise ma.ValidationError(problem(
+                "MALFORMED_DATETIME", f"{name}: {text[:60]!r} is not an ISO 8601 date-time of the "
+                "form 2026-01-12T08:30, 2026-01-12T08:30:00+01:00 or 2026-01-12"))
+        return parsed
 
 
-class Modes(fields.String):
-    """Comma-separated modes (case-insensitive, aliases accepted) -> tuple of canonical names."""
+class ModeName(fields.String):
+    """One mode (case-insensitive, aliases accepted) -> its canonical name in :data:`MODES`.
+    The document states the canonical names as an enum."""
 
     def __init__(self, **kwargs):
-        metadata = {"pattern": r"^\s*[A-Za-z_]+(\s*,\s*[A-Za-z_]+)*\s*$",
-                    "example": ",".join(DEFAULT_MODES), "default": ",".join(DEFAULT_MODES),
-                    "description": "Comma-separated modes among " + ", ".join(MODES)
-                    + " (aliases: " + ", ".join(f"{k}={v}" for k, v in MODE_ALIASES.items()) + ")",
-                    **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
+        super().__init__(metadata={"enum": list(MODES)}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        out: list[str] = []
-        for raw in text.split(","):
-            name = raw.strip().upper()
-            name = MODE_ALIASES.get(name, name)
-            if name not in MODES:
-                raise ma.ValidationError(problem(
-                    "UNKNOWN_MODE", f"{raw.strip()[:40]!r} is not a mode; use "
-                    f"{', '.join(MODES)}"))
-            if name not in out:
-                out.append(name)
-        return tuple(out)
+        raw = super()._deserialize(value, attr, data, **kwargs).strip()
+        name = MODE_ALIASES.get(raw.upper(), raw.upper())
+        if name not in MODES:
+            raise ma.ValidationError(problem(
+                "UNKNOWN_MODE", f"{raw[:40]!r} is not a mode; use {', '.join(MODES)}"))
+        return name
+
+
+class Modes(DelimitedList):
+    """Comma-separated modes -> tuple of canonical names, each once, in the order given.
+
+    Documented as an array of :data:`MODES` (``style: form, explode: false``: ``WALK,TRANSIT``)."""
+
+    def __init__(self, **kwargs):
+        metadata = {"example": list(DEFAULT_MODES), "default": list(DEFAULT_MODES),
+                    "description": "Comma-separated modes among " + ", ".join(MODES)
+                    + " (also accepted: lower case and the aliases "
+                    + ", ".join(f"{k}={v}" for k, v in MODE_ALIASES.items()) + ")",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(ModeName(), metadata=metadata, validate=validate.Length(
+            min=1, error=problem("UNKNOWN_MODE", f"give at least one mode among {', '.join(MODES)}")),
+            **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            names = super()._deserialize(value, attr, data, **kwargs)
+        except ma.ValidationError as exc:
+            # the list reports {index: [message]}: name the parameter, as for any other field
+            messages = exc.messages
+            while isinstance(messages, dict | list) and messages:
+                messages = next(iter(messages.values())) if isinstance(messages, dict) else messages[0]
+            raise ma.ValidationError(messages) from None
+        return tuple(dict.fromkeys(names))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,17 +284,23 @@ class ParkingArgs(_Strict):
 # ---------------------------------------------------------------------------------------------
 # Bodies
 # ---------------------------------------------------------------------------------------------
+_COUNT_BOUNDS = {"minimum": 0, "maximum": INT32_MAX}
+"""Documented bounds of the counts; the checks that need the facility (negative values, a count
+above its capacity) run in :func:`api.parking.check_observations`, which reports every problem of
+a batch at once."""
+
+
 class ObservationItem(_Strict):
     facility_id = fields.String(required=True, validate=validate.Length(min=1, max=200),
                                 metadata={"description": "A facility id of /api/v1/parking"})
     timestamp = IsoDateTime(required=True, metadata={
         "description": "When it was observed, ISO 8601 (feed's local time without offset)"})
-    free_spaces = fields.Integer(load_default=None, allow_none=True, strict=True,
-                                 metadata={"description": "Free spaces (give this or occupied)"})
-    occupied = fields.Integer(load_default=None, allow_none=True, strict=True,
-                              metadata={"description": "Occupied spaces (needs a known capacity)"})
-    capacity = fields.Integer(load_default=None, allow_none=True, strict=True,
-                              metadata={"description": "Spaces in service at that time, optional"})
+    free_spaces = fields.Integer(load_default=None, allow_none=True, strict=True, metadata={
+        "description": "Free spaces (give this or occupied)", **_COUNT_BOUNDS})
+    occupied = fields.Integer(load_default=None, allow_none=True, strict=True, metadata={
+        "description": "Occupied spaces (needs a known capacity)", **_COUNT_BOUNDS})
+    capacity = fields.Integer(load_default=None, allow_none=True, strict=True, metadata={
+        "description": "Spaces in service at that time, optional", **_COUNT_BOUNDS, "minimum": 1})
 
 
 def observations_body_schema(config: ApiConfig) -> type[ma.Schema]:

@@ -85,7 +85,8 @@ def test_openapi_help_and_plan_options_show_the_same_defaults(client):
         assert api[name] == value, name
         assert float(cli[option]) == value, option
     assert api["wheelchair"] is options.wheelchair is False
-    assert api["modes"] == cli["--modes"] == "WALK,TRANSIT"
+    # modes is an array parameter sent comma-separated (style form, explode false)
+    assert ",".join(api["modes"]) == cli["--modes"] == "WALK,TRANSIT"
     iso = {p["name"]: p["schema"].get("default")
            for p in doc["paths"]["/api/v1/isochrone"]["get"]["parameters"]}
     assert (iso["walk_speed"], iso["bike_speed"], iso["max_walk_m"]) == (
