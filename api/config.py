@@ -38,14 +38,14 @@ max_unknown_capacity                  10,000                      highest ``capa
 max_itineraries                       10                          ``num_itineraries`` upper bound
 max_window_min                        180                         ``window_min`` upper bound
 max_isochrone_minutes                 90                          ``minutes`` upper bound
-max_transfers                         8                           ``max_transfers`` upper bound
+max_transfers                         16                          ``max_transfers`` upper bound
 max_walk_m                            10,000                      ``max_walk_m`` upper bound
 max_stops_radius_m                    5,000                       ``radius`` upper bound of /stops
 max_stops_results                     500                         ``limit`` upper bound of /stops
 request_time_budget_s                 10.0                        a plan or isochrone still running
                                                                   after this answers 503
                                                                   TIME_BUDGET_EXCEEDED
-max_isochrone_mode_minutes            180                         modes x minutes of one isochrone;
+max_isochrone_mode_minutes            540 (6 x 90)                modes x minutes of one isochrone;
                                                                   more: 422 TOO_MUCH_WORK
 heavy_concurrency                     1                           isochrones computed at once per
                                                                   worker (api.limits)
@@ -113,12 +113,12 @@ class ApiConfig:
     max_itineraries: int = 10
     max_window_min: int = 180
     max_isochrone_minutes: int = 90
-    max_transfers: int = 8
+    max_transfers: int = 16
     max_walk_m: int = 10_000
     max_stops_radius_m: int = 5_000
     max_stops_results: int = 500
     request_time_budget_s: float = 10.0
-    max_isochrone_mode_minutes: int = 180
+    max_isochrone_mode_minutes: int = 540
     heavy_concurrency: int = 1
     heavy_queue_wait_s: float = 10.0
     rate_limit: str = ""

@@ -1,10 +1,14 @@
 """How much one client may ask of the server: work per request, heavy requests at once, rate.
 
 * **Work per request.** An isochrone runs one search per mode asked, each as long as
-  ``minutes``: the work is modes x minutes ("mode-minutes"). At most
-  ``max_isochrone_mode_minutes`` (180: two modes at 90 minutes, six modes at 30) are computed;
-  more is refused with 422 ``TOO_MUCH_WORK`` naming the limit, before anything runs. (All six
-  modes at 90 minutes with 10 km of walking took 2.7 s on Monaco, 8 s on a busy 2-core machine.)
+  ``minutes``: the work is modes x minutes ("mode-minutes"). Each parameter has its bound in the
+  OpenAPI document (six modes, ``max_isochrone_minutes``), and by default
+  ``max_isochrone_mode_minutes`` is their product (540), so that every request valid by the
+  document is computed (schemathesis' positive-data check); the engine's time budget stops a
+  search that runs too long (503 ``TIME_BUDGET_EXCEEDED``). A server that wants a tighter bound
+  sets it lower: more is then refused with 422 ``TOO_MUCH_WORK`` naming the limit, before
+  anything runs. (All six modes at 90 minutes with 10 km of walking took 2.7 s on Monaco, 8 s on
+  a busy 2-core machine.)
 * **Heavy requests at once.** Isochrones go through a per-worker lane of ``heavy_concurrency``
   (1) at a time; a request waits at most ``heavy_queue_wait_s`` for it, then answers 503
   ``BUSY`` with ``Retry-After``. Plans and every other request never wait on this lane, and the

@@ -96,9 +96,9 @@ def test_openapi_help_and_plan_options_show_the_same_defaults(client):
 def test_the_chosen_defaults():
     # bike lanes preferred, 1.5 km walks, 8 transfers (R5 allows 8 rides): one set for every interface
     options = PlanOptions()
-    assert (options.bike_lane_preference, options.max_walk_m, options.max_transfers) == (0.5, 1500, 8)
+    assert (options.bike_lane_preference, options.max_walk_m, options.max_transfers) == (0.5, 1500, 12)
     cli = _help_defaults()
     for command in ("matrix", "route"):
         result = CliRunner().invoke(main, [command, "--help"], terminal_width=1000, max_content_width=1000)
         assert "--bike-lane-preference FLOAT" in result.output and "[default: 0.5]" in result.output
-    assert cli["--max-walk-m"] == "1500.0" and cli["--max-transfers"] == "8"
+    assert cli["--max-walk-m"] == "1500.0" and cli["--max-transfers"] == "12"

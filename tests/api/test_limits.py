@@ -9,7 +9,8 @@ ISO = "/api/v1/isochrone?from=43.7301,7.4201&datetime=2026-01-12T08:30"
 ALL_MODES = "WALK,BICYCLE,CAR_PARK,PARK_AND_RIDE,BIKE_AND_RIDE,TRANSIT"
 
 
-def test_an_isochrone_over_the_work_bound_is_refused_before_it_runs(client):
+def test_an_isochrone_over_the_work_bound_is_refused_before_it_runs(make_app):
+    client = make_app(max_isochrone_mode_minutes=180).test_client()
     r = client.get(ISO + f"&modes={ALL_MODES}&minutes=90&max_walk_m=10000")
     assert r.status_code == 422
     body = r.get_json()
@@ -46,7 +47,7 @@ def test_a_busy_heavy_lane_answers_503_while_plans_and_probes_go_on(make_app):
 
 
 def test_the_lane_is_released_after_every_heavy_request(make_app):
-    app = make_app(heavy_concurrency=1, heavy_queue_wait_s=0.5)
+    app = make_app(heavy_concurrency=1, heavy_queue_wait_s=0.5, max_isochrone_mode_minutes=180)
     client = app.test_client()
     for _ in range(3):
         assert client.get(ISO + "&modes=WALK").status_code == 200

@@ -45,7 +45,7 @@ def test_defaults_are_walk_and_transit_five_itineraries_within_half_an_hour(clie
                             "datetime": "2026-01-12T08:30:00Z"}).get_json()["request"]
     assert echo["modes"] == ["WALK", "TRANSIT"]
     assert echo["when"] == "2026-01-12T09:30:00+01:00"  # an offset is honoured, shown in feed time
-    assert (echo["num_itineraries"], echo["window_s"], echo["max_transfers"]) == (5, 1800, 8)
+    assert (echo["num_itineraries"], echo["window_s"], echo["max_transfers"]) == (5, 1800, 12)
     assert (echo["walk_speed_mps"], echo["arrive_by"]) == (1.3, False)
 
 
