@@ -17,8 +17,9 @@ request failed. The request loop is bounded in time and touches only 127.0.0.1.
     python bench/api_load.py --mixed --seconds 20   # issue 17: do heavy clients stall light ones?
 
 ``--mixed`` runs light requests (walk + transit plans between points near stops) at 8 and 32
-clients, each time alone and then beside 4 clients sending the heaviest isochrone the API accepts
-(WALK,TRANSIT, 90 min, 10 km of walking: 180 mode-minutes), and prints the light p95 both ways.
+clients, each time alone and then beside 4 clients sending heavy isochrones (the two costliest
+modes, WALK,TRANSIT, at the longest budget, 90 min, with 10 km of walking), and prints the light
+p95 both ways.
 Last line: ``light_p95_ms_alone_8``, ``light_p95_ms_with_heavy_8``, ``heavy_slowdown_ratio_8``
 (and the same for 32), the heavy requests' status counts. Target: ratio < 2.
 """
