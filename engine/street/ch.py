@@ -137,9 +137,10 @@ def build_hierarchy(graph: StreetGraph) -> CchTopology:
 
 
 # The topology is cached by the graph's head array, which StreetGraph.with_costs shares: a
-# scenario graph reuses its base graph's order. Metrics are cached per (topology, profile).
+# scenario graph reuses its base graph's order. Metrics are cached per (graph, profile): a
+# scenario graph has other costs under the same profile.
 _topologies: PerObject = PerObject(lambda indices: _Holder())
-_metrics: PerObject = PerObject(lambda topo: Memo(size=16))
+_metrics: PerObject = PerObject(lambda graph: Memo(size=16))
 _lock = threading.Lock()
 
 
@@ -209,7 +210,7 @@ def attach_hierarchy(graph: StreetGraph, topology: CchTopology,
     if topology.rank.shape != (graph.n_nodes,) or topology.edge_arc.shape != (graph.n_edges,):
         raise ValueError("attach_hierarchy: the hierarchy was built for another graph")
     _topologies(graph.indices).topology = topology
-    memo = _metrics(topology)
+    memo = _metrics(graph)
     for mode, metric in (metrics or {}).items():
         if metric.up_w.shape != (topology.n_arcs,):
             raise ValueError(f"attach_hierarchy: the {Mode(mode).name} metric does not fit the hierarchy")
@@ -221,7 +222,7 @@ def metric(graph: StreetGraph, profile_or_costs) -> CchMetric:
     if isinstance(profile_or_costs, CchMetric):
         return profile_or_costs
     if isinstance(profile_or_costs, StreetProfile):
-        memo = _metrics(hierarchy(graph))
+        memo = _metrics(graph)
         return memo.get(profile_or_costs, lambda: customize(graph, edge_costs(graph, profile_or_costs)))
     if isinstance(profile_or_costs, Mode):
         raise TypeError("pass StreetProfile(mode), not a Mode")
