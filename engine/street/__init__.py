@@ -43,6 +43,7 @@ from engine.street.ch import (
     CchMetric,
     CchTopology,
     attach_hierarchy,
+    built_hierarchy,
     ch_many_to_many,
     ch_pair_costs,
     ch_shortest_path,
@@ -85,7 +86,7 @@ __all__ = [
     "edge_costs", "edge_times", "isochrone", "isochrone_geojson_points", "isochrone_polygon",
     "isochrone_segments", "many_to_many", "one_to_many", "one_to_one", "pair_costs", "point_costs",
     "prepare", "route", "route_points", "search", "shortest_path", "snap", "snap_many",
-    "CchMetric", "CchTopology", "attach_hierarchy", "ch_many_to_many", "ch_pair_costs",
+    "CchMetric", "CchTopology", "attach_hierarchy", "built_hierarchy", "ch_many_to_many", "ch_pair_costs",
     "ch_point_costs", "ch_point_matrix", "ch_route", "ch_route_points", "ch_shortest_path",
     "customize", "hierarchy", "prepare_hierarchy", "snap_points",
 ]

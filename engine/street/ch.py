@@ -367,3 +367,14 @@ def prepare_hierarchy(graph: StreetGraph, modes=tuple(Mode)) -> dict:
 def stored_metrics(graph: StreetGraph, modes=tuple(Mode)) -> dict[Mode, CchMetric]:
     """The metrics of the graph's stored mode costs (what a bundle keeps)."""
     return {Mode(mode): metric(graph, _stored_profile(graph, Mode(mode))) for mode in modes}
+
+
+def built_hierarchy(graph: StreetGraph) -> tuple[CchTopology, dict[Mode, CchMetric]] | None:
+    """(topology, metrics of the stored mode costs already customised) when the graph's hierarchy
+    exists (built or attached), else None; builds nothing."""
+    holder = _topologies(graph.indices)
+    if holder.topology is None:
+        return None
+    memo = _metrics(graph)
+    found = {mode: memo.peek(_stored_profile(graph, mode)) for mode in Mode}
+    return holder.topology, {mode: m for mode, m in found.items() if m is not None}

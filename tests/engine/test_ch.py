@@ -176,3 +176,21 @@ def test_queries_reject_bad_arguments(town):
         street.customize(town, np.full(town.n_edges, -1.0))
     with pytest.raises(street.LocationNotAccessible):
         street.ch_route_points(town, (0.0, 0.0), (0.0, 0.0), profile)
+
+
+def test_a_bundle_stores_the_hierarchy_and_loading_attaches_it(town, tmp_path):
+    from engine.model import Network
+    from loaders.bundle import load_bundle, save_bundle
+
+    street.prepare_hierarchy(town)
+    network = Network(timezone="UTC", projection=town.projection, bbox=(0.0, 0.0, 1.0, 1.0), street=town)
+    save_bundle(network, tmp_path / "b")
+    loaded = load_bundle(tmp_path / "b")
+    built = street.built_hierarchy(loaded.street)
+    assert built is not None and set(built[1]) == set(Mode)
+    assert np.array_equal(built[0].rank, street.hierarchy(town).rank)
+    n = town.n_nodes
+    s, t = np.repeat(np.arange(n), n), np.tile(np.arange(n), n)
+    for mode in Mode:
+        assert_same(street.ch_pair_costs(loaded.street, StreetProfile(mode), s, t),
+                    street.pair_costs(town, StreetProfile(mode), s, t, method="dijkstra"))
