@@ -1,7 +1,9 @@
 """Street routing benchmark: trajet's one-to-one, one-to-many and batched queries against
-networkx, scipy.sparse.csgraph and pandana, on Monaco's real streets and a 250,000-node grid.
+networkx, scipy.sparse.csgraph and pandana, on Monaco's real streets and a 250,000-node grid;
+then trajet's contraction hierarchy (CCH) against Dijkstra, OSRM CH and pandana on Porto Alegre
+and the grid (bench/street_ch.py).
 
-    python bench/street.py [--grid 500] [--pairs 200] [--grid-pairs 40]
+    python bench/street.py [--grid 500] [--pairs 200] [--grid-pairs 40] [--no-ch]
 
 Every engine answers the same random node pairs (both ends in the mode's largest component) on
 the same cost arrays, and every answer is checked against scipy's before any time is reported.
@@ -9,7 +11,11 @@ Times are per-query medians of separate calls, except "batched" (one call for al
 per query). numba kernels are compiled (or loaded from cache) before timing; ALT landmark tables
 are built before timing and their build time is reported on its own line. pandana (contraction
 hierarchies) runs on Monaco only: its preprocessing takes minutes on grids.
-The last line is one JSON object of headline figures.
+The last line is one JSON object of headline figures; the hierarchy's are
+``from_coords_ratio_vs_osrm_ch`` (trajet CCH route from coordinates / OSRM CH route, p50, the
+worse of foot and car), ``batch_ratio_vs_pandana`` (batched per pair, walk), ``ch_build_s``
+(order + customization of Porto Alegre's three modes) and ``mismatches`` (CCH vs Dijkstra over
+1,000 random node pairs per mode and graph, plus every from-coordinates and one-to-1,000 answer).
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ import numpy as np  # noqa: E402
 import scipy.sparse  # noqa: E402
 import scipy.sparse.csgraph  # noqa: E402
 
+from bench import street_ch  # noqa: E402
 from bench.synthetic import grid_street_graph  # noqa: E402
 from engine import street  # noqa: E402
 from engine.model import Mode, StreetGraph  # noqa: E402
@@ -253,6 +260,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=200, help="random pairs on Monaco")
     parser.add_argument("--grid-pairs", type=int, default=40, help="random pairs on the grid")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-ch", action="store_true", help="skip the contraction hierarchy part")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     table = Table()
@@ -281,6 +289,12 @@ def main() -> None:
     else:
         print(f"{MONACO_PBF} missing: Monaco and pandana rows skipped", file=sys.stderr)
 
+    ch: dict = {}
+    if not args.no_ch and street_ch.POA_PBF.exists():
+        ch.update(street_ch.bench_porto_alegre(table, rng))
+    elif not args.no_ch:
+        print(f"{street_ch.POA_PBF} missing: Porto Alegre rows skipped", file=sys.stderr)
+
     t0 = time.perf_counter()
     grid = grid_street_graph(args.grid, args.grid, seed=args.seed)
     label = f"grid {grid.n_nodes // 1000}k"
@@ -301,6 +315,11 @@ def main() -> None:
     headline["grid_one_to_many_1000_ms"] = round(r["one_to_many_ms"], 2)
     headline["grid_full_search_ms"] = round(r["full_search_ms"], 2)
     headline["grid_one_to_many_over_full_search"] = round(r["one_to_many_over_full_search"], 2)
+    if not args.no_ch:
+        ch.update(street_ch.bench_grid_ch(table, grid, rng, args.grid_pairs))
+        headline.update({k: round(v, 4) if isinstance(v, float) else v for k, v in ch.items()})
+        headline["ch_build_s"] = headline.get("poa_ch_build_s")
+        headline["mismatches"] = ch.get("mismatches", 0) + ch.get("grid_mismatches", 0)
 
     table.print()
     print(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v)

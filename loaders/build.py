@@ -367,6 +367,11 @@ def build_bundle(options: BuildOptions, out_dir: str | Path, report: BuildReport
                                      file=str(p))
     t0 = time.perf_counter()
     network, timings = build_network(options, report)
+    if network.street is not None and network.street.n_nodes:
+        from engine import street  # the contraction hierarchy is stored in the bundle
+
+        timings["street_hierarchy"] = {k: round(v, 3)
+                                       for k, v in street.prepare_hierarchy(network.street).items()}
     counts = network_counts(network)
     counts["warning_count"] = sum(report.counts.values())
     timings["total"] = round(time.perf_counter() - t0, 3)

@@ -97,6 +97,7 @@ def save_bundle(network: model.Network, out_dir: str | Path, *, inputs: dict | N
     try:
         files: dict = {}
         tree = _flatten(network, "", tmp, files)
+        hierarchy = _save_street_hierarchy(network, tmp, files)
         for rel, info in files.items():
             info["sha256"] = sha256_file(tmp / rel)
             info["bytes"] = (tmp / rel).stat().st_size
@@ -110,6 +111,8 @@ def save_bundle(network: model.Network, out_dir: str | Path, *, inputs: dict | N
             "files": files,
             "network": tree,
         }
+        if hierarchy:
+            manifest["street_hierarchy"] = hierarchy
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False),
                                     encoding="utf-8")
         old = None
@@ -203,4 +206,54 @@ def load_bundle(bundle_dir: str | Path, *, verify: bool = True) -> model.Network
     network = _unflatten(manifest["network"], bundle_dir, manifest.get("files", {}), verify)
     if not isinstance(network, model.Network):
         raise BundleError(f"{bundle_dir}: the manifest does not describe a Network")
+    _load_street_hierarchy(network, manifest, bundle_dir, verify)
     return network
+
+
+# The street graph's contraction hierarchy (engine.street.ch), when the build made one: the
+# metric-independent topology under street_hierarchy/topology/, the metric of each mode's stored
+# costs under street_hierarchy/<MODE>/. Loading hands them (memory-mapped) to the graph.
+_HIERARCHY_DIR = "street_hierarchy"
+
+
+def _save_street_hierarchy(network: model.Network, out_dir: Path, files: dict) -> dict | None:
+    from engine import street
+
+    built = street.built_hierarchy(network.street) if network.street is not None else None
+    if built is None:
+        return None
+    topology, metrics = built
+    parts = {"topology": topology.arrays(), **{m.name: metric.arrays() for m, metric in metrics.items()}}
+    for part, arrays in parts.items():
+        for name, value in arrays.items():
+            rel = f"{_HIERARCHY_DIR}/{part}/{name}.npy"
+            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            np.save(out_dir / rel, np.ascontiguousarray(value), allow_pickle=False)
+            files[rel] = {"kind": "array", "dtype": value.dtype.str, "shape": list(value.shape)}
+    return {"modes": [m.name for m in metrics]}
+
+
+def _load_street_hierarchy(network: model.Network, manifest: dict, bundle_dir: Path, verify: bool):
+    from engine import street
+
+    desc = manifest.get("street_hierarchy")
+    if not desc or network.street is None:
+        return
+    files = manifest.get("files", {})
+
+    def arrays(part: str, cls) -> dict:
+        out = {}
+        for name in cls.__dataclass_fields__:
+            rel = f"{_HIERARCHY_DIR}/{part}/{name}.npy"
+            if rel not in files:
+                raise BundleError(f"{bundle_dir}: {rel} is not listed in the manifest; rebuild the bundle")
+            out[name] = _load_file(bundle_dir, rel, files[rel], verify)
+        return out
+
+    topology = street.CchTopology(**arrays("topology", street.CchTopology))
+    metrics = {model.Mode[name]: street.CchMetric(**arrays(name, street.CchMetric))
+               for name in desc.get("modes", [])}
+    try:
+        street.attach_hierarchy(network.street, topology, metrics)
+    except ValueError as exc:
+        raise BundleError(f"{bundle_dir}: {exc}; rebuild the bundle") from None

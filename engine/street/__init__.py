@@ -11,7 +11,11 @@ The package owns everything that moves on the street graph; one file per idea:
 * ``snapping``: :func:`snap`, :func:`snap_many`, :class:`LocationNotAccessible`;
 * ``paths`` and ``routing``: :class:`StreetPath`, :func:`shortest_path`, :func:`route`,
   :func:`route_points`, :func:`point_costs`;
-* ``isochrones`` and ``polygon``: :func:`isochrone` and its GeoJSON points, pieces and polygon.
+* ``isochrones`` and ``polygon``: :func:`isochrone` and its GeoJSON points, pieces and polygon;
+* ``ch_order``, ``ch_kernels``, ``ch`` and ``ch_routing``: the customizable contraction hierarchy
+  (:func:`hierarchy`, :func:`customize`, :func:`ch_pair_costs`, :func:`ch_many_to_many`,
+  :func:`ch_route_points`, :func:`ch_point_costs`, :func:`ch_point_matrix`), exact like the
+  searches above; ``snap_grid``: :func:`snap_points`, batch snapping through a grid of segments.
 
 Search state lives in preallocated per-thread workspaces; a search resets only the nodes the
 previous search touched, so a short query on a 250,000-node graph costs what it explores, not
@@ -35,6 +39,19 @@ Isochrones (:func:`isochrone`) measure travel time and come back as nodes, GeoJS
 pieces, or an alpha-shape polygon built with scipy.spatial (the engine does not use shapely).
 Turn restrictions are not applied (the OSM loader does not read them).
 """
+from engine.street.ch import (
+    CchMetric,
+    CchTopology,
+    attach_hierarchy,
+    built_hierarchy,
+    ch_many_to_many,
+    ch_pair_costs,
+    ch_shortest_path,
+    customize,
+    hierarchy,
+    prepare_hierarchy,
+)
+from engine.street.ch_routing import ch_point_costs, ch_point_matrix, ch_route, ch_route_points
 from engine.street.constants import (
     AUTO_LANDMARK_QUERIES,
     DEFAULT_METHOD,
@@ -51,6 +68,7 @@ from engine.street.polygon import isochrone_polygon
 from engine.street.profiles import StreetProfile, edge_costs, edge_times
 from engine.street.routing import point_costs, route, route_points
 from engine.street.searches import StreetSearch, many_to_many, one_to_many, one_to_one, pair_costs, search
+from engine.street.snap_grid import snap_points
 from engine.street.snapping import (
     DEFAULT_MAX_SNAP_M,
     LOCATION_NOT_ACCESSIBLE,
@@ -68,4 +86,7 @@ __all__ = [
     "edge_costs", "edge_times", "isochrone", "isochrone_geojson_points", "isochrone_polygon",
     "isochrone_segments", "many_to_many", "one_to_many", "one_to_one", "pair_costs", "point_costs",
     "prepare", "route", "route_points", "search", "shortest_path", "snap", "snap_many",
+    "CchMetric", "CchTopology", "attach_hierarchy", "built_hierarchy", "ch_many_to_many", "ch_pair_costs",
+    "ch_point_costs", "ch_point_matrix", "ch_route", "ch_route_points", "ch_shortest_path",
+    "customize", "hierarchy", "prepare_hierarchy", "snap_points",
 ]

@@ -40,6 +40,14 @@ def route(graph: StreetGraph, origin: Snap, destination: Snap, profile: StreetPr
     goal = graph.projection.to_xy_m(destination.lon, destination.lat)
     best, edges, first = _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost,
                                          (float(goal[0]), float(goal[1])), max_cost, method)
+    return _assemble_route(graph, profile, origin, destination, lo, ld, best, edges, first, max_cost)
+
+
+def _assemble_route(graph: StreetGraph, profile: StreetProfile, origin: Snap, destination: Snap,
+                    lo: _Links, ld: _Links, best: float, edges: np.ndarray, first: int,
+                    max_cost: float) -> StreetPath | None:
+    """The StreetPath of a search between two snapped points (or the direct way along a shared
+    segment when cheaper), with the partial first and last edges; None when there is none."""
     start, end = (origin.lon, origin.lat), (destination.lon, destination.lat)
     direct = _direct_along_segment(origin, destination, lo)
     if direct is not None and direct[0] <= best and direct[0] <= max_cost:
@@ -111,12 +119,32 @@ def point_costs(graph: StreetGraph, origins: Snaps, destinations: Snaps, profile
                              f"{profile.mode.name}")
     max_cost = _check_limit(max_cost)
     cost = _profile_arrays(graph, profile).cost
-    topo = _topology(graph)
     out = np.full(len(origins), UNREACHED)
     ok = np.flatnonzero(origins.accessible & destinations.accessible)
-    n = ok.size
-    if n == 0:
+    if ok.size == 0:
         return out
+    ptr, src_node, src_cost, tgt_node, tgt_cost, direct = _point_queries(graph, cost, origins,
+                                                                         destinations, ok)
+    gx, gy = graph.projection.to_xy_m(destinations.lon[ok], destinations.lat[ok])
+    found = _run_pairs(graph, profile, method, ptr, src_node, src_cost, ptr, tgt_node, tgt_cost,
+                       np.atleast_1d(gx), np.atleast_1d(gy), max_cost)
+    direct = np.where(direct <= max_cost, direct, np.inf)
+    out[ok] = np.minimum(found, direct)
+    return out
+
+
+def _part(share, c):
+    """share of an edge's cost; inf (not 0 * inf = NaN) where not allowed."""
+    return np.where(np.isfinite(c), share * np.where(np.isfinite(c), c, 0.0), np.inf)
+
+
+def _point_queries(graph: StreetGraph, cost: np.ndarray, origins: Snaps, destinations: Snaps,
+                   ok: np.ndarray) -> tuple:
+    """The queries of snapped pairs ``ok``: (ptr, source nodes, their costs, target nodes, their
+    costs) with two candidate nodes per side (an infinite offset is skipped by the kernels), and
+    the direct cost along a shared segment (inf where the pair shares none)."""
+    topo = _topology(graph)
+    n = ok.size
 
     def links(s: Snaps):
         tails, heads = s.tail_node[ok].astype(np.int32), s.head_node[ok].astype(np.int32)
@@ -129,23 +157,14 @@ def point_costs(graph: StreetGraph, origins: Snaps, destinations: Snaps, profile
     ot, oh, ofwd, obwd = links(origins)
     dt, dh, dfwd, dbwd = links(destinations)
     fo, fd = origins.fraction[ok], destinations.fraction[ok]
-
-    def part(share, c):  # share of an edge's cost; inf (not 0 * inf = NaN) where not allowed
-        return np.where(np.isfinite(c), share * np.where(np.isfinite(c), c, 0.0), np.inf)
-
-    # Two candidate nodes per side; an infinite offset is skipped by the kernels.
+    part = _part
     src_node = np.column_stack([oh, ot]).reshape(-1)
     src_cost = np.column_stack([part(1 - fo, ofwd), part(fo, obwd)]).reshape(-1)
     tgt_node = np.column_stack([dt, dh]).reshape(-1)
     tgt_cost = np.column_stack([part(fd, dfwd), part(1 - fd, dbwd)]).reshape(-1)
     ptr = np.arange(0, 2 * n + 1, 2, dtype=np.int64)
-    gx, gy = graph.projection.to_xy_m(destinations.lon[ok], destinations.lat[ok])
-    found = _run_pairs(graph, profile, method, ptr, src_node, src_cost, ptr, tgt_node, tgt_cost,
-                       np.atleast_1d(gx), np.atleast_1d(gy), max_cost)
     # Same segment: the direct way along it.
     same = (np.minimum(ot, oh) == np.minimum(dt, dh)) & (np.maximum(ot, oh) == np.maximum(dt, dh))
     f_dest = np.where(dt == ot, fd, 1 - fd)
     direct = np.where(f_dest >= fo, part(f_dest - fo, ofwd), part(fo - f_dest, obwd))
-    direct = np.where(same & (direct <= max_cost), direct, np.inf)
-    out[ok] = np.minimum(found, direct)
-    return out
+    return ptr, src_node, src_cost, tgt_node, tgt_cost, np.where(same, direct, np.inf)

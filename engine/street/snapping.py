@@ -48,7 +48,9 @@ def _snap_index(graph: StreetGraph, mode: Mode) -> _SnapIndex:
     return _cache_of(graph).snap_index.get(mode, lambda: _compute_snap_index(graph, mode))
 
 
-def _compute_snap_index(graph: StreetGraph, mode: Mode) -> _SnapIndex:
+def _mode_segments(graph: StreetGraph, mode: Mode) -> np.ndarray:
+    """segment -> a directed edge the mode may use (int32), one segment per unordered node pair
+    of the mode's largest strongly connected component, ordered by (low node, high node)."""
     tail = np.asarray(graph.edge_tail)
     head = np.asarray(graph.indices)
     comp = np.asarray(graph.node_in_component[mode])
@@ -58,7 +60,13 @@ def _compute_snap_index(graph: StreetGraph, mode: Mode) -> _SnapIndex:
     lo = np.minimum(tail[edges], head[edges]).astype(np.int64)
     hi = np.maximum(tail[edges], head[edges]).astype(np.int64)
     _, first = np.unique(lo * graph.n_nodes + hi, return_index=True)
-    seg_edge = edges[first].astype(np.int32)
+    return edges[first].astype(np.int32)
+
+
+def _compute_snap_index(graph: StreetGraph, mode: Mode) -> _SnapIndex:
+    tail = np.asarray(graph.edge_tail)
+    head = np.asarray(graph.indices)
+    seg_edge = _mode_segments(graph, mode)
     x, y = np.asarray(graph.node_x_m), np.asarray(graph.node_y_m)
     ax, ay = x[tail[seg_edge]], y[tail[seg_edge]]
     bx, by = x[head[seg_edge]], y[head[seg_edge]]
