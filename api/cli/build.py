@@ -78,9 +78,11 @@ def _with_sample(options, sample: str, history_preset: str | None, holidays_coun
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="The bundle folder to write (replaced atomically).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--street-hierarchy", is_flag=True,
+              help="Also store the street contraction hierarchy (per mode) in the bundle.")
 def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_property,
           parking_facilities, parking_history, history_preset, history_columns, holidays_country,
-          footpath_radius_m, walk_detour_factor, timezone, out_dir, quiet):
+          footpath_radius_m, walk_detour_factor, timezone, out_dir, quiet, street_hierarchy):
     """Build a network bundle from GTFS, OSM, bike-lane and parking data."""
     from loaders.build import BuildOptions, build_bundle
 
@@ -92,7 +94,8 @@ def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_pr
         parking_history_preset=history_preset,
         parking_history_columns=_parse_columns(history_columns),
         holidays_country=holidays_country, footpath_radius_m=footpath_radius_m,
-        walk_detour_factor=walk_detour_factor, timezone=timezone, progress=not quiet)
+        walk_detour_factor=walk_detour_factor, timezone=timezone, progress=not quiet,
+        street_hierarchy=street_hierarchy)
     if sample:
         _with_sample(options, sample, history_preset, holidays_country)
     report = BuildReport()

@@ -165,3 +165,13 @@ def test_the_build_progress_bar_is_not_written_when_stderr_is_not_a_terminal(tmp
         with progress_bar(total=2, desc="steps", file=stream) as bar:
             bar.update(2)
     assert "steps" in shown.getvalue() and hidden.getvalue() == ""
+
+
+def test_the_street_hierarchy_is_stored_only_when_asked(tmp_path):
+    from loaders.bundle import read_manifest
+
+    town = dict(osm=SAMPLES / "tiny_town" / "tiny_town.osm", timezone="Europe/Paris", progress=False)
+    build_bundle(BuildOptions(**town), tmp_path / "plain", BuildReport())
+    assert "street_hierarchy" not in read_manifest(tmp_path / "plain")
+    build_bundle(BuildOptions(**town, street_hierarchy=True), tmp_path / "ch", BuildReport())
+    assert read_manifest(tmp_path / "ch")["street_hierarchy"]["modes"] == ["WALK", "BICYCLE", "CAR"]
