@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import street
+from engine import street, transit
 from engine.deadline import Deadline
 from engine.model import NO_INDEX, Mode, Network
 from engine.planning.options import PlanOptions
@@ -60,9 +60,10 @@ def reachable_area(network: Network, origin_lonlat, when: dt.datetime, *, mode: 
 
     ``when`` is the departure (aware datetime, used by TRANSIT). Raises IsochroneUnavailable
     with a code for a network without streets (NO_STREET_NETWORK), an origin too far from the
-    streets (LOCATION_NOT_ACCESSIBLE) or a mode that has no isochrone (MODE_NOT_SUPPORTED);
-    ValueError for a non-positive budget; and DeadlineExceeded once ``deadline`` (None: no
-    limit) has passed.
+    streets (LOCATION_NOT_ACCESSIBLE), a TRANSIT isochrone on a day outside the timetable's
+    service period (OUTSIDE_SERVICE_PERIOD, as the planner leaves TRANSIT out) or a mode that
+    has no isochrone (MODE_NOT_SUPPORTED); ValueError for a non-positive budget; and
+    DeadlineExceeded once ``deadline`` (None: no limit) has passed.
     """
     options = options or PlanOptions()
     if not max_time_s > 0:
@@ -79,7 +80,10 @@ def reachable_area(network: Network, origin_lonlat, when: dt.datetime, *, mode: 
         return ReachableArea(street.isochrone_polygon(graph, iso, deadline=deadline),
                              int(iso.node_idx.size), 0, iso.node_idx, iso.time_s)
     if mode == "TRANSIT":
-        return _transit_area(network, origin_lonlat, when, max_time_s, options, deadline)
+        try:
+            return _transit_area(network, origin_lonlat, when, max_time_s, options, deadline)
+        except transit.OutsideServicePeriod as exc:
+            raise IsochroneUnavailable(exc.code, str(exc)) from None
     raise IsochroneUnavailable("MODE_NOT_SUPPORTED", f"no isochrone for {mode}: ask for WALK, "
                                "BICYCLE, CAR_PARK or TRANSIT")
 

@@ -50,3 +50,19 @@ def test_a_heavy_isochrone_over_budget_stops_and_answers_503_naming_the_limit(ma
     # the computation stopped: the single compute thread is free again at once (it used to run
     # on, dropped, for the minute and more the whole isochrone takes)
     assert state.pool.submit(lambda: "free").result(timeout=1.0) == "free"
+
+
+def test_an_engine_error_with_a_reason_code_is_a_422_not_a_500(make_app, monkeypatch):
+    """The shared mapping behind every plan and isochrone (AppState.run): an engine error that
+    carries a reason code and escaped a view is the client's, named by that code."""
+    import api.plan
+    from engine.transit.errors import OutsideServicePeriod
+
+    def outside(*args):
+        raise OutsideServicePeriod(22_800, 20_458, 20_512)
+
+    monkeypatch.setattr(api.plan, "_run_isochrone", outside)
+    r = make_app().test_client().get("/api/v1/isochrone?from=43.73,7.42&modes=TRANSIT")
+    assert r.status_code == 422
+    assert r.get_json()["code"] == "OUTSIDE_SERVICE_PERIOD"
+    assert "2032-06-04 is outside the service period" in r.get_json()["message"]
