@@ -4,7 +4,8 @@ The views are thin: :meth:`PlanQuery.from_args` turns the validated query parame
 query in the network's terms (lon/lat, an aware local datetime, the service day and its seconds)
 and applies the checks that need the network (swapped coordinates, points outside the network),
 then :func:`_run_plan` / :func:`_run_isochrone` call the engine on the compute pool within the
-request time budget.
+request time budget: :meth:`api.state.AppState.run` hands them a deadline that the engine's
+searches check, so a request over budget stops computing and answers 503 TIME_BUDGET_EXCEEDED.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from api.errors import ApiError
 from api.serialize import plan_to_json
 from api.state import Loaded, app_state
 from api.timeutil import default_departure, localize, service_day_and_seconds
+from engine.deadline import Deadline, check
 from engine.model import Network
 from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swapped_message
 from engine.planning.isochrone import IsochroneUnavailable, reachable_area
@@ -141,27 +143,33 @@ def _plan_options(query: PlanQuery) -> PlanOptions:
                        window_s=query.window_s, num_itineraries=query.num_itineraries)
 
 
-def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: float
+def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: float,
+              deadline: Deadline | None = None
               ) -> tuple[list[dict], str | None, str | None, dict | None]:
-    """(itineraries as JSON, no-route code, message, modes left out) for one query."""
+    """(itineraries as JSON, no-route code, message, modes left out) for one query; raises
+    DeadlineExceeded once ``deadline`` has passed."""
     when = {"arrive_by" if query.arrive_by else "depart_at": query.when}
     result = plan_trip(network, (query.origin_lon, query.origin_lat),
                        (query.destination_lon, query.destination_lat), modes=query.modes,
                        options=_plan_options(query), live=loaded.live.snapshot(),
-                       now_utc_s=int(now_utc_s), **when)
+                       now_utc_s=int(now_utc_s), deadline=deadline, **when)
     out = plan_to_json(result)
     return out["itineraries"], out["code"], out["message"], out.get("left_out")
 
 
-def _run_isochrone(network: Network, query: PlanQuery, loaded: Loaded) -> dict:
+def _run_isochrone(network: Network, query: PlanQuery, loaded: Loaded,
+                   deadline: Deadline | None = None) -> dict:
     """GeoJSON FeatureCollection of the area reachable within ``query.minutes``: one polygon
-    feature per mode asked, with the reached street nodes' count and the mode in properties."""
+    feature per mode asked, with the reached street nodes' count and the mode in properties.
+    Raises DeadlineExceeded once ``deadline`` has passed."""
     features, codes = [], []
     options = _plan_options(query)
     for mode in query.modes:
+        check(deadline, f"the {mode} isochrone")
         try:
             iso = reachable_area(network, (query.origin_lon, query.origin_lat), query.when,
-                                 mode=mode, max_time_s=query.minutes * 60, options=options)
+                                 mode=mode, max_time_s=query.minutes * 60, options=options,
+                                 deadline=deadline)
         except IsochroneUnavailable as exc:
             codes.append(exc.code)
             continue

@@ -23,11 +23,18 @@ from api.config import ApiConfig
 from api.errors import ApiError
 from api.geojson import street_geojson
 from api.observations import LiveFeed, ObservationStore
+from engine.deadline import Deadline, DeadlineExceeded
 from engine.model import Network
 from engine.planning import planner
+from engine.transit.errors import TransitQueryError
 from loaders.bundle import BundleError, load_bundle, read_manifest
 
 log = logging.getLogger("trajet.api")
+
+BUDGET_GRACE_S = 0.25
+"""How long past its deadline a computation is waited for before the request is answered
+anyway: the engine's searches stop within about a millisecond of the deadline, but a step that
+does not look at it (building a polygon, serialising) could run on."""
 
 
 @dataclass(frozen=True)
@@ -178,27 +185,43 @@ class AppState:
         raise ApiError("NOT_READY", "the network is still loading; retry shortly", status=503,
                        headers={"Retry-After": "2"})
 
-    def run(self, fn, *args, **kwargs):
-        """Run a computation on the compute pool within the request time budget.
+    def run(self, fn, *args):
+        """``fn(*args, deadline)`` on the compute pool within the request time budget.
 
-        Raises ApiError 503 TIME_BUDGET_EXCEEDED when it takes longer (the computation is left
-        to finish in its thread; its result is dropped).
+        The budget (``request_time_budget_s``) counts from this call, so time spent waiting for
+        a compute thread counts too. ``deadline`` (:class:`engine.deadline.Deadline`) is for the
+        engine: its searches stop when it passes and raise DeadlineExceeded, answered here as
+        ApiError 503 TIME_BUDGET_EXCEEDED naming the limit and what was running. A computation
+        that does not stop is waited for :data:`BUDGET_GRACE_S` more, then answered the same way
+        (its result is dropped). An engine error carrying a reason code (an unknown stop, a
+        day outside the timetable) that escaped the view answers 422 with that code, not 500.
         """
-        future = self.pool.submit(fn, *args, **kwargs)
         budget_s = self.config.request_time_budget_s
+        deadline = Deadline(budget_s)
+        future = self.pool.submit(fn, *args, deadline)
         try:
-            return future.result(timeout=budget_s)
+            return future.result(timeout=budget_s + BUDGET_GRACE_S)
+        except DeadlineExceeded as exc:
+            raise _over_budget(budget_s, exc.what) from None
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise ApiError("TIME_BUDGET_EXCEEDED", f"the computation took longer than the "
-                           f"{budget_s:g} s budget; narrow the request (fewer itineraries, "
-                           "a shorter window or fewer minutes)", status=503,
-                           headers={"Retry-After": "1"}) from None
+            raise _over_budget(budget_s, "the computation") from None
+        except TransitQueryError as exc:
+            # an engine error with a reason code that the view did not turn into an answer:
+            # the request cannot be served (422 with that code), it is not a server error
+            raise ApiError(exc.code, str(exc), status=422) from None
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.loaded is not None and self.loaded.store is not None:
             self.loaded.store.close()
+
+
+def _over_budget(budget_s: float, what: str) -> ApiError:
+    return ApiError("TIME_BUDGET_EXCEEDED", f"{what} stopped: it needed more than the "
+                    f"{budget_s:g} s time budget of a request; narrow the request (fewer modes, "
+                    "fewer minutes, a shorter window, less walking)", status=503,
+                    headers={"Retry-After": "1"})
 
 
 def app_state() -> AppState:

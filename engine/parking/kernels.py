@@ -22,7 +22,7 @@ _DEVIATION_CLIP = 6.0
 _DEVIATION_CLIP_LEVEL = 2.5   # ... but never closer than this to the profile, in level units
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _day_type(day, holiday_days):
     i = np.searchsorted(holiday_days, day)
     if i < holiday_days.shape[0] and holiday_days[i] == day:
@@ -35,14 +35,14 @@ def _day_type(day, holiday_days):
     return 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _local_time(t, tz_transitions, tz_offsets):
     local = t + tz_offsets[np.searchsorted(tz_transitions, t, side="right") - 1]
     day = local // 86_400
     return day, local - day * 86_400
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _profile_at(free_mean, free_std, f, day, second, bin_s, holiday_days):
     """(mean, std) of facility f's profile at a local instant, interpolated between bin centres."""
     n_bins = free_mean.shape[2]
@@ -65,7 +65,7 @@ def _profile_at(free_mean, free_std, f, day, second, bin_s, holiday_days):
     return mean, std
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _profile_values(mean, std, facility_idx, time_utc_s, tz_transitions, tz_offsets, bin_s,
                     holiday_days, mean_out, std_out):
     for i in range(facility_idx.shape[0]):
@@ -74,7 +74,7 @@ def _profile_values(mean, std, facility_idx, time_utc_s, tz_transitions, tz_offs
                                               holiday_days)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _deviation(level, mean, std, deviation_scale, threshold_level):
     """The deviation of a level from the profile, in units of sqrt(std x facility scale), clipped.
 
@@ -97,7 +97,7 @@ def _deviation(level, mean, std, deviation_scale, threshold_level):
     return min(max(z, -clip), clip)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _kf_predict(a, b, paa, pab, pbb, dt_s, var_short, var_long, short_s, long_s):
     """Advance the two AR(1) parts of the deviation by dt_s seconds."""
     fa = math.exp(-dt_s / short_s)
@@ -106,7 +106,7 @@ def _kf_predict(a, b, paa, pab, pbb, dt_s, var_short, var_long, short_s, long_s)
             pbb * fb * fb + var_long * (1.0 - fb * fb))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _kf_update(a, b, paa, pab, pbb, z, var_noise):
     """Assimilate an observed deviation z = short + long + noise."""
     s = paa + pbb + 2.0 * pab + var_noise
@@ -117,7 +117,7 @@ def _kf_update(a, b, paa, pab, pbb, z, var_noise):
             pbb - kb * kb * s)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _assimilate_kernel(level_mean, level_std, level_offset, full_threshold, bin_s, holiday_days,
                        tz_transitions, tz_offsets, capacity, facility_idx, time_utc_s,
                        free_spaces, reported_full, deviation_scale, nugget, short_weight, short_s,
@@ -167,12 +167,12 @@ def _assimilate_kernel(level_mean, level_std, level_offset, full_threshold, bin_
             row_cov[i, 2] = st_cov[f, 2]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _normal_cdf(z):
     return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _forecast_kernel(level_mean, level_std, level_offset, full_threshold, full_spread, bin_s,
                      holiday_days, tz_transitions, tz_offsets, capacity,
                      facility_idx, at_utc_s, obs_time_utc_s, obs_free, obs_full, obs_since,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import street as streets
+from engine.deadline import Deadline
 from engine.model import NO_INDEX, Mode, Network
 from engine.street import LocationNotAccessible, StreetProfile
 
@@ -125,12 +126,13 @@ def _segment_ends(network: Network, s: streets.Snap, profile: StreetProfile, rev
 def walk_access(network: Network, lon: float, lat: float, *, reverse: bool = False,
                 max_walk_s: float = DEFAULT_MAX_WALK_S,
                 walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
-                max_snap_m: float = DEFAULT_MAX_SNAP_M) -> WalkAccess:
+                max_snap_m: float = DEFAULT_MAX_SNAP_M, deadline: Deadline | None = None) -> WalkAccess:
     """Stops (served by a route) within ``max_walk_s`` of walking from the point (to it with
     ``reverse``).
 
     Raises LocationNotAccessible when the network has streets and the point is more than
-    ``max_snap_m`` from a walkable one, ValueError for a non-positive speed or a negative limit.
+    ``max_snap_m`` from a walkable one, ValueError for a non-positive speed or a negative limit,
+    DeadlineExceeded once ``deadline`` (None: no limit) has passed.
     """
     if not walk_speed_mps > 0 or not max_walk_s >= 0:
         raise ValueError("walk_access: walk_speed_mps must be > 0 and max_walk_s >= 0")
@@ -146,7 +148,7 @@ def walk_access(network: Network, lon: float, lat: float, *, reverse: bool = Fal
         if budget_s >= 0 and n_stops:
             nodes, costs = _segment_ends(network, snap, profile, reverse)
             tree = streets.search(network.street, profile, nodes, costs, max_cost=budget_s,
-                                  reverse=reverse, use_time=True)
+                                  reverse=reverse, use_time=True, deadline=deadline)
             node_of_stop = np.asarray(network.stop_walk_node_idx)
             linked = node_of_stop != NO_INDEX
             idx = np.flatnonzero(linked)

@@ -64,7 +64,7 @@ def walk_stop_path(q: Query, f: int, stop: int, walk_m_fallback: float
     f_lon, f_lat = float(net.parking.lon[f]), float(net.parking.lat[f])
     s_lon, s_lat = float(tt.stop_lon[stop]), float(tt.stop_lat[stop])
     if g is not None and node != NO_INDEX and s_node != NO_INDEX:
-        p = street.shortest_path(g, q.walk, node, s_node)
+        p = street.shortest_path(g, q.walk, node, s_node, deadline=q.deadline)
         if p is not None:
             off = float(np.asarray(net.stop_walk_offset_m)[stop])
             return np.r_[f_lon, p.lon, s_lon], np.r_[f_lat, p.lat, s_lat], float(p.length_m) + off

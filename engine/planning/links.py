@@ -11,6 +11,7 @@ import numpy as np
 
 from engine import street, transit
 from engine.cache import Memo, PerObject
+from engine.deadline import Deadline
 from engine.model import NO_INDEX, Mode, Network, haversine_m
 from engine.parking.choice import BIKE_KINDS, CAR_KINDS
 from engine.planning.options import DEFAULT_PARK_RIDE_WALK_M
@@ -47,12 +48,13 @@ def prepare(network: Network, *, park_ride_walk_m: float = DEFAULT_PARK_RIDE_WAL
     stop_links(network, park_ride_walk_m)
 
 
-def drive_between(network: Network, profile: street.StreetProfile, facility_idx: np.ndarray
-                 ) -> np.ndarray:
+def drive_between(network: Network, profile: street.StreetProfile, facility_idx: np.ndarray, *,
+                  deadline: Deadline | None = None) -> np.ndarray:
     """(n, n) drive times (s) between the car entrances of facilities (inf: no way).
 
     Rows are cached per network: a facility's row is one car search to every facility's
-    entrance, done the first time a query has it among its candidates.
+    entrance, done the first time a query has it among its candidates (a search stopped by
+    ``deadline`` caches nothing).
     """
     pk = network.parking
     cache = _cache_of(network)
@@ -63,7 +65,8 @@ def drive_between(network: Network, profile: street.StreetProfile, facility_idx:
     def drives_from(f: int) -> np.ndarray:
         row = np.full(pk.n_facilities, np.inf)
         if nodes[f] != NO_INDEX:
-            costs = street.one_to_many(network.street, profile, int(nodes[f]), nodes[linked])
+            costs = street.one_to_many(network.street, profile, int(nodes[f]), nodes[linked],
+                                       deadline=deadline)
             row[linked] = np.where(costs >= street.UNREACHED, np.inf, costs)
         return row
 

@@ -56,6 +56,7 @@ import numpy as np
 from engine import street as streets
 from engine import transit
 from engine.cache import Memo, PerObject
+from engine.deadline import Deadline, check
 from engine.model import NO_INDEX, Mode, Network, haversine_m
 from engine.parking.choice import CAR_KINDS, outlook
 from engine.planning.access import LocationNotAccessible, walk_access
@@ -112,7 +113,8 @@ def _csr_lists(lists: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, 
 
 
 def _walk_lists(network: Network, lon: np.ndarray, lat: np.ndarray, *, reverse: bool,
-                options: PlanOptions) -> list[tuple[np.ndarray, np.ndarray]]:
+                options: PlanOptions, deadline: Deadline | None = None
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Access (or egress) list of each point (walks up to ``max_walk_m``, as the planner's);
     empty for a point too far from the streets."""
     out = []
@@ -120,7 +122,8 @@ def _walk_lists(network: Network, lon: np.ndarray, lat: np.ndarray, *, reverse: 
     for x, y in zip(lon.tolist(), lat.tolist(), strict=True):
         try:
             w = walk_access(network, x, y, reverse=reverse, max_walk_s=max_walk_s,
-                            walk_speed_mps=options.walk_speed_mps, max_snap_m=options.max_snap_m)
+                            walk_speed_mps=options.walk_speed_mps, max_snap_m=options.max_snap_m,
+                            deadline=deadline)
             out.append((w.stops, w.seconds))
         except LocationNotAccessible:
             out.append((np.zeros(0, np.int32), np.zeros(0, np.int32)))
@@ -138,13 +141,14 @@ def _points_key(lon: np.ndarray, lat: np.ndarray) -> bytes:
     return hashlib.sha1(np.ascontiguousarray(np.column_stack([lon, lat])).tobytes()).digest()
 
 
-def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
+def _egress_by_stop(network: Network, lon, lat, options: PlanOptions,
+                    deadline: Deadline | None = None):
     """(offsets, dest, secs): for each stop, the destinations one walks to from it, and how long."""
     key = ("egress", _points_key(lon, lat), options.max_walk_m, options.walk_speed_mps,
            options.max_snap_m)
 
     def compute():
-        lists = _walk_lists(network, lon, lat, reverse=True, options=options)
+        lists = _walk_lists(network, lon, lat, reverse=True, options=options, deadline=deadline)
         stop = np.concatenate([s for s, _ in lists]).astype(np.int64) if lists else np.zeros(0, np.int64)
         secs = np.concatenate([t for _, t in lists]).astype(np.int32) if lists else np.zeros(0, np.int32)
         dest = np.repeat(np.arange(len(lists)), [s.shape[0] for s, _ in lists]).astype(np.int32)
@@ -157,26 +161,29 @@ def _egress_by_stop(network: Network, lon, lat, options: PlanOptions):
 
 
 def _transit_times(network: Network, origins, destinations, day: int, departures_s: np.ndarray,
-                   max_time_s: int, options: PlanOptions, breakdown: bool):
+                   max_time_s: int, options: PlanOptions, breakdown: bool,
+                   deadline: Deadline | None = None):
     """(arrivals (n_o, n_dep, n_d) int32 with departures latest first, those departures,
     components (n_o, n_d, 5) at the earliest departure) by transit."""
     router = transit.router_for(network.timetable)
     router.check_day(day)   # before the walks
-    egress = _egress_by_stop(network, destinations[0], destinations[1], options)
-    access = _csr_lists(_walk_lists(network, origins[0], origins[1], reverse=False, options=options))
+    egress = _egress_by_stop(network, destinations[0], destinations[1], options, deadline)
+    access = _csr_lists(_walk_lists(network, origins[0], origins[1], reverse=False, options=options,
+                                    deadline=deadline))
     deps, arrival, comp = router.arrival_matrix(
         access, egress, destinations[0].shape[0], day, departures_s,
-        options=options.transit_options(), max_time_s=int(max_time_s))
+        options=options.transit_options(), max_time_s=int(max_time_s), deadline=deadline)
     return arrival, deps, (comp if breakdown else None)
 
 
 def stop_arrival_times(network: Network, origin_lonlat, when, *, options: PlanOptions | None = None,
-                       max_time_s: float = 3 * 3600) -> np.ndarray:
+                       max_time_s: float = 3 * 3600, deadline: Deadline | None = None) -> np.ndarray:
     """Seconds from leaving ``origin_lonlat`` (WGS84 lon, lat) at ``when`` (an aware datetime) to
     arriving at every stop by walk + transit: (n_stops,) float, inf where not reached within
     ``max_time_s``. The one-to-all RAPTOR of the matrices, for transit isochrones.
 
-    Raises engine.transit.OutsideServicePeriod for a day without service.
+    Raises engine.transit.OutsideServicePeriod for a day without service, DeadlineExceeded once
+    ``deadline`` (None: no limit) has passed.
     """
     options = options or PlanOptions()
     day, depart_s = transit.to_service_time(network.timezone, when)
@@ -186,9 +193,11 @@ def stop_arrival_times(network: Network, origin_lonlat, when, *, options: PlanOp
     # every stop is its own destination, reached with no egress
     egress = (np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.int32))
     lon, lat = np.array([float(origin_lonlat[0])]), np.array([float(origin_lonlat[1])])
-    access = _csr_lists(_walk_lists(network, lon, lat, reverse=False, options=options))
+    access = _csr_lists(_walk_lists(network, lon, lat, reverse=False, options=options,
+                                    deadline=deadline))
     _, arrival, _ = router.arrival_matrix(access, egress, n, day, [depart_s],
-                                          options=options.transit_options(), max_time_s=int(max_time_s))
+                                          options=options.transit_options(), max_time_s=int(max_time_s),
+                                          deadline=deadline)
     out = arrival[0, 0].astype(np.float64) - depart_s
     out[arrival[0, 0] == UNREACHED] = np.inf
     out[out > max_time_s] = np.inf
@@ -256,10 +265,11 @@ def _generalized(profile: streets.StreetProfile) -> bool:
     return profile.mode == Mode.BICYCLE and profile.bike_lane_preference > 0
 
 
-def _search(graph, profile, nodes, cost, time_s, limit):
+def _search(graph, profile, nodes, cost, time_s, limit, deadline: Deadline | None = None):
     """One street search from ``nodes`` at ``cost`` (``time_s`` s): (cost, time) at every node."""
     keep = np.isfinite(cost)
-    res = streets.search(graph, profile, np.asarray(nodes)[keep], np.asarray(cost)[keep], max_cost=limit)
+    res = streets.search(graph, profile, np.asarray(nodes)[keep], np.asarray(cost)[keep], max_cost=limit,
+                         deadline=deadline)
     if not _generalized(profile):
         return res.cost, res.cost
     node_time = np.full(graph.n_nodes, np.inf)
@@ -286,7 +296,8 @@ def _limit(profile: streets.StreetProfile, max_time_s: float) -> float:
 
 
 def _street_times(network: Network, profile: streets.StreetProfile, origins, destinations,
-                  max_time_s: float, max_snap_m: float, walk_speed_mps: float) -> np.ndarray:
+                  max_time_s: float, max_snap_m: float, walk_speed_mps: float,
+                  deadline: Deadline | None = None) -> np.ndarray:
     """(n_o, n_d) travel time (s, inf unreachable) along least-cost street paths, point to point,
     as ``engine.street.route`` finds them, with the walks between the points and the streets."""
     graph = network.street
@@ -307,7 +318,7 @@ def _street_times(network: Network, profile: streets.StreetProfile, origins, des
         node_cost, node_time = _search(
             graph, profile, [o.head[i], o.tail[i]],
             [_part(1 - f, o.fwd_cost[i]), _part(f, o.bwd_cost[i])],
-            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], limit)
+            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], limit, deadline)
         cost, tm = _to_points(node_cost, node_time, t)
         # same segment: the direct way along it when cheaper
         same = ((np.minimum(o.tail[i], o.head[i]) == np.minimum(t.tail, t.head))
@@ -325,7 +336,8 @@ def _street_times(network: Network, profile: streets.StreetProfile, origins, des
 
 
 def _node_times(network: Network, profile: streets.StreetProfile, origins, nodes: np.ndarray,
-                max_time_s: float, max_snap_m: float, walk_speed_mps: float) -> np.ndarray:
+                max_time_s: float, max_snap_m: float, walk_speed_mps: float,
+                deadline: Deadline | None = None) -> np.ndarray:
     """(n_o, n_nodes) travel time (s) from each point to each street node, the walk from the
     point to the street included."""
     graph = network.street
@@ -336,7 +348,8 @@ def _node_times(network: Network, profile: streets.StreetProfile, origins, nodes
         node_cost, node_time = _search(
             graph, profile, [o.head[i], o.tail[i]],
             [_part(1 - f, o.fwd_cost[i]), _part(f, o.bwd_cost[i])],
-            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], _limit(profile, max_time_s))
+            [_part(1 - f, o.fwd_time[i]), _part(f, o.bwd_time[i])], _limit(profile, max_time_s),
+            deadline)
         node_s = node_time[nodes] + o.off_s[i]
         out[i] = np.where(node_s <= max_time_s, node_s, np.inf)
     return out
@@ -353,7 +366,8 @@ def _car_facilities(network: Network) -> np.ndarray:
     return np.flatnonzero(ok)
 
 
-def _facility_walks(network: Network, fac: np.ndarray, destinations, options: PlanOptions) -> np.ndarray:
+def _facility_walks(network: Network, fac: np.ndarray, destinations, options: PlanOptions,
+                    deadline: Deadline | None = None) -> np.ndarray:
     """(n_fac, n_d) walking time (s) from each facility's pedestrian exit to each destination,
     within ``max_walk_m`` (inf beyond); cached per destination set."""
     graph = network.street
@@ -367,7 +381,7 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
         t = _ends(graph, profile, lon, lat, options.max_snap_m, options.walk_speed_mps)
         out = np.full((fac.size, lon.size), np.inf)
         for row, node in enumerate(np.asarray(network.parking.walk_node_idx)[fac]):
-            node_cost, node_time = _search(graph, profile, [node], [0.0], [0.0], limit)
+            node_cost, node_time = _search(graph, profile, [node], [0.0], [0.0], limit, deadline)
             _, tm = _to_points(node_cost, node_time, t)    # walking: cost = time, snap walk included
             out[row] = np.where(tm <= limit, tm, np.inf)
         return out
@@ -375,7 +389,7 @@ def _facility_walks(network: Network, fac: np.ndarray, destinations, options: Pl
     return _CACHE(graph, network.parking).get(key, compute)
 
 
-def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
+def _drive_between(network: Network, fac: np.ndarray, deadline: Deadline | None = None) -> np.ndarray:
     """(n_fac, n_fac) drive (s) between the car entrances of facilities (inf: no way), as the
     planner prices a diversion when a car park is full; cached per network."""
     graph, pk = network.street, network.parking
@@ -386,7 +400,7 @@ def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
         nodes = np.asarray(pk.car_node_idx)[fac].astype(np.int64)
         out = np.full((fac.size, fac.size), np.inf)
         for row, node in enumerate(nodes):
-            costs = streets.one_to_many(graph, car, int(node), nodes)
+            costs = streets.one_to_many(graph, car, int(node), nodes, deadline=deadline)
             out[row] = np.where(costs >= streets.UNREACHED, np.inf, costs)
         return out
 
@@ -394,7 +408,7 @@ def _drive_between(network: Network, fac: np.ndarray) -> np.ndarray:
 
 
 def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, max_time_s: float,
-                    options: PlanOptions) -> np.ndarray:
+                    options: PlanOptions, deadline: Deadline | None = None) -> np.ndarray:
     """(n_o, n_d) door-to-door time (s) by car to the car park the planner would choose, then on
     foot (``engine.parking.choice.choose_facility``, with the diversion when full priced by the
     drives between car parks), counted as the planner's legs are (whole seconds each)."""
@@ -409,8 +423,8 @@ def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, 
         return np.full((n_o, n_d), np.inf)
     drive = _node_times(network, streets.StreetProfile(Mode.CAR), origins,
                         np.asarray(pk.car_node_idx)[fac].astype(np.int64), np.inf,
-                        options.max_snap_m, options.walk_speed_mps)            # (n_o, n_fac)
-    walk = _facility_walks(network, fac, destinations, options)                # (n_fac, n_d)
+                        options.max_snap_m, options.walk_speed_mps, deadline)  # (n_o, n_fac)
+    walk = _facility_walks(network, fac, destinations, options, deadline)      # (n_fac, n_d)
     ok = np.isfinite(drive)
     at = depart_utc_s + np.round(np.where(ok, drive, 0.0)).astype(np.int64)
     view = outlook(pk, np.broadcast_to(fac[None, :], drive.shape).ravel(), at.ravel(), policy=policy)
@@ -418,7 +432,8 @@ def _car_park_times(network: Network, origins, destinations, depart_utc_s: int, 
     search_s = np.ascontiguousarray(view.expected_search_s.reshape(drive.shape))
     chosen = np.empty((n_o, n_d), dtype=np.int64)
     car_choice(np.ascontiguousarray(drive), search_s, p_free, np.ascontiguousarray(walk),
-                _drive_between(network, fac), float(policy.min_p_free), float(policy.park_s), chosen)
+                _drive_between(network, fac, deadline), float(policy.min_p_free), float(policy.park_s),
+                chosen)
     c = np.maximum(chosen, 0)
     rows = np.arange(n_o)[:, None]
     secs = (_secs(drive[rows, c]) + _secs(search_s[rows, c] + policy.park_s)
@@ -470,7 +485,8 @@ def parse_modes(modes) -> tuple[str, ...]:
 def travel_time_matrix(network: Network, origins, destinations, *, departure: _dt.datetime,
                        modes=("TRANSIT",), window_min: int = 0, percentiles: Sequence[float] = (),
                        max_time_s: float = DEFAULT_MAX_TIME_S, breakdown: bool = False,
-                       options: PlanOptions | None = None) -> MatrixResult:
+                       options: PlanOptions | None = None,
+                       deadline: Deadline | None = None) -> MatrixResult:
     """Travel times (s) from every origin to every destination (see the module docstring).
 
     ``options``: the planner's :class:`engine.planning.PlanOptions` (speeds, bike-lane preference,
@@ -484,16 +500,18 @@ def travel_time_matrix(network: Network, origins, destinations, *, departure: _d
     :data:`MODES` (or a comma-separated string). ``window_min`` > 0: the departures of every
     minute in ``[departure, departure + window_min)``; ``travel_time_s`` is then their median
     and ``percentiles`` (0-100) are reported too. ``breakdown``: transit components of the
-    journey at ``departure``. Raises MatrixError naming the argument for bad input, and
-    ``engine.transit.OutsideServicePeriod`` when TRANSIT is asked for a day without service.
+    journey at ``departure``. Raises MatrixError naming the argument for bad input,
+    ``engine.transit.OutsideServicePeriod`` when TRANSIT is asked for a day without service, and
+    DeadlineExceeded once ``deadline`` (None: no limit) has passed.
     """
     q = _check_query(network, origins, destinations, departure=departure, modes=modes,
                      window_min=window_min, percentiles=percentiles, max_time_s=max_time_s,
-                     breakdown=breakdown, options=options)
+                     breakdown=breakdown, options=options, deadline=deadline)
     n_o, n_d = q.origins[0].shape[0], q.destinations[0].shape[0]
     out = _Tables.empty(n_o, n_d, q.pcts, breakdown)
     for lo in range(0, n_o, CHUNK_ORIGINS):
         hi = min(lo + CHUNK_ORIGINS, n_o)
+        check(deadline, f"a {n_o} x {n_d} travel-time matrix")
         _fill_chunk(network, q, lo, hi, out)
     _blank_outside(network, q, out)
     return MatrixResult(modes=q.modes, departure=q.departure, window_min=q.window_min,
@@ -517,6 +535,7 @@ class _MatrixQuery:
     pcts: tuple
     max_time_s: float
     breakdown: bool
+    deadline: Deadline | None = None
 
     @property
     def stat_pcts(self) -> tuple:
@@ -525,7 +544,7 @@ class _MatrixQuery:
 
 
 def _check_query(network: Network, origins, destinations, *, departure, modes, window_min, percentiles,
-                 max_time_s, breakdown, options) -> _MatrixQuery:
+                 max_time_s, breakdown, options, deadline=None) -> _MatrixQuery:
     """The arguments of :func:`travel_time_matrix`, checked in the order of its signature
     (MatrixError naming the first one wrong), with the departures in service time."""
     modes = parse_modes(modes)
@@ -555,7 +574,7 @@ def _check_query(network: Network, origins, destinations, *, departure, modes, w
     return _MatrixQuery(modes=modes, options=options, origins=(o_lon, o_lat), destinations=(d_lon, d_lat),
                         departure=aware, depart_utc_s=int(aware.timestamp()), day=day,
                         departures_s=departures_s, window_min=window_min, pcts=pcts,
-                        max_time_s=max_time_s, breakdown=breakdown)
+                        max_time_s=max_time_s, breakdown=breakdown, deadline=deadline)
 
 
 @dataclass(frozen=True)
@@ -614,12 +633,13 @@ def _street_mode_times(network: Network, q: _MatrixQuery, orig) -> tuple[np.ndar
     for mode in (m for m in q.modes if m != "TRANSIT"):
         if mode == "WALK":
             times = _street_times(network, walk_profile, orig, q.destinations, q.max_time_s,
-                                  options.max_snap_m, options.walk_speed_mps)
+                                  options.max_snap_m, options.walk_speed_mps, q.deadline)
         elif mode == "BICYCLE":
             times = _street_times(network, bike_profile, orig, q.destinations, q.max_time_s,
-                                  options.max_snap_m, options.walk_speed_mps)
+                                  options.max_snap_m, options.walk_speed_mps, q.deadline)
         else:
-            times = _car_park_times(network, orig, q.destinations, q.depart_utc_s, q.max_time_s, options)
+            times = _car_park_times(network, orig, q.destinations, q.depart_utc_s, q.max_time_s, options,
+                                    q.deadline)
         times = _secs(times)
         better = times < const
         const = np.where(better, times, const)
@@ -632,7 +652,7 @@ def _with_transit(network: Network, q: _MatrixQuery, orig, const: np.ndarray, co
     transit at every minute of the window against the time-independent modes ``const``."""
     n_o, n_d = orig[0].shape[0], q.destinations[0].shape[0]
     arrival, deps, comp = _transit_times(network, orig, q.destinations, q.day, q.departures_s,
-                                         int(q.max_time_s), q.options, q.breakdown)
+                                         int(q.max_time_s), q.options, q.breakdown, q.deadline)
     first = np.empty((n_o, n_d))
     stats = np.empty((len(q.stat_pcts), n_o, n_d))
     ranks = _nearest_ranks(q.departures_s.shape[0], q.stat_pcts)

@@ -9,7 +9,7 @@ import numpy as np
 from engine.transit import UNREACHED
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def window_stats(arrival, deps, const_s, max_time_s, ranks, first_out, stats_out):
     """Per pair: travel time (s) at each departure, the quicker of transit (``arrival`` minus
     the departure, UNREACHED = none) and the time-independent modes (``const_s``), inf beyond
@@ -35,7 +35,7 @@ def window_stats(arrival, deps, const_s, max_time_s, ranks, first_out, stats_out
                     stats_out[j, o, d] = buf[ranks[j]]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def cheapest_edges(indptr, indices, cost, tails, heads, out_cost):
     """out_cost[i] = least cost of an edge tails[i] -> heads[i] (inf when there is none)."""
     for i in range(tails.shape[0]):
@@ -46,7 +46,7 @@ def cheapest_edges(indptr, indices, cost, tails, heads, out_cost):
         out_cost[i] = best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def times_along_tree(order, pred_edge, edge_tail, time_s, time_out):
     """Travel time along the search tree, nodes in order of cost (sources keep their time)."""
     for v in order:
@@ -55,7 +55,7 @@ def times_along_tree(order, pred_edge, edge_tail, time_s, time_out):
             time_out[v] = time_out[edge_tail[e]] + time_s[e]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def car_choice(drive, search, p_free, walk, between, min_p_free, park_s, chosen_out):
     """For each origin o and destination d, the facility ``engine.parking.choice.choose_facility``
     chooses among those reachable both ways: the least expected total

@@ -47,7 +47,7 @@ def parking_object(q: Query, choice: FacilityChoice, row: int, *, avoided_rows=N
         fb = facility_summary(pk, choice, fallback_row, q.tz)
         a = int(pk.car_node_idx[choice.facility_idx[row]])
         b = int(pk.car_node_idx[choice.facility_idx[fallback_row]])
-        drive = street.one_to_one(q.graph, q.car, a, b)
+        drive = street.one_to_one(q.graph, q.car, a, b, deadline=q.deadline)
         fb["drive_from_chosen_s"] = round(drive, 1) if math.isfinite(drive) else None
         fb["reason"] = chosen_reason(pk, choice.outlook, fallback_row, choice.walk_s[fallback_row])
         obj["fallback"] = fb
@@ -72,7 +72,7 @@ def car_park_mode(q: Query) -> list[Candidate]:
     kw = ({"arrive_by_utc_s": q.utc_s} if q.arrive_by else {"depart_utc_s": q.utc_s})
     near = np.isfinite(drive_s) & np.isfinite(walk_s)
     between = np.full((fac.size, fac.size), np.inf)
-    between[np.ix_(near, near)] = drive_between(net, q.car, fac[near])
+    between[np.ix_(near, near)] = drive_between(net, q.car, fac[near], deadline=q.deadline)
     choice = choose_facility(pk, fac, drive_s, walk_s, policy=q.options.parking, live=q.live,
                              now_utc_s=q.now_utc_s, drive_between_s=between, **kw)
     if choice.n_candidates == 0:

@@ -22,7 +22,8 @@ def walk_mode(q: Query) -> list[Candidate]:
         metres = float(haversine_m(o.lon, o.lat, d.lon, d.lat)) * q.network.walk_detour_factor
         start, end = q.span(metres / q.options.walk_speed_mps)
         return [Candidate("WALK", Itinerary(q.day, (make_leg("WALK", o, d, start, end, distance_m=metres),)))]
-    path = street.route(q.graph, q.snap("origin", Mode.WALK), q.snap("destination", Mode.WALK), q.walk)
+    path = street.route(q.graph, q.snap("origin", Mode.WALK), q.snap("destination", Mode.WALK), q.walk,
+                        deadline=q.deadline)
     if path is None:
         raise LeftOut(NO_ROUTE, "no walking path joins the origin and the destination")
     lon, lat, off_m = _door_to_door(q, path, Mode.WALK)
@@ -46,7 +47,7 @@ def _door_to_door(q: Query, path: street.StreetPath, mode: Mode) -> tuple[np.nda
 def bicycle_mode(q: Query) -> list[Candidate]:
     q.need_streets("cycling")
     path = street.route(q.graph, q.snap("origin", Mode.BICYCLE), q.snap("destination", Mode.BICYCLE),
-                        q.bike)
+                        q.bike, deadline=q.deadline)
     if path is None:
         raise LeftOut(NO_ROUTE, "no cycling path joins the origin and the destination")
     lon, lat, off_m = _door_to_door(q, path, Mode.BICYCLE)

@@ -17,7 +17,7 @@ def transit_journeys(q: Query, access, *, window_s: int = 0):
     egress = q.egress().access
     try:
         return router.search(access, egress, q.day, q.time_s, options=q.transit_opts,
-                             window_s=window_s, arrive_by=q.arrive_by)
+                             window_s=window_s, arrive_by=q.arrive_by, deadline=q.deadline)
     except transit.OutsideServicePeriod as exc:
         raise LeftOut(OUTSIDE_SERVICE_PERIOD, str(exc)) from None
 

@@ -65,6 +65,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from engine import transit
+from engine.deadline import Deadline, check
 from engine.model import Network
 from engine.parking import LiveObservations
 from engine.parking.choice import CAR_KINDS
@@ -153,7 +154,8 @@ def _parse_modes(modes) -> tuple[str, ...]:
 
 def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_by=None,
               modes: Iterable[str] | str = MODES, options: PlanOptions | None = None,
-              live: LiveObservations | None = None, now_utc_s: int | None = None) -> PlanResult:
+              live: LiveObservations | None = None, now_utc_s: int | None = None,
+              deadline: Deadline | None = None) -> PlanResult:
     """Itineraries from ``origin`` to ``destination`` in the ``modes`` asked, best few first.
 
     ``origin``/``destination``: an ``engine.planning.itinerary.Point``, a ``StopRef`` (the stop's
@@ -163,7 +165,9 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
     forecast. Returns a PlanResult whose itineraries carry the planner mode and labels; an empty
     answer has a reason code and every mode left out its reason (module docstring).
     Raises ValueError/TypeError for arguments no user input should produce (unknown mode, both
-    or neither time given, a malformed location).
+    or neither time given, a malformed location), and :class:`engine.deadline.DeadlineExceeded`
+    once ``deadline`` (None: no limit) has passed: every search checks it, and so does the loop
+    over the modes.
     """
     options = options or PlanOptions()
     modes = _parse_modes(modes)
@@ -182,10 +186,12 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
                    "network covers")
             return PlanResult((), tz, OUTSIDE_BOUNDS, msg,
                               left_out={m: ModeLeftOut(OUTSIDE_BOUNDS, msg) for m in modes})
-    q = Query(network, o_place, d_place, utc_s, arrive_by is not None, options, live, now_utc_s)
+    q = Query(network, o_place, d_place, utc_s, arrive_by is not None, options, live, now_utc_s,
+              deadline=deadline)
     candidates: list[Candidate] = []
     left_out: dict[str, ModeLeftOut] = {}
     for mode in modes:
+        check(deadline, f"the {mode} plan")
         try:
             found = _MODE_BUILDERS[mode](q)
         except LeftOut as exc:

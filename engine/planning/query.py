@@ -15,6 +15,7 @@ import zoneinfo
 import numpy as np
 
 from engine import street, transit
+from engine.deadline import Deadline
 from engine.model import NO_INDEX, Mode, Network
 from engine.parking.choice import CAR_KINDS
 from engine.planning.access import LocationNotAccessible as AccessNotAccessible
@@ -81,15 +82,18 @@ def is_outside(network: Network, p: Place, margin_m: float) -> bool:
 
 
 class Query:
-    """Everything one plan_trip call computes once and several modes share."""
+    """Everything one plan_trip call computes once and several modes share. Its searches stop
+    with DeadlineExceeded once ``deadline`` (None: no limit) has passed."""
 
     def __init__(self, network: Network, origin: Place, destination: Place, utc_s: int,
-                 arrive_by: bool, options: PlanOptions, live, now_utc_s):
+                 arrive_by: bool, options: PlanOptions, live, now_utc_s, *,
+                 deadline: Deadline | None = None):
         self.network = network
         self.graph = network.street if network.street is not None and network.street.n_nodes else None
         self.origin, self.destination = origin, destination
         self.utc_s, self.arrive_by, self.options = utc_s, arrive_by, options
         self.live, self.now_utc_s = live, now_utc_s
+        self.deadline = deadline
         self.tz = network.timezone
         self.day, self.time_s = service_time(self.tz, utc_s)
         self.ref_utc_s = utc_s - self.time_s
@@ -137,7 +141,7 @@ class Query:
             targets = street_facilities(pk, CAR_KINDS, vehicle=True)
             nodes = np.asarray(pk.car_node_idx)[targets]
             res = street.search(self.graph, self.car, ends.nodes, ends.cost,
-                                target_nodes=nodes if nodes.size else None)
+                                target_nodes=nodes if nodes.size else None, deadline=self.deadline)
             return StreetTree(self.graph, self.car, ends, res, backward=False)
         return self.memo("car_tree", make)
 
@@ -147,7 +151,7 @@ class Query:
             ends = point_ends(self.graph, self.bike, s, leaving=True,
                               walk_speed_mps=self.options.walk_speed_mps)
             res = street.search(self.graph, self.bike, ends.nodes, ends.cost,
-                                target_nodes=targets if targets.size else None)
+                                target_nodes=targets if targets.size else None, deadline=self.deadline)
             return StreetTree(self.graph, self.bike, ends, res, backward=False)
         return self.memo("bike_tree", make)
 
@@ -160,7 +164,7 @@ class Query:
             # the walk between the destination and its street counts within max_walk_m
             limit = max(self.options.max_walk_m / self.options.walk_speed_mps - ends.off_street_s, 0.0)
             res = street.search(self.graph, self.walk, ends.nodes, ends.cost, max_cost=limit,
-                                reverse=True)
+                                reverse=True, deadline=self.deadline)
             return StreetTree(self.graph, self.walk, ends, res, backward=True)
         return self.memo("walk_tree", make)
 
@@ -193,7 +197,8 @@ class Query:
         try:
             return walk_access(self.network, p.lon, p.lat, reverse=reverse,
                                max_walk_s=o.max_walk_m / o.walk_speed_mps,
-                               walk_speed_mps=o.walk_speed_mps, max_snap_m=o.max_snap_m)
+                               walk_speed_mps=o.walk_speed_mps, max_snap_m=o.max_snap_m,
+                               deadline=self.deadline)
         except AccessNotAccessible as exc:
             raise LeftOut(LOCATION_NOT_ACCESSIBLE, f"the {which} {exc}") from None
 

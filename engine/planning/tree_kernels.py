@@ -6,7 +6,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def trace_tree(pred_edge, step_node, node, out_edges):
     """Edges from ``node`` to the root of a search tree, following ``pred_edge`` and stepping to
     ``step_node[edge]`` (the tail for a forward tree, the head for a backward one). Returns the
@@ -20,7 +20,7 @@ def trace_tree(pred_edge, step_node, node, out_edges):
     return k
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def tree_times(pred_edge, step_node, edge_time_s, root_time_s, targets, out_s):
     """Travel time (s) from the root to each target along a search tree (whose costs may be
     generalized costs): the edge times summed, plus the root's own time offset."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.deadline import Deadline
 from engine.model import StreetGraph
 from engine.street.graph_cache import _topology
 from engine.street.profiles import StreetProfile, _profile_arrays
@@ -33,13 +34,15 @@ class Isochrone:
 
 
 def isochrone(graph: StreetGraph, profile: StreetProfile, origin, max_time_s: float, *,
-              reverse: bool = False, origin_time_s=None) -> Isochrone:
+              reverse: bool = False, origin_time_s=None, deadline: Deadline | None = None
+              ) -> Isochrone:
     """Every node and piece of street reachable within ``max_time_s`` seconds of travel.
 
     ``origin`` is a :class:`Snap` or one or more node indices, reached at ``origin_time_s``
     seconds (default 0; e.g. the stops a traveller gets off at). Isochrones measure travel time at
     the profile's speeds (a bike-lane preference changes which way is preferred, not how far one
     gets in T seconds). ``reverse`` gives everything from which the origin is reached within T.
+    Raises DeadlineExceeded once ``deadline`` (None: no limit) has passed.
     """
     max_time_s = _check_limit(max_time_s)
     time_s = _profile_arrays(graph, profile).time_s
@@ -61,7 +64,8 @@ def isochrone(graph: StreetGraph, profile: StreetProfile, origin, max_time_s: fl
         nodes = _as_nodes(graph, origin, "origin")
         costs = (np.zeros(nodes.size) if origin_time_s is None
                  else np.broadcast_to(np.asarray(origin_time_s, dtype=np.float64), nodes.shape))
-    res = search(graph, profile, nodes, costs, max_cost=max_time_s, reverse=reverse, use_time=True)
+    res = search(graph, profile, nodes, costs, max_cost=max_time_s, reverse=reverse, use_time=True,
+                 deadline=deadline)
     reached = res.reached()
     topo = _topology(graph)
     # Pieces of edges leaving reached nodes (entering them, when reverse) within the time.

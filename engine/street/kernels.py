@@ -22,6 +22,7 @@ import math
 import numba
 import numpy as np
 
+from engine.deadline import CHECK_MASK
 from engine.street.constants import _LM_EPS, N_ACTIVE_LANDMARKS, NO_PREDECESSOR
 from engine.street.workspace import (
     _F_BOUND,
@@ -132,14 +133,15 @@ def _seed(source_nodes, source_cost, max_cost, dist, pred, pos, heap_node, heap_
 
 @numba.njit(cache=True, nogil=True)
 def _dijkstra(indptr, indices, cost, source_nodes, source_cost, target_nodes, target_cost,
-              stop_at_best, max_cost, fbuf, ibuf, count):
+              stop_at_best, max_cost, fbuf, ibuf, count, stop_flag):
     """Multi-source Dijkstra over a CSR graph (forward or reversed).
 
     Sources start at ``source_cost``; ``cost[slot]`` is the cost of CSR slot ``slot``. Without
     targets the search settles everything within ``max_cost``. With targets it stops when all
     target nodes are settled or, if ``stop_at_best``, as soon as no remaining node can beat the
     best ``dist[t] + target_cost`` (one-to-one between points). Writes dist and predecessor slots
-    into the workspace; returns (best target cost or inf, best target node or -1).
+    into the workspace; returns (best target cost or inf, best target node or -1). Stops early,
+    with what it has, once ``stop_flag[0]`` is set (read every CHECK_MASK + 1 pops: a deadline).
     """
     _reset(fbuf, ibuf, count)
     dist = fbuf[_F_DIST]
@@ -164,9 +166,13 @@ def _dijkstra(indptr, indices, cost, source_nodes, source_cost, target_nodes, ta
     has_targets = remaining > 0
     best = np.inf
     best_node = -1
+    n_pops = 0
     while size > 0:
         key = heap_key[0]
         if key > max_cost or (stop_at_best and key >= best):
+            break
+        n_pops += 1
+        if (n_pops & CHECK_MASK) == 0 and stop_flag[0]:
             break
         u, size = _heap_pop(heap_node, heap_key, pos, size)
         du = dist[u]
@@ -255,7 +261,7 @@ def _pick_landmarks(lm, n_active, source_nodes, source_cost, target_nodes, targe
 @numba.njit(cache=True, nogil=True)
 def _astar(indptr, indices, cost, node_x, node_y, cost_per_m, goal_x, goal_y, lm, lm_scale,
            n_active, source_nodes, source_cost, target_nodes, target_cost, max_cost,
-           fbuf, ibuf, count):
+           fbuf, ibuf, count, stop_flag):
     """A* from sources to the cheapest of the targets (offsets included), toward (goal_x, goal_y).
 
     The straight-line bound ``cost_per_m * |v - goal|`` is consistent when every target offset
@@ -263,7 +269,8 @@ def _astar(indptr, indices, cost, node_x, node_y, cost_per_m, goal_x, goal_y, lm
     for the partial edges of a snapped point). With a landmark table ``lm`` (n, 2L) and
     ``n_active`` > 0 the bound is the larger of that and the ALT bound of the n_active best
     landmarks for this query. A node whose cost improves after it was settled is searched again,
-    so an admissible bound suffices. Returns (best cost or inf, best target node or -1).
+    so an admissible bound suffices. Returns (best cost or inf, best target node or -1). Stops
+    early once ``stop_flag[0]`` is set, like :func:`_dijkstra`.
     """
     _reset(fbuf, ibuf, count)
     dist = fbuf[_F_DIST]
@@ -306,9 +313,13 @@ def _astar(indptr, indices, cost, node_x, node_y, cost_per_m, goal_x, goal_y, lm
             target_mark[t] = tgt_off[j]
     best = np.inf
     best_node = -1
+    n_pops = 0
     while size > 0:
         key = heap_key[0]
         if key > max_cost or key >= best:
+            break
+        n_pops += 1
+        if (n_pops & CHECK_MASK) == 0 and stop_flag[0]:
             break
         u, size = _heap_pop(heap_node, heap_key, pos, size)
         du = dist[u]
@@ -342,14 +353,15 @@ def _astar(indptr, indices, cost, node_x, node_y, cost_per_m, goal_x, goal_y, lm
 @numba.njit(cache=True, nogil=True)
 def _bidirectional(indptr, indices, cost, rev_indptr, rev_indices, rev_cost, rev_edge,
                    source_nodes, source_cost, target_nodes, target_cost, max_cost,
-                   fbuf_f, ibuf_f, count_f, fbuf_b, ibuf_b, count_b, meet):
+                   fbuf_f, ibuf_f, count_f, fbuf_b, ibuf_b, count_b, meet, stop_flag):
     """Bidirectional Dijkstra from the sources (forward) and the targets (backward, offsets).
 
     Expands the side whose frontier key is smaller and stops when the two keys add up to at
     least the best meeting cost mu. Predecessors are forward edge ids on both sides (backward:
     the edge leaving the node toward the targets). Writes the best meeting into ``meet``:
     (forward-side node, joining edge or -1 for a meeting at a node, backward-side node).
-    Returns mu, or inf when no path within ``max_cost`` exists.
+    Returns mu, or inf when no path within ``max_cost`` exists. Stops early once
+    ``stop_flag[0]`` is set, like :func:`_dijkstra`.
     """
     _reset(fbuf_f, ibuf_f, count_f)
     _reset(fbuf_b, ibuf_b, count_b)
@@ -379,10 +391,14 @@ def _bidirectional(indptr, indices, cost, rev_indptr, rev_indices, rev_cost, rev
             mu = dist_f[v] + dist_b[v]
             meet[0] = v
             meet[2] = v
+    n_pops = 0
     while size_f > 0 and size_b > 0:
         top_f = key_f[0]
         top_b = key_b[0]
         if top_f + top_b >= mu or top_f + top_b > max_cost:
+            break
+        n_pops += 1
+        if (n_pops & CHECK_MASK) == 0 and stop_flag[0]:
             break
         if top_f <= top_b:
             u, size_f = _heap_pop(heap_f, key_f, pos_f, size_f)
@@ -433,42 +449,48 @@ def _bidirectional(indptr, indices, cost, rev_indptr, rev_indices, rev_cost, rev
 def _pairs_kernel(method, indptr, indices, cost, rev_indptr, rev_indices, rev_cost, rev_edge,
                   node_x, node_y, cost_per_m, lm, lm_scale, q_src_ptr, q_src_node, q_src_cost,
                   q_tgt_ptr, q_tgt_node, q_tgt_cost, q_goal_x, q_goal_y, max_cost,
-                  fbuf_f, ibuf_f, count_f, fbuf_b, ibuf_b, count_b, out_cost):
+                  fbuf_f, ibuf_f, count_f, fbuf_b, ibuf_b, count_b, out_cost, stop_flag):
     """Cheapest cost of each query q: from its sources q_src_*[q_src_ptr[q]:q_src_ptr[q+1]] to
     its targets (with offsets); method 0 Dijkstra, 1 A* (straight line toward q_goal_x/y),
-    2 A* with landmarks ``lm`` as well, 3 bidirectional Dijkstra."""
+    2 A* with landmarks ``lm`` as well, 3 bidirectional Dijkstra. Once ``stop_flag[0]`` is set
+    the remaining queries are skipped (their ``out_cost`` is left unwritten)."""
     meet = np.empty(3, dtype=np.int64)
     for q in range(q_src_ptr.shape[0] - 1):
+        if stop_flag[0]:
+            break
         s0, s1 = q_src_ptr[q], q_src_ptr[q + 1]
         t0, t1 = q_tgt_ptr[q], q_tgt_ptr[q + 1]
         if method == 0:
             best, _ = _dijkstra(indptr, indices, cost, q_src_node[s0:s1], q_src_cost[s0:s1],
                                 q_tgt_node[t0:t1], q_tgt_cost[t0:t1], True, max_cost,
-                                fbuf_f, ibuf_f, count_f)
+                                fbuf_f, ibuf_f, count_f, stop_flag)
         elif method == 1 or method == 2:
             best, _ = _astar(indptr, indices, cost, node_x, node_y, cost_per_m, q_goal_x[q],
                              q_goal_y[q], lm, lm_scale, N_ACTIVE_LANDMARKS if method == 2 else 0,
                              q_src_node[s0:s1], q_src_cost[s0:s1], q_tgt_node[t0:t1],
-                             q_tgt_cost[t0:t1], max_cost, fbuf_f, ibuf_f, count_f)
+                             q_tgt_cost[t0:t1], max_cost, fbuf_f, ibuf_f, count_f, stop_flag)
         else:
             best = _bidirectional(indptr, indices, cost, rev_indptr, rev_indices, rev_cost, rev_edge,
                                   q_src_node[s0:s1], q_src_cost[s0:s1], q_tgt_node[t0:t1],
                                   q_tgt_cost[t0:t1], max_cost, fbuf_f, ibuf_f, count_f,
-                                  fbuf_b, ibuf_b, count_b, meet)
+                                  fbuf_b, ibuf_b, count_b, meet, stop_flag)
         out_cost[q] = best
 
 
 @numba.njit(cache=True, nogil=True)
 def _many_to_many_kernel(indptr, indices, cost, source_nodes, target_nodes, max_cost,
-                         fbuf, ibuf, count, out_cost):
-    """out_cost[i, j] = cost from source_nodes[i] to target_nodes[j] (inf if not within max_cost)."""
+                         fbuf, ibuf, count, out_cost, stop_flag):
+    """out_cost[i, j] = cost from source_nodes[i] to target_nodes[j] (inf if not within max_cost).
+    Once ``stop_flag[0]`` is set the remaining rows are left unwritten."""
     zero = np.zeros(1, dtype=np.float64)
     target_zero = np.zeros(target_nodes.shape[0], dtype=np.float64)
     dist = fbuf[_F_DIST]
     pos = ibuf[_I_POS]
     for i in range(source_nodes.shape[0]):
+        if stop_flag[0]:
+            break
         _dijkstra(indptr, indices, cost, source_nodes[i:i + 1], zero, target_nodes, target_zero,
-                  False, max_cost, fbuf, ibuf, count)
+                  False, max_cost, fbuf, ibuf, count, stop_flag)
         for j in range(target_nodes.shape[0]):
             t = target_nodes[j]
             out_cost[i, j] = dist[t] if pos[t] == _SETTLED else np.inf

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.deadline import NO_FLAG
 from engine.model import Mode, StreetGraph
 from engine.street.constants import N_LANDMARKS
 from engine.street.graph_cache import _cache_of, _topology
@@ -40,7 +41,7 @@ def _compute_landmarks(graph: StreetGraph, mode: Mode, n_landmarks: int) -> np.n
 
         def full_search(node, indptr, indices, c):
             _dijkstra(indptr, indices, c, np.array([node], dtype=np.int32), np.zeros(1), none,
-                      np.zeros(0), False, np.inf, ws.fbuf, ws.ibuf, ws.count)
+                      np.zeros(0), False, np.inf, ws.fbuf, ws.ibuf, ws.count, NO_FLAG)
             return ws.fbuf[_F_DIST].copy()
 
         # Start from the component node nearest the centre of the component's bounding box.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.deadline import Deadline, check, flag_of
 from engine.model import StreetGraph
 from engine.street.constants import DEFAULT_METHOD, N_ACTIVE_LANDMARKS, UNREACHED
 from engine.street.graph_cache import _topology
@@ -90,18 +91,23 @@ def _nodes_of(graph: StreetGraph, edges: np.ndarray, first_node: int) -> np.ndar
 
 
 def _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost, goal_xy, max_cost,
-                    method) -> tuple[float, np.ndarray, int]:
-    """(cost, forward edges of the path, first node) of the cheapest source -> target way."""
+                    method, deadline: Deadline | None = None) -> tuple[float, np.ndarray, int]:
+    """(cost, forward edges of the path, first node) of the cheapest source -> target way.
+    Raises DeadlineExceeded once ``deadline`` has passed."""
+    what = f"a {profile.mode.name.lower()} route search"
+    check(deadline, what)
     method = _resolve_method(graph, profile.mode, method, 1)
     arrays = _profile_arrays(graph, profile)
     ws_f, ws_b = _workspaces(graph.n_nodes)
     topo = _topology(graph)
+    stop_flag = flag_of(deadline)
     if method == "bidirectional":
         meet = np.empty(3, dtype=np.int64)
         best = _bidirectional(topo.indptr, topo.indices, arrays.cost, topo.rev_indptr,
                               topo.rev_indices, arrays.rev_cost, topo.rev_edge, src_nodes, src_cost,
                               tgt_nodes, tgt_cost, max_cost, ws_f.fbuf, ws_f.ibuf, ws_f.count,
-                              ws_b.fbuf, ws_b.ibuf, ws_b.count, meet)
+                              ws_b.fbuf, ws_b.ibuf, ws_b.count, meet, stop_flag)
+        check(deadline, what)
         if not math.isfinite(best):
             return UNREACHED, np.zeros(0, np.int32), -1
         u, e, v = (int(x) for x in meet)
@@ -115,13 +121,14 @@ def _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost, go
                                topo.node_y, arrays.astar_cost_per_m, goal_xy[0], goal_xy[1], lm,
                                arrays.lm_scale, N_ACTIVE_LANDMARKS if method == "alt" else 0,
                                src_nodes, src_cost, tgt_nodes, tgt_cost, max_cost, ws_f.fbuf,
-                               ws_f.ibuf, ws_f.count)
+                               ws_f.ibuf, ws_f.count, stop_flag)
         elif method == "dijkstra":
             best, end = _dijkstra(topo.indptr, topo.indices, arrays.cost, src_nodes, src_cost,
                                   tgt_nodes, tgt_cost, True, max_cost, ws_f.fbuf, ws_f.ibuf,
-                                  ws_f.count)
+                                  ws_f.count, stop_flag)
         else:
             raise AssertionError(method)
+        check(deadline, what)
         if not math.isfinite(best):
             return UNREACHED, np.zeros(0, np.int32), -1
         edges = _path_edges(graph, ws_f, int(end))
@@ -131,14 +138,16 @@ def _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost, go
 
 
 def shortest_path(graph: StreetGraph, profile: StreetProfile, source_node: int, target_node: int, *,
-                  max_cost: float = math.inf, method: str = DEFAULT_METHOD) -> StreetPath | None:
-    """The least-cost path between two nodes, or None when none exists within max_cost."""
+                  max_cost: float = math.inf, method: str = DEFAULT_METHOD,
+                  deadline: Deadline | None = None) -> StreetPath | None:
+    """The least-cost path between two nodes, or None when none exists within max_cost.
+    Raises DeadlineExceeded once ``deadline`` (None: no limit) has passed."""
     s = _as_nodes(graph, source_node, "source_node")
     t = _as_nodes(graph, target_node, "target_node")
     zero = np.zeros(1)
     goal = (float(graph.node_x_m[t[0]]), float(graph.node_y_m[t[0]]))
     best, edges, first = _search_between(graph, profile, s, zero, t, zero, goal,
-                                         _check_limit(max_cost), method)
+                                         _check_limit(max_cost), method, deadline)
     if not math.isfinite(best):
         return None
     return _make_path(graph, profile, best, _nodes_of(graph, edges, first), edges,

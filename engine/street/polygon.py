@@ -10,11 +10,12 @@ import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.spatial
 
+from engine.deadline import Deadline, check
 from engine.model import StreetGraph
 from engine.street.isochrones import Isochrone, _piece_ends
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _trace_rings(n_points, edge_from, edge_to, px, py):
     """Chain directed boundary edges (interior on their left) into closed rings.
 
@@ -72,14 +73,16 @@ def _trace_rings(n_points, edge_from, edge_to, px, py):
 
 
 def isochrone_polygon(graph: StreetGraph, iso: Isochrone, *, alpha_m: float = 150.0,
-                      buffer_m: float = 30.0, spacing_m: float = 50.0) -> dict:
+                      buffer_m: float = 30.0, spacing_m: float = 50.0,
+                      deadline: Deadline | None = None) -> dict:
     """The reached area as a GeoJSON MultiPolygon (lon/lat), an alpha shape of the reached streets.
 
     Points are taken every ``spacing_m`` along the reached street pieces, each widened into a
     small diamond of radius ``buffer_m`` (so a lone street still gets an area); the polygon is
     the union of the Delaunay triangles of those points whose sides are all at most ``alpha_m``
     (scipy.spatial; the engine does not depend on shapely). Holes are kept. Raises ValueError
-    unless 0 < buffer_m < alpha_m / 2 and spacing_m > 0.
+    unless 0 < buffer_m < alpha_m / 2 and spacing_m > 0, DeadlineExceeded once ``deadline``
+    (None: no limit) has passed (checked between the steps).
     """
     if not (0 < buffer_m < alpha_m / 2) or not spacing_m > 0:
         raise ValueError("isochrone_polygon: need 0 < buffer_m < alpha_m / 2 and spacing_m > 0")
@@ -96,7 +99,10 @@ def isochrone_polygon(graph: StreetGraph, iso: Isochrone, *, alpha_m: float = 15
     pts = np.unique(np.round(np.column_stack([sx, sy]), 3), axis=0)
     diamond = np.array([[0, 0], [buffer_m, 0], [0, buffer_m], [-buffer_m, 0], [0, -buffer_m]])
     pts = np.unique((pts[:, None, :] + diamond[None, :, :]).reshape(-1, 2), axis=0)
+    what = f"the isochrone's polygon ({pts.shape[0]} points)"
+    check(deadline, what)
     tri = scipy.spatial.Delaunay(pts)
+    check(deadline, what)
     simp = tri.simplices.copy()
     nbr = tri.neighbors.copy()
     p = pts[simp]
@@ -117,6 +123,7 @@ def isochrone_polygon(graph: StreetGraph, iso: Isochrone, *, alpha_m: float = 15
     edge_from = simp[tri_idx, (j + 1) % 3]
     edge_to = simp[tri_idx, (j + 2) % 3]
     order, ring_start = _trace_rings(pts.shape[0], edge_from, edge_to, pts[:, 0], pts[:, 1])
+    check(deadline, what)
     # Which area (edge-connected kept triangles) each ring bounds, to put holes in their shell.
     kept_idx = np.flatnonzero(keep)
     renum = np.full(simp.shape[0], -1)

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from engine.deadline import Deadline
 from engine.model import StreetGraph
 from engine.street.constants import DEFAULT_METHOD, UNREACHED
 from engine.street.graph_cache import _topology
@@ -19,12 +20,14 @@ from engine.street.snapping import DEFAULT_MAX_SNAP_M, Snap, Snaps, _Links, _lin
 
 
 def route(graph: StreetGraph, origin: Snap, destination: Snap, profile: StreetProfile, *,
-          max_cost: float = math.inf, method: str = DEFAULT_METHOD) -> StreetPath | None:
+          max_cost: float = math.inf, method: str = DEFAULT_METHOD,
+          deadline: Deadline | None = None) -> StreetPath | None:
     """The least-cost path between two snapped points, or None when none exists within max_cost.
 
     The search starts from both ends of the origin's segment (as far as the mode may travel
     them: only forward on a one-way street) with the partial edge costs, and ends likewise at the
     destination's segment. Two points on the same segment also consider the direct way along it.
+    Raises DeadlineExceeded once ``deadline`` (None: no limit) has passed.
     """
     for name, s in (("origin", origin), ("destination", destination)):
         if not isinstance(s, Snap):
@@ -39,7 +42,8 @@ def route(graph: StreetGraph, origin: Snap, destination: Snap, profile: StreetPr
     tgt_nodes, tgt_cost = ld.targets(destination)
     goal = graph.projection.to_xy_m(destination.lon, destination.lat)
     best, edges, first = _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost,
-                                         (float(goal[0]), float(goal[1])), max_cost, method)
+                                         (float(goal[0]), float(goal[1])), max_cost, method,
+                                         deadline)
     return _assemble_route(graph, profile, origin, destination, lo, ld, best, edges, first, max_cost)
 
 
@@ -94,7 +98,7 @@ def _direct_along_segment(origin: Snap, destination: Snap, links: _Links):
 def route_points(graph: StreetGraph, from_lonlat: tuple[float, float],
                  to_lonlat: tuple[float, float], profile: StreetProfile, *,
                  max_snap_m: float = DEFAULT_MAX_SNAP_M, max_cost: float = math.inf,
-                 method: str = DEFAULT_METHOD) -> StreetPath | None:
+                 method: str = DEFAULT_METHOD, deadline: Deadline | None = None) -> StreetPath | None:
     """Snap two (lon, lat) points (degrees) for the profile's mode and route between them.
 
     Raises :class:`LocationNotAccessible` when either point is farther than ``max_snap_m`` from
@@ -102,14 +106,17 @@ def route_points(graph: StreetGraph, from_lonlat: tuple[float, float],
     """
     origin = snap(graph, from_lonlat[0], from_lonlat[1], profile.mode, max_distance_m=max_snap_m)
     destination = snap(graph, to_lonlat[0], to_lonlat[1], profile.mode, max_distance_m=max_snap_m)
-    return route(graph, origin, destination, profile, max_cost=max_cost, method=method)
+    return route(graph, origin, destination, profile, max_cost=max_cost, method=method,
+                 deadline=deadline)
 
 
 def point_costs(graph: StreetGraph, origins: Snaps, destinations: Snaps, profile: StreetProfile, *,
-                max_cost: float = math.inf, method: str = DEFAULT_METHOD) -> np.ndarray:
+                max_cost: float = math.inf, method: str = DEFAULT_METHOD,
+                deadline: Deadline | None = None) -> np.ndarray:
     """Cost (s) between snapped points pairwise (origins[i] -> destinations[i]) in one kernel call.
 
-    Not-accessible points and pairs without a path within max_cost give UNREACHED.
+    Not-accessible points and pairs without a path within max_cost give UNREACHED. Raises
+    DeadlineExceeded once ``deadline`` (None: no limit) has passed.
     """
     if len(origins) != len(destinations):
         raise ValueError(f"point_costs: {len(origins)} origins but {len(destinations)} destinations")
@@ -127,7 +134,7 @@ def point_costs(graph: StreetGraph, origins: Snaps, destinations: Snaps, profile
                                                                          destinations, ok)
     gx, gy = graph.projection.to_xy_m(destinations.lon[ok], destinations.lat[ok])
     found = _run_pairs(graph, profile, method, ptr, src_node, src_cost, ptr, tgt_node, tgt_cost,
-                       np.atleast_1d(gx), np.atleast_1d(gy), max_cost)
+                       np.atleast_1d(gx), np.atleast_1d(gy), max_cost, deadline)
     direct = np.where(direct <= max_cost, direct, np.inf)
     out[ok] = np.minimum(found, direct)
     return out

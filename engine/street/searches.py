@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.deadline import Deadline, check, flag_of
 from engine.model import Mode, StreetGraph
 from engine.street.constants import (
     AUTO_LANDMARK_QUERIES,
@@ -81,7 +82,7 @@ class StreetSearch:
 
 def search(graph: StreetGraph, profile: StreetProfile, source_nodes, source_cost=None, *,
            target_nodes=None, max_cost: float = math.inf, reverse: bool = False,
-           use_time: bool = False) -> StreetSearch:
+           use_time: bool = False, deadline: Deadline | None = None) -> StreetSearch:
     """Multi-source Dijkstra from nodes (each starting at ``source_cost`` s, default 0).
 
     With ``target_nodes`` the search stops once all of them are settled (other nodes may then
@@ -89,7 +90,8 @@ def search(graph: StreetGraph, profile: StreetProfile, source_nodes, source_cost
     searches the reversed graph: ``cost[v]`` is then the least cost from v *to* the sources
     ("everything that reaches this point"). ``use_time`` minimises travel time instead of the
     generalized cost (they differ only with a bike-lane preference).
-    Raises ValueError naming the argument for a node outside the graph or a negative cost.
+    Raises ValueError naming the argument for a node outside the graph or a negative cost, and
+    :class:`engine.deadline.DeadlineExceeded` once ``deadline`` (None: no limit) has passed.
     """
     sources = _as_nodes(graph, source_nodes, "source_nodes")
     offsets = _as_costs(source_cost, sources.size, "source_cost")
@@ -105,8 +107,11 @@ def search(graph: StreetGraph, profile: StreetProfile, source_nodes, source_cost
     else:
         indptr, indices = topo.indptr, topo.indices
         cost = arrays.time_s if use_time else arrays.cost
+    what = f"a {profile.mode.name.lower()} street search"
+    check(deadline, what)
     _dijkstra(indptr, indices, cost, sources, offsets, targets, np.zeros(targets.size), False,
-              max_cost, ws.fbuf, ws.ibuf, ws.count)
+              max_cost, ws.fbuf, ws.ibuf, ws.count, flag_of(deadline))
+    check(deadline, what)
     touched = ws.ibuf[_I_TOUCHED, :ws.count[0]]
     settled = touched[ws.ibuf[_I_POS, touched] == _SETTLED]
     cost_out = np.full(graph.n_nodes, UNREACHED)
@@ -120,22 +125,25 @@ def search(graph: StreetGraph, profile: StreetProfile, source_nodes, source_cost
 
 
 def one_to_many(graph: StreetGraph, profile: StreetProfile, source_node: int, target_nodes, *,
-                max_cost: float = math.inf, reverse: bool = False) -> np.ndarray:
+                max_cost: float = math.inf, reverse: bool = False,
+                deadline: Deadline | None = None) -> np.ndarray:
     """Cost (s) from one node to each target node (from each target to it when ``reverse``).
 
     One search that stops when every target is settled; UNREACHED where not within max_cost.
     """
     costs = many_to_many(graph, profile, [source_node], target_nodes, max_cost=max_cost,
-                         reverse=reverse)
+                         reverse=reverse, deadline=deadline)
     return costs[0]
 
 
 def many_to_many(graph: StreetGraph, profile: StreetProfile, source_nodes, target_nodes, *,
-                 max_cost: float = math.inf, reverse: bool = False) -> np.ndarray:
+                 max_cost: float = math.inf, reverse: bool = False,
+                 deadline: Deadline | None = None) -> np.ndarray:
     """(n_sources, n_targets) matrix of costs (s), one early-stopping search per source.
 
     ``reverse`` gives cost from each target to each source instead (searches on the reversed
-    graph), still indexed [source, target]. UNREACHED where not within max_cost.
+    graph), still indexed [source, target]. UNREACHED where not within max_cost. Raises
+    DeadlineExceeded once ``deadline`` has passed.
     """
     sources = _as_nodes(graph, source_nodes, "source_nodes")
     targets = _as_nodes(graph, target_nodes, "target_nodes")
@@ -144,12 +152,15 @@ def many_to_many(graph: StreetGraph, profile: StreetProfile, source_nodes, targe
     ws, _ = _workspaces(graph.n_nodes)
     out = np.empty((sources.size, targets.size), dtype=np.float64)
     topo = _topology(graph)
+    what = f"{sources.size} x {targets.size} {profile.mode.name.lower()} street searches"
+    check(deadline, what)
     if reverse:
         _many_to_many_kernel(topo.rev_indptr, topo.rev_indices, arrays.rev_cost, sources, targets,
-                             max_cost, ws.fbuf, ws.ibuf, ws.count, out)
+                             max_cost, ws.fbuf, ws.ibuf, ws.count, out, flag_of(deadline))
     else:
         _many_to_many_kernel(topo.indptr, topo.indices, arrays.cost, sources, targets, max_cost,
-                             ws.fbuf, ws.ibuf, ws.count, out)
+                             ws.fbuf, ws.ibuf, ws.count, out, flag_of(deadline))
+    check(deadline, what)
     return out
 
 
@@ -164,7 +175,10 @@ def _resolve_method(graph: StreetGraph, mode: Mode, method: str, n_queries: int)
 
 
 def _run_pairs(graph, profile, method, q_src_ptr, q_src_node, q_src_cost, q_tgt_ptr, q_tgt_node,
-               q_tgt_cost, q_goal_x, q_goal_y, max_cost) -> np.ndarray:
+               q_tgt_cost, q_goal_x, q_goal_y, max_cost, deadline: Deadline | None = None
+               ) -> np.ndarray:
+    what = f"{q_src_ptr.size - 1} {profile.mode.name.lower()} street searches between pairs"
+    check(deadline, what)
     method = _resolve_method(graph, profile.mode, method, q_src_ptr.size - 1)
     arrays = _profile_arrays(graph, profile)
     lm = _landmarks(graph, profile.mode) if method == "alt" else _NO_LANDMARKS
@@ -175,16 +189,20 @@ def _run_pairs(graph, profile, method, q_src_ptr, q_src_node, q_src_cost, q_tgt_
                   topo.rev_indices, arrays.rev_cost, topo.rev_edge, topo.node_x, topo.node_y,
                   arrays.astar_cost_per_m, lm, arrays.lm_scale, q_src_ptr, q_src_node, q_src_cost,
                   q_tgt_ptr, q_tgt_node, q_tgt_cost, q_goal_x, q_goal_y, max_cost,
-                  ws_f.fbuf, ws_f.ibuf, ws_f.count, ws_b.fbuf, ws_b.ibuf, ws_b.count, out)
+                  ws_f.fbuf, ws_f.ibuf, ws_f.count, ws_b.fbuf, ws_b.ibuf, ws_b.count, out,
+                  flag_of(deadline))
+    check(deadline, what)
     return out
 
 
 def pair_costs(graph: StreetGraph, profile: StreetProfile, source_nodes, target_nodes, *,
-               max_cost: float = math.inf, method: str = DEFAULT_METHOD) -> np.ndarray:
+               max_cost: float = math.inf, method: str = DEFAULT_METHOD,
+               deadline: Deadline | None = None) -> np.ndarray:
     """Cost (s) of each (source_nodes[i], target_nodes[i]) pair, all in one kernel call.
 
     ``method`` is "auto" or one of METHODS; all give the same costs. UNREACHED where there is no path
-    within ``max_cost``. Raises ValueError for nodes outside the graph or arrays of unequal size.
+    within ``max_cost``. Raises ValueError for nodes outside the graph or arrays of unequal size,
+    DeadlineExceeded once ``deadline`` has passed.
     """
     sources = _as_nodes(graph, source_nodes, "source_nodes")
     targets = _as_nodes(graph, target_nodes, "target_nodes")
@@ -194,11 +212,12 @@ def pair_costs(graph: StreetGraph, profile: StreetProfile, source_nodes, target_
     zeros = np.zeros(sources.size)
     topo = _topology(graph)
     return _run_pairs(graph, profile, method, ptr, sources, zeros, ptr, targets, zeros,
-                      topo.node_x[targets], topo.node_y[targets], _check_limit(max_cost))
+                      topo.node_x[targets], topo.node_y[targets], _check_limit(max_cost), deadline)
 
 
 def one_to_one(graph: StreetGraph, profile: StreetProfile, source_node: int, target_node: int, *,
-               max_cost: float = math.inf, method: str = DEFAULT_METHOD) -> float:
+               max_cost: float = math.inf, method: str = DEFAULT_METHOD,
+               deadline: Deadline | None = None) -> float:
     """Cost (s) from one node to another, UNREACHED when there is no path within max_cost."""
     return float(pair_costs(graph, profile, [source_node], [target_node], max_cost=max_cost,
-                            method=method)[0])
+                            method=method, deadline=deadline)[0])

@@ -24,14 +24,14 @@ from engine.transit.rounds import (
 )
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, route_trip_offsets,
             stop_time_offsets, arrival_s, departure_s, trip_route_idx,
             stop_route_offsets, stop_route_idx, stop_route_pos,
             fp_offsets, fp_to, fp_time_s, stop_slack_s,
             trip_active, route_ok, stop_ok, day_shift_s,
             access_stop, access_s, egress_s_by_stop, departures_s, mark_offsets, mark_stops,
-            max_trips, max_duration_s):
+            max_trips, max_duration_s, stop_flag):
     """RAPTOR rounds for each departure time in ``departures_s`` (processed in the given order,
     latest first for range RAPTOR), labels kept between departures.
 
@@ -44,6 +44,9 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
     passes the stops where a trip leaves exactly at that time: every other trip catchable then
     was catchable at the previous (later) departure, whose labels are kept, so scanning it again
     could improve nothing.
+
+    Once ``stop_flag[0]`` is set (a deadline: read before each round) the search stops and
+    returns what it has; the caller then raises.
     """
     n_stops = stop_route_offsets.shape[0] - 1
     n_routes = route_stop_offsets.shape[0] - 1
@@ -77,6 +80,8 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
     n_legs = 0
 
     for dep_i in range(departures_s.shape[0]):
+        if stop_flag[0]:
+            break
         tau = departures_s[dep_i]
         horizon = tau + max_duration_s
         target_before[:] = target
@@ -92,7 +97,7 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
                     n_marked += 1
 
         for k in range(1, n_rows):
-            if n_marked == 0:
+            if n_marked == 0 or stop_flag[0]:
                 break
             # routes through the stops marked in round k - 1, from their first marked position
             n_queue = _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_idx,
@@ -133,7 +138,7 @@ def _raptor(route_stop_offsets, route_stops, route_can_board, route_can_alight, 
 
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _window_departures(access_stop, access_s, window_start_s, window_end_s,
                        route_stop_offsets, route_can_board, route_trip_offsets, stop_time_offsets,
                        departure_s, stop_route_offsets, stop_route_idx, stop_route_pos,

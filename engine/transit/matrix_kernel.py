@@ -27,14 +27,14 @@ MATRIX_COMPONENTS = ("access_s", "ride_s", "transfer_walk_s", "egress_s", "trips
 """What :meth:`TransitRouter.arrival_matrix` breaks each best journey into, in this order."""
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_alight,
                    route_trip_offsets, stop_time_offsets, arrival_s, departure_s,
                    stop_route_offsets, stop_route_idx, stop_route_pos,
                    fp_offsets, fp_to, fp_time_s, stop_slack_s,
                    trip_active, route_ok, stop_ok, day_shift_s,
                    acc_offsets, acc_stop, acc_s, eg_offsets, eg_dest, eg_s,
-                   departures_s, max_trips, max_time_s, out_arrival, out_comp):
+                   departures_s, max_trips, max_time_s, out_arrival, out_comp, stop_flag):
     """Range RAPTOR from each origin to every destination: the rounds of :func:`_raptor`
     without a target, each label carrying the components of its journey, and per destination
     the best arrival through its egress lists.
@@ -44,7 +44,8 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
     in the given order (latest first) with labels kept. Writes ``out_arrival[o, i, d]`` (arrival
     at destination d leaving at ``departures_s[i]``, UNREACHED if none) and, for the last
     departure, ``out_comp[o, d]`` = (access, ride, transfer walk, egress, trips) of that journey
-    (-1 when none).
+    (-1 when none). Once ``stop_flag[0]`` is set (a deadline: read before each round) the
+    search stops, leaving the outputs partly unwritten; the caller then raises.
     """
     n_stops = stop_route_offsets.shape[0] - 1
     n_routes = route_stop_offsets.shape[0] - 1
@@ -76,6 +77,8 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
               stop_time_offsets, arrival_s, departure_s)
 
     for o in range(n_orig):
+        if stop_flag[0]:
+            break
         best_board[:, :] = UNREACHED
         best_vehicle[:, :] = UNREACHED
         arr_any[:] = UNREACHED
@@ -92,7 +95,7 @@ def _raptor_matrix(route_stop_offsets, route_stops, route_can_board, route_can_a
                                       board_comp, True, marked, is_marked)
 
             for k in range(1, n_rows):
-                if n_marked == 0:
+                if n_marked == 0 or stop_flag[0]:
                     break
                 n_queue = _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets,
                                           stop_route_idx, stop_route_pos, route_ok, first_pos, queue)

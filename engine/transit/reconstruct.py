@@ -13,7 +13,7 @@ from engine.transit.journeys import _N_LEG_FIELDS, LEG_ACCESS, LEG_EGRESS, LEG_R
 from engine.transit.labels import _KIND_FOOT, _KIND_VEHICLE, FROM_ACCESS, UNREACHED
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _append_leg(legs, n_legs, kind, from_stop, to_stop, dep, arr, trip, bpos, apos, layer):
     if n_legs >= legs.shape[0]:
         bigger = np.empty((legs.shape[0] * 2, _N_LEG_FIELDS), dtype=np.int32)
@@ -32,7 +32,7 @@ def _append_leg(legs, n_legs, kind, from_stop, to_stop, dep, arr, trip, bpos, ap
 
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _reconstruct(k, stop, kind, via, tau, legs, n_legs,
                  route_stop_offsets, route_stops, route_trip_offsets, stop_time_offsets,
                  arrival_s, departure_s, trip_route_idx, fp_offsets, fp_to, fp_time_s,
@@ -141,7 +141,7 @@ def _reconstruct(k, stop, kind, via, tau, legs, n_legs,
 
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _finish_journeys(journeys, legs, backward, route_stop_offsets, trip_route_idx, trip_order):
     """Kernel output -> JourneySet columns: a backward search's legs back into travel order
     (times negated, ends swapped, trips and positions mapped to the forward timetable), then

@@ -51,7 +51,7 @@ _ST_SECS = 2          # seconds after leaving the origin
 _N_ST_FIELDS = 3
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _lower_rows_1d(row, k, value):
     """row[j] = min(row[j], value) for every round j >= k."""
     for j in range(k, row.shape[0]):
@@ -61,7 +61,7 @@ def _lower_rows_1d(row, k, value):
             break
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _lower_bound(values, lo, hi, key):
     """First index i in [lo, hi) with values[i] >= key (values sorted), or hi."""
     while lo < hi:
@@ -73,7 +73,7 @@ def _lower_bound(values, lo, hi, key):
     return lo
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _access_steps(access_stop, access_s, fp_offsets, fp_to, fp_time_s, stop_ok, max_duration_s):
     """Where a journey may first board and how many seconds after leaving the origin: every
     allowed access stop, then one footpath from each (to an allowed stop, within
@@ -109,7 +109,7 @@ def _access_steps(access_stop, access_s, fp_offsets, fp_to, fp_time_s, stop_ok, 
     return steps[:n], n_direct
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, board_comp, mark,
                    marked, is_marked):
     """Round 0 for a departure at ``tau``: the access steps (of _access_steps) that improve
@@ -143,7 +143,7 @@ def _access_labels(tau, horizon, steps, n_direct, best_board, f_time, f_from, bo
     return n_marked
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _round_work(n_stops, n_routes):
     """The work arrays of the rounds: (first_pos, queue) of routes to scan, (marked, is_marked)
     stops to scan from, (improved, is_improved) stops reached by a ride this round."""
@@ -152,7 +152,7 @@ def _round_work(n_stops, n_routes):
             np.empty(n_stops, dtype=np.int32), np.zeros(n_stops, dtype=np.bool_))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_idx, stop_route_pos,
                     route_ok, first_pos, queue):
     """The allowed routes through the marked stops (which are unmarked), each once in ``queue``
@@ -175,7 +175,7 @@ def _routes_to_scan(marked, n_marked, is_marked, stop_route_offsets, stop_route_
     return n_queue
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _scan_routes(k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day_shift_s, horizon,
                  best_board, best_vehicle, v_time, v_trip, v_bpos, v_apos, v_layer, improved,
                  is_improved, egress_s_by_stop, target, target_stop, target_kind,
@@ -298,7 +298,7 @@ def _scan_routes(k, queue, n_queue, first_pos, routes, trip_active, stop_ok, day
     return n_improved, n_reach
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, nogil=True, inline="always")
 def _transfer_labels(k, improved, n_improved, is_improved, v_time, stop_slack_s, fp_offsets, fp_to,
                      fp_time_s, stop_ok, horizon, best_board, f_time, f_from, marked, is_marked,
                      egress_s_by_stop, target, target_stop, target_kind, target_via,

@@ -49,7 +49,9 @@ Semantics (the oracle in ``tests/engine/transit_oracle.py`` implements the same 
 * **Errors.** A day outside the feed's calendar span (the day after its last day is accepted:
   that day's trips run past midnight) raises :class:`OutsideServicePeriod` naming the valid
   range; an unknown stop id :class:`UnknownStop`; both carry the API's reason ``code``. A day
-  inside the span with no service simply gives no journey.
+  inside the span with no service simply gives no journey. A query given a ``deadline``
+  (:class:`engine.deadline.Deadline`) that passes raises :class:`engine.deadline.DeadlineExceeded`
+  (the kernels look at its flag before each round).
 
 Labels are per round with "at most k trips" semantics (rows never increase with k), which keeps
 the Pareto set exact under range RAPTOR and a transfer limit. The kernel records, for each label,
@@ -63,6 +65,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from engine.cache import Memo, PerObject
+from engine.deadline import Deadline, check, flag_of
 from engine.model import Timetable
 from engine.transit.errors import UnknownStop, similar_stop_ids
 from engine.transit.inputs import (
@@ -217,14 +220,15 @@ class TransitRouter:
 
     def search(self, origin: Access, destination: Access, day: int, time_s: int, *,
                options: TransitOptions = DEFAULT_OPTIONS, window_s: int = 0,
-               arrive_by: bool = False) -> JourneySet:
+               arrive_by: bool = False, deadline: Deadline | None = None) -> JourneySet:
         """The Pareto set of journeys (arrival, transfers) -- or, with ``window_s`` > 0, of
         (departure, arrival, transfers) over the departures in ``[time_s, time_s + window_s]``.
 
         With ``arrive_by``, ``time_s`` is the latest arrival and the search runs on the
         reversed timetable (the window then extends ``window_s`` before ``time_s``). Times are
         seconds after service day ``day``'s reference. Raises OutsideServicePeriod, ValueError
-        for malformed access lists or options.
+        for malformed access lists or options, DeadlineExceeded once ``deadline`` (None: no
+        limit) has passed.
         """
         self.check_day(day)
         if window_s < 0:
@@ -243,19 +247,23 @@ class TransitRouter:
             deps = np.array([t_query], dtype=np.int64)
             mark_offsets = np.zeros(2, dtype=np.int64)
             mark_stops = np.zeros(0, dtype=np.int32)
+        what = f"a transit search ({deps.size} departure{'s' if deps.size != 1 else ''})"
+        check(deadline, what)
         journeys, legs, n_legs = _raptor(
             d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
             d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s, d.trip_route_idx,
             d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos, ki.fp_offsets, ki.fp_to,
             ki.fp_time_s, ki.stop_slack_s, ki.trip_active, ki.route_ok, ki.stop_ok, ki.day_shift_s,
             src[0], src[1], egress, deps, mark_offsets, mark_stops, int(options.max_transfers) + 1,
-            int(options.max_duration_s))
+            int(options.max_duration_s), flag_of(deadline))
+        check(deadline, what)
         return _journey_set(journeys, legs[:n_legs], day, ki.previous_day_shift_s, d, arrive_by)
 
     def arrival_matrix(self, access: tuple[np.ndarray, np.ndarray, np.ndarray],
                        egress: tuple[np.ndarray, np.ndarray, np.ndarray], n_destinations: int,
                        day: int, departures_s, *, options: TransitOptions = DEFAULT_OPTIONS,
-                       max_time_s: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       max_time_s: int | None = None, deadline: Deadline | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Earliest arrivals from many origins at many destinations, for several departures.
 
         The journeys are :meth:`search`'s (same transfers, footpaths, day layers and transfer
@@ -271,7 +279,7 @@ class TransitRouter:
         n_destinations) int32 in that order, UNREACHED where none; components (n_origins,
         n_destinations, 5) int32 of the best journey at the earliest departure, the fields of
         :data:`MATRIX_COMPONENTS`, -1 where none). Raises OutsideServicePeriod, ValueError for
-        malformed lists.
+        malformed lists, DeadlineExceeded once ``deadline`` (None: no limit) has passed.
         """
         ki = self.kernel_inputs(day, options)
         n_stops = self.timetable.n_stops
@@ -287,29 +295,37 @@ class TransitRouter:
         arrival = np.empty((n_o, deps.shape[0], int(n_destinations)), dtype=np.int32)
         comp = np.empty((n_o, int(n_destinations), _N_COMP + 1), dtype=np.int32)
         d = ki.direction
+        what = f"transit searches from {n_o} origin{'s' if n_o != 1 else ''} at {deps.shape[0]} departures"
+        check(deadline, what)
         _raptor_matrix(d.route_stop_offsets, d.route_stops, d.route_can_board, d.route_can_alight,
                        d.route_trip_offsets, d.stop_time_offsets, d.arrival_s, d.departure_s,
                        d.stop_route_offsets, d.stop_route_idx, d.stop_route_pos,
                        ki.fp_offsets, ki.fp_to, ki.fp_time_s, ki.stop_slack_s, ki.trip_active,
                        ki.route_ok, ki.stop_ok, ki.day_shift_s, acc_offsets, acc_stop, acc_s,
                        eg_offsets, eg_dest, eg_s, deps, int(options.max_transfers) + 1, horizon_s,
-                       arrival, comp)
+                       arrival, comp, flag_of(deadline))
+        check(deadline, what)
         return deps, arrival, comp
 
     def earliest_arrival(self, origin: Access, destination: Access, day: int, depart_s: int, *,
-                         options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
+                         options: TransitOptions = DEFAULT_OPTIONS,
+                         deadline: Deadline | None = None) -> JourneySet:
         """Pareto set of (arrival, transfers) leaving at or after ``depart_s`` on ``day``."""
-        return self.search(origin, destination, day, depart_s, options=options)
+        return self.search(origin, destination, day, depart_s, options=options, deadline=deadline)
 
     def range_query(self, origin: Access, destination: Access, day: int, depart_s: int,
-                    window_s: int, *, options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
+                    window_s: int, *, options: TransitOptions = DEFAULT_OPTIONS,
+                    deadline: Deadline | None = None) -> JourneySet:
         """rRAPTOR: Pareto set of (departure, arrival, transfers) for departures in the window."""
-        return self.search(origin, destination, day, depart_s, options=options, window_s=window_s)
+        return self.search(origin, destination, day, depart_s, options=options, window_s=window_s,
+                           deadline=deadline)
 
     def latest_departure(self, origin: Access, destination: Access, day: int, arrive_s: int, *,
-                         options: TransitOptions = DEFAULT_OPTIONS) -> JourneySet:
+                         options: TransitOptions = DEFAULT_OPTIONS,
+                         deadline: Deadline | None = None) -> JourneySet:
         """Pareto set of (departure, transfers) arriving at or before ``arrive_s`` on ``day``."""
-        return self.search(origin, destination, day, arrive_s, options=options, arrive_by=True)
+        return self.search(origin, destination, day, arrive_s, options=options, arrive_by=True,
+                           deadline=deadline)
 
     @property
     def nbytes(self) -> int:

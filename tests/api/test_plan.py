@@ -172,3 +172,17 @@ def test_an_isochrone_is_one_polygon_feature_per_mode(client):
     assert walk["geometry"]["type"] == "MultiPolygon" and walk["geometry"]["coordinates"]
     assert bike["properties"]["nodes_reached"] >= walk["properties"]["nodes_reached"] > 0
     assert body["request"]["minutes"] == 10
+
+
+def test_an_isochrone_outside_the_service_period_is_a_normal_answer_as_for_plan(client):
+    """issue 17 item 3: TRANSIT on a date the timetable does not cover answered 500."""
+    r = client.get("/api/v1/isochrone?from=43.73,7.42&minutes=10&modes=TRANSIT"
+                   "&datetime=2031-06-02T08:00")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["features"] == [] and body["code"] == "OUTSIDE_SERVICE_PERIOD"
+    # the street modes still answer on that date
+    r = client.get("/api/v1/isochrone?from=43.73,7.42&minutes=10&modes=WALK,TRANSIT"
+                   "&datetime=2031-06-02T08:00")
+    assert r.status_code == 200
+    assert [f["properties"]["mode"] for f in r.get_json()["features"]] == ["WALK"]

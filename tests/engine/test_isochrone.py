@@ -56,3 +56,13 @@ def test_a_point_far_from_any_street_has_no_isochrone(town):
     with pytest.raises(IsochroneUnavailable) as err:
         reachable_area(town, RELAIS_CORNER, WEDNESDAY_0800, mode="PARK_AND_RIDE", max_time_s=300)
     assert err.value.code == "MODE_NOT_SUPPORTED"
+
+
+def test_a_transit_isochrone_outside_the_service_period_says_so_as_the_planner_does(town):
+    """issue 17 item 3: OutsideServicePeriod escaped reachable_area (the API answered 500)."""
+    later = dt.datetime(2031, 6, 4, 8, 0, tzinfo=PARIS)
+    with pytest.raises(IsochroneUnavailable) as err:
+        reachable_area(town, RELAIS_CORNER, later, mode="TRANSIT", max_time_s=900)
+    assert err.value.code == "OUTSIDE_SERVICE_PERIOD" and "2031-06-04" in str(err.value)
+    planned = plan_trip(town, RELAIS_CORNER, (7.505, 43.80), depart_at=later, modes=["TRANSIT"])
+    assert planned.left_out["TRANSIT"].code == err.value.code
