@@ -16,6 +16,7 @@ are answers, not exceptions: a :class:`PlanResult` with no itinerary carries a r
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from engine.planning.access import (
     walk_access,
     walk_path,
 )
+from engine.planning.realtime import CancelledTrip, LegRealtime
+from engine.planning.reliability import TransferReliability
 
 WALK = "WALK"
 
@@ -79,6 +82,10 @@ class Leg:
     trip_service_day: int | None = None      # days since 1970-01-01 of the trip's service day
     intermediate_stops: tuple[Place, ...] = ()
     extra: dict = field(default_factory=dict)  # mode-specific details (the planner's parking...)
+    trip_idx: int = NO_INDEX                   # the timetable's trip_idx of a transit leg
+    board_pos: int = -1                        # positions of the boarding and alighting stops
+    alight_pos: int = -1                       # along the trip
+    realtime: LegRealtime | None = None        # real-time times, alerts (engine.planning.realtime_legs)
 
     @property
     def duration_s(self) -> int:
@@ -98,6 +105,9 @@ class Itinerary:
     mode: str = ""                  # the planner's mode (engine.planning.planner): WALK, CAR_PARK...
     labels: tuple[str, ...] = ()    # "fastest", "fewest transfers", ... (engine.planning.planner)
     parking_risk: float = 0.0       # 1 - p_free of the car park used, 0 without one
+    cancelled: tuple[CancelledTrip, ...] = ()          # real-time: trips the schedule would use
+    transfer_reliability: tuple[TransferReliability, ...] = ()   # real-time plans only
+    reliability: str = ""           # "robust", "tight connection: 70 %" (real-time plans only)
 
     @property
     def start_s(self) -> int:
@@ -213,7 +223,8 @@ def _ride_leg(network: Network, js: transit.JourneySet, i: int) -> Leg:
                to_place=stop_place(network, int(stops[-1])), start_s=int(js.leg_depart_s[i]),
                end_s=int(js.leg_arrive_s[i]), distance_m=metres, geometry_lon=lon, geometry_lat=lat,
                route=route, trip_id=str(tt.trip_ids[trip]), headsign=str(tt.trip_headsign[trip]),
-               trip_service_day=js.day + int(js.leg_day_offset[i]),
+               trip_service_day=js.day + int(js.leg_day_offset[i]), trip_idx=trip,
+               board_pos=bpos, alight_pos=apos,
                intermediate_stops=tuple(stop_place(network, int(s)) for s in stops[1:-1]))
 
 
@@ -335,14 +346,16 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
                       time_s: int, arrive_by: bool = False, window_s: int = 0,
                       modes: Iterable[str] = ("WALK", "TRANSIT"),
                       options: transit.TransitOptions = transit.DEFAULT_OPTIONS,
-                      max_walk_s: float = DEFAULT_MAX_WALK_S) -> PlanResult:
+                      max_walk_s: float = DEFAULT_MAX_WALK_S, realtime=None) -> PlanResult:
     """Walk and transit itineraries between two locations on service day ``day``.
 
     ``time_s`` (seconds after the day's reference) is the departure, or with ``arrive_by`` the
     latest arrival; ``window_s`` > 0 asks for every departure in that window (range RAPTOR).
     Transit itineraries are the Pareto set over (arrival or departure, transfers); a walk-only
     itinerary is added when WALK is among ``modes`` and the walk takes at most ``max_walk_s``
-    or beats every transit itinerary. Raises ValueError for unknown modes; everything a user
+    or beats every transit itinerary. ``realtime`` (``engine.planning.realtime.RealtimeState``):
+    transit on its overlay on its day, legs annotated (``engine.planning.realtime_legs``).
+    Raises ValueError for unknown modes; everything a user
     can get wrong comes back as a PlanResult code.
     """
     modes = {m.upper() for m in modes}
@@ -351,6 +364,10 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
         raise ValueError(f"plan_walk_transit: unsupported modes {sorted(unknown)} (WALK, TRANSIT)")
     tz = network.timezone
     tt = network.timetable
+    static_network = network
+    if realtime is not None and tt is not None:
+        tt = realtime.timetable_for(tt, day)
+        network = dataclasses.replace(network, timetable=tt)
     if "TRANSIT" in modes and tt is None:
         return PlanResult((), tz, "NO_TRANSIT_CONNECTION", "the network has no timetable")
     router = transit.router_for(tt) if tt is not None else None
@@ -397,6 +414,12 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
         return PlanResult((), tz, "NO_TRANSIT_CONNECTION" if "TRANSIT" in modes else "NO_WALK_ROUTE",
                           f"no {what} itinerary from {o_place.name} to {d_place.name} "
                           f"{'arriving by' if arrive_by else 'leaving at or after'} the given time")
+    if realtime is not None and static_network.timetable is not None:
+        from engine.planning.realtime_legs import annotate_itineraries  # it imports this module
+
+        itineraries = list(annotate_itineraries(itineraries, static_network, realtime,
+                                                transfer_slack_s=options.transfer_slack_s,
+                                                depart_s=None if arrive_by else time_s))
     if arrive_by:
         itineraries.sort(key=lambda it: (-it.start_s, it.transfers, it.end_s))
     else:
