@@ -29,7 +29,6 @@ import dataclasses
 import numpy as np
 
 from engine.model import Network, Timetable, haversine_m
-from engine.planning.itinerary import Itinerary, Leg
 from engine.planning.realtime import CancelledTrip, LegRealtime, RealtimeState, VehicleInfo
 from engine.planning.reliability import (
     TransferReliability,
@@ -43,8 +42,9 @@ ARRIVE_BY_LOOKBACK_S = 30 * 60
 
 
 def annotate_itineraries(itineraries, network: Network, state: RealtimeState, *,
-                         transfer_slack_s: int, depart_s: int | None = None) -> tuple[Itinerary, ...]:
-    """``itineraries`` with real-time annotations (module docstring). ``network`` is the static
+                         transfer_slack_s: int, depart_s: int | None = None) -> tuple:
+    """``itineraries`` (``engine.planning.itinerary.Itinerary``; not imported: that module
+    calls this one) with real-time annotations (module docstring). ``network`` is the static
     network; the itineraries' trip indices are those of ``state.timetable_for`` their day.
     ``depart_s``: a depart-at query's time (service-day seconds of the itineraries' day); None
     for arrive-by."""
@@ -71,8 +71,8 @@ def _static_trip(overlay: RealtimeOverlay | None, trip_idx: int) -> int:
     return int(overlay.original_trip_idx[trip_idx]) if overlay is not None else int(trip_idx)
 
 
-def _annotate_leg(leg: Leg, static: Timetable, tt: Timetable, overlay: RealtimeOverlay | None,
-                  state: RealtimeState, ref_utc_s: float) -> Leg:
+def _annotate_leg(leg, static: Timetable, tt: Timetable, overlay: RealtimeOverlay | None,
+                  state: RealtimeState, ref_utc_s: float):
     trip = int(leg.trip_idx)
     orig = _static_trip(overlay, trip)
     is_rt = overlay is not None and overlay.is_realtime(trip)
@@ -129,7 +129,7 @@ def _vehicle(static: Timetable, orig: int, board_pos: int, vehicles: tuple[Vehic
     return v, int(board_pos - pos + ahead)
 
 
-def _cancelled(it: Itinerary, legs: tuple[Leg, ...], static: Timetable,
+def _cancelled(it, legs: tuple, static: Timetable,
                overlay: RealtimeOverlay | None, depart_s: int | None) -> list[CancelledTrip]:
     if overlay is None or not overlay.cancelled_trip_idx.size:
         return []
@@ -157,7 +157,7 @@ def _cancelled(it: Itinerary, legs: tuple[Leg, ...], static: Timetable,
     return out
 
 
-def _would_have_taken(static: Timetable, trip: int, day_shift: int, leg: Leg, reach_s: int) -> int | None:
+def _would_have_taken(static: Timetable, trip: int, day_shift: int, leg, reach_s: int) -> int | None:
     """The scheduled departure (itinerary seconds) of cancelled ``trip`` from the leg's boarding
     stop when it also serves the alighting stop later and leaves within [reach_s, leg start]."""
     stops, _, dep, board, alight = trip_stop_times(static, trip)
@@ -171,7 +171,7 @@ def _would_have_taken(static: Timetable, trip: int, day_shift: int, leg: Leg, re
     return t if reach_s <= t <= leg.start_s else None
 
 
-def _transfers(legs: tuple[Leg, ...], static: Timetable, state: RealtimeState,
+def _transfers(legs: tuple, static: Timetable, state: RealtimeState,
                transfer_slack_s: int) -> list[TransferReliability]:
     out = []
     rides = [i for i, leg in enumerate(legs) if leg.is_transit]
