@@ -9,6 +9,7 @@ request time budget.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import asdict, dataclass
 
 import marshmallow as ma
@@ -137,15 +138,28 @@ def _plan_options(query: PlanQuery) -> PlanOptions:
                        window_s=query.window_s, num_itineraries=query.num_itineraries)
 
 
-def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: float
-              ) -> tuple[list[dict], str | None, str | None, dict | None]:
-    """(itineraries as JSON, no-route code, message, modes left out) for one query."""
+def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: float,
+              lang: str | None = None) -> tuple[list[dict], str | None, str | None, dict | None]:
+    """(itineraries as JSON, no-route code, message, modes left out) for one query; on the
+    real-time state when the server has feeds (a plan that fails on it is made without it:
+    nothing in a feed may cause a 500)."""
     when = {"arrive_by" if query.arrive_by else "depart_at": query.when}
-    result = plan_trip(network, (query.origin_lon, query.origin_lat),
-                       (query.destination_lon, query.destination_lat), modes=query.modes,
-                       options=_plan_options(query), live=loaded.live.snapshot(),
-                       now_utc_s=int(now_utc_s), **when)
-    out = plan_to_json(result)
+
+    def run(realtime):
+        return plan_trip(network, (query.origin_lon, query.origin_lat),
+                         (query.destination_lon, query.destination_lat), modes=query.modes,
+                         options=_plan_options(query), live=loaded.live.snapshot(),
+                         now_utc_s=int(now_utc_s), realtime=realtime, **when)
+
+    realtime = loaded.realtime.current() if loaded.realtime is not None else None
+    try:
+        result = run(realtime)
+    except Exception:
+        if realtime is None:
+            raise
+        logging.getLogger("trajet.api").exception("trajet: planning on the real-time state failed")
+        result = run(None)
+    out = plan_to_json(result, lang=lang)
     return out["itineraries"], out["code"], out["message"], out.get("left_out")
 
 
@@ -167,6 +181,16 @@ def _run_isochrone(network: Network, query: PlanQuery, loaded: Loaded) -> dict:
                                         "stops_reached": iso.n_stops}})
     return {"type": "FeatureCollection", "features": features,
             "code": None if features else (codes[0] if codes else "NO_ISOCHRONE")}
+
+
+def _language(args: dict) -> str | None:
+    """The language of alert texts: ``lang``, else the best of Accept-Language, else None."""
+    if args.get("lang"):
+        return args["lang"]
+    from flask import request
+
+    best = request.accept_languages.best
+    return best if best and best != "*" else None
 
 
 def make_blueprint(config: ApiConfig) -> Blueprint:
@@ -192,7 +216,7 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
                             message=f"'{outside}' lies outside the area this network covers")
             return response
         itineraries, code, message, left_out = state.run(_run_plan, loaded.network, query, loaded,
-                                                         state.clock())
+                                                         state.clock(), _language(args))
         response.update(itineraries=itineraries, code=code, message=message)
         if left_out:
             response["left_out"] = left_out

@@ -169,6 +169,9 @@ def plan_args_schema(config: ApiConfig) -> type[ma.Schema]:
                                                              "arriving by) are offered"})
         wheelchair = fields.Boolean(load_default=DEFAULTS.wheelchair, metadata={
             "description": "Only wheelchair-accessible stops and trips, no steps"})
+        lang = fields.String(load_default=None, validate=validate.Length(max=35), metadata={
+            "description": "Language of real-time alert texts (BCP 47, e.g. fr); default: "
+                           "Accept-Language, then the feed's"})
 
     return PlanArgs
 
