@@ -10,8 +10,19 @@ from api.state import app_state
 
 
 class VehiclesArgs(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
     route = fields.String(load_default=None, metadata={"description": "A GTFS route_id"})
     trip = fields.String(load_default=None, metadata={"description": "A GTFS trip_id"})
+
+
+class VehiclesResponse(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    vehicles = fields.List(fields.Dict(), required=True)
+    count = fields.Integer(required=True)
 
 
 def make_blueprint() -> Blueprint:
@@ -20,6 +31,7 @@ def make_blueprint() -> Blueprint:
 
     @blp.get("/vehicles")
     @blp.arguments(VehiclesArgs, location="query", unknown=ma.RAISE)
+    @blp.response(200, VehiclesResponse)
     def vehicles(args):
         """Vehicles (id, label, lon, lat, bearing, route_id, trip_id, stop_id, status, timestamp);
         an empty list without real-time feeds."""

@@ -342,6 +342,23 @@ def _resolve(network: Network, router: transit.TransitRouter, where: Location, *
     return Place(name=name, lon=float(where.lon), lat=float(where.lat)), walk.access, walk
 
 
+def _on_realtime(network: Network, realtime, day: int) -> Network:
+    """``network`` with the timetable transit uses on ``day``: the real-time overlay's on its day."""
+    if realtime is None or network.timetable is None:
+        return network
+    tt = realtime.timetable_for(network.timetable, day)
+    return network if tt is network.timetable else dataclasses.replace(network, timetable=tt)
+
+
+def _annotated(itineraries: list[Itinerary], static_network: Network, realtime,
+               transfer_slack_s: int, depart_s: int | None) -> list[Itinerary]:
+    """engine.planning.realtime_legs' annotations (imported here: it uses this module's types)."""
+    from engine.planning.realtime_legs import annotate_itineraries
+
+    return list(annotate_itineraries(itineraries, static_network, realtime,
+                                     transfer_slack_s=transfer_slack_s, depart_s=depart_s))
+
+
 def plan_walk_transit(network: Network, origin: Location, destination: Location, *, day: int,
                       time_s: int, arrive_by: bool = False, window_s: int = 0,
                       modes: Iterable[str] = ("WALK", "TRANSIT"),
@@ -363,11 +380,9 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
     if unknown:
         raise ValueError(f"plan_walk_transit: unsupported modes {sorted(unknown)} (WALK, TRANSIT)")
     tz = network.timezone
-    tt = network.timetable
     static_network = network
-    if realtime is not None and tt is not None:
-        tt = realtime.timetable_for(tt, day)
-        network = dataclasses.replace(network, timetable=tt)
+    network = _on_realtime(network, realtime, day)
+    tt = network.timetable
     if "TRANSIT" in modes and tt is None:
         return PlanResult((), tz, "NO_TRANSIT_CONNECTION", "the network has no timetable")
     router = transit.router_for(tt) if tt is not None else None
@@ -415,11 +430,8 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
                           f"no {what} itinerary from {o_place.name} to {d_place.name} "
                           f"{'arriving by' if arrive_by else 'leaving at or after'} the given time")
     if realtime is not None and static_network.timetable is not None:
-        from engine.planning.realtime_legs import annotate_itineraries  # it imports this module
-
-        itineraries = list(annotate_itineraries(itineraries, static_network, realtime,
-                                                transfer_slack_s=options.transfer_slack_s,
-                                                depart_s=None if arrive_by else time_s))
+        itineraries = _annotated(itineraries, static_network, realtime, options.transfer_slack_s,
+                                 None if arrive_by else time_s)
     if arrive_by:
         itineraries.sort(key=lambda it: (-it.start_s, it.transfers, it.end_s))
     else:
