@@ -71,6 +71,18 @@ load_in_background                    True                        load the bundl
 cors_origins                          ()                          origins allowed cross-site; empty:
                                                                   CORS off
 docs                                  True                        serve /api/v1/docs (Swagger UI)
+realtime_feeds                        ()                          GTFS-Realtime URLs (or files) to
+                                                                  poll (api.realtime)
+realtime_every_s                      30.0                        seconds between polls
+realtime_max_age_s                    300.0                       older feeds are ignored (stale);
+                                                                  0: never stale
+realtime_timeout_s                    10.0                        timeout of one poll
+realtime_max_bytes                    20,971,520                  larger feeds are refused
+realtime_state_dir                    None -> ``<observations db>.realtime/`` beside it
+                                                                  where polled feeds are written
+realtime_poll_in_app                  False                       poll in the app's own process
+                                                                  (``trajet serve`` polls in the
+                                                                  gunicorn master instead)
 ====================================  ==========================  ====================================
 
 Raises :class:`ConfigError` naming the key (and its source) for unknown keys or values of the
@@ -131,17 +143,25 @@ class ApiConfig:
     load_in_background: bool = True
     cors_origins: tuple[str, ...] = ()
     docs: bool = True
+    realtime_feeds: tuple[str, ...] = ()
+    realtime_every_s: float = 30.0
+    realtime_max_age_s: float = 300.0
+    realtime_timeout_s: float = 10.0
+    realtime_max_bytes: int = 20 * 1024 * 1024
+    realtime_state_dir: Path | None = None
+    realtime_poll_in_app: bool = False
 
     def __post_init__(self) -> None:
         positive = ("max_body_bytes", "max_observations_per_post", "max_itineraries",
                     "max_window_min", "max_isochrone_minutes", "max_walk_m", "max_stops_radius_m",
                     "max_stops_results", "request_time_budget_s", "compute_threads",
                     "max_observation_age_s", "max_unknown_capacity", "max_json_depth",
-                    "max_isochrone_mode_minutes", "heavy_concurrency", "heavy_queue_wait_s")
+                    "max_isochrone_mode_minutes", "heavy_concurrency", "heavy_queue_wait_s",
+                    "realtime_every_s", "realtime_timeout_s", "realtime_max_bytes")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("future_tolerance_s", "max_transfers", "network_simplify_m"):
+        for name in ("future_tolerance_s", "max_transfers", "network_simplify_m", "realtime_max_age_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative, got {getattr(self, name)!r}")
         if self.max_capacity_factor < 1:
@@ -165,6 +185,15 @@ class ApiConfig:
             return None
         bundle = Path(self.bundle_dir).resolve()
         return bundle.with_name(f"{bundle.name}.observations.sqlite")
+
+    @property
+    def realtime_state_path(self) -> Path | None:
+        """The folder of polled real-time feeds: ``realtime_state_dir``, else beside the
+        observations database."""
+        if self.realtime_state_dir is not None:
+            return Path(self.realtime_state_dir)
+        obs = self.observations_path
+        return None if obs is None else obs.with_name(f"{obs.name}.realtime")
 
     def public(self) -> dict:
         """The settings as JSON-able values, without the token (for /info and logs)."""

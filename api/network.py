@@ -54,6 +54,7 @@ def make_blueprint() -> Blueprint:
             "skipped_observations": loaded.live.skipped,
             "ingest_enabled": state.config.ingest_token is not None,
             "suggested_departure": {"datetime": when.isoformat(timespec="minutes"), "note": note},
+            "realtime": loaded.realtime.info() if loaded.realtime is not None else None,
             "limits": {"max_itineraries": state.config.max_itineraries,
                        "max_window_min": state.config.max_window_min,
                        "max_isochrone_minutes": state.config.max_isochrone_minutes,

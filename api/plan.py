@@ -10,6 +10,7 @@ searches check, so a request over budget stops computing and answers 503 TIME_BU
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import asdict, dataclass
 
 import marshmallow as ma
@@ -22,7 +23,7 @@ from api.errors import ApiError
 from api.serialize import plan_to_json
 from api.state import Loaded, app_state
 from api.timeutil import default_departure, localize, service_day_and_seconds
-from engine.deadline import Deadline, check
+from engine.deadline import Deadline, DeadlineExceeded, check
 from engine.model import Network
 from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swapped_message
 from engine.planning.isochrone import IsochroneUnavailable, reachable_area
@@ -144,16 +145,30 @@ def _plan_options(query: PlanQuery) -> PlanOptions:
 
 
 def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: float,
-              deadline: Deadline | None = None
+              lang: str | None = None, deadline: Deadline | None = None
               ) -> tuple[list[dict], str | None, str | None, dict | None]:
-    """(itineraries as JSON, no-route code, message, modes left out) for one query; raises
-    DeadlineExceeded once ``deadline`` has passed."""
+    """(itineraries as JSON, no-route code, message, modes left out) for one query; on the
+    real-time state when the server has feeds (a plan that fails on it is made without it:
+    nothing in a feed may cause a 500). Raises DeadlineExceeded once ``deadline`` has passed."""
     when = {"arrive_by" if query.arrive_by else "depart_at": query.when}
-    result = plan_trip(network, (query.origin_lon, query.origin_lat),
-                       (query.destination_lon, query.destination_lat), modes=query.modes,
-                       options=_plan_options(query), live=loaded.live.snapshot(),
-                       now_utc_s=int(now_utc_s), deadline=deadline, **when)
-    out = plan_to_json(result)
+
+    def run(realtime):
+        return plan_trip(network, (query.origin_lon, query.origin_lat),
+                         (query.destination_lon, query.destination_lat), modes=query.modes,
+                         options=_plan_options(query), live=loaded.live.snapshot(),
+                         now_utc_s=int(now_utc_s), realtime=realtime, deadline=deadline, **when)
+
+    realtime = loaded.realtime.current() if loaded.realtime is not None else None
+    try:
+        result = run(realtime)
+    except DeadlineExceeded:
+        raise
+    except Exception:
+        if realtime is None:
+            raise
+        logging.getLogger("trajet.api").exception("trajet: planning on the real-time state failed")
+        result = run(None)
+    out = plan_to_json(result, lang=lang)
     return out["itineraries"], out["code"], out["message"], out.get("left_out")
 
 
@@ -185,6 +200,16 @@ def _run_isochrone(network: Network, query: PlanQuery, loaded: Loaded,
             "code": None if features else (codes[0] if codes else "NO_ISOCHRONE")}
 
 
+def _language(args: dict) -> str | None:
+    """The language of alert texts: ``lang``, else the best of Accept-Language, else None."""
+    if args.get("lang"):
+        return args["lang"]
+    from flask import request
+
+    best = request.accept_languages.best
+    return best if best and best != "*" else None
+
+
 def make_blueprint(config: ApiConfig) -> Blueprint:
     blp = Blueprint("plan", __name__, url_prefix="/api/v1",
                     description="Trip planning and isochrones")
@@ -210,7 +235,7 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
                             message=f"'{outside}' lies outside the area this network covers")
             return response
         itineraries, code, message, left_out = state.run(_run_plan, loaded.network, query, loaded,
-                                                         state.clock())
+                                                         state.clock(), _language(args))
         response.update(itineraries=itineraries, code=code, message=message)
         if left_out:
             response["left_out"] = left_out

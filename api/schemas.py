@@ -59,6 +59,8 @@ def _datetime_pattern(first_year: int, last_year: int) -> str:
 
 
 DATETIME_PATTERN = _datetime_pattern(MIN_YEAR, MAX_YEAR)
+LANG_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}$"
+"""A BCP 47 language tag as alert translations carry them (en, fr, en-US, zh-Hant-TW)."""
 _DATETIME_RE = re.compile(DATETIME_PATTERN, re.ASCII)
 
 
@@ -234,6 +236,10 @@ def plan_args_schema(config: ApiConfig) -> type[ma.Schema]:
                                                              "arriving by) are offered"})
         wheelchair = fields.Boolean(load_default=DEFAULTS.wheelchair, metadata={
             "description": "Only wheelchair-accessible stops and trips, no steps"})
+        lang = fields.String(load_default=None, validate=validate.Regexp(LANG_PATTERN), metadata={
+            "pattern": LANG_PATTERN, "example": "en-US",
+            "description": "Language of real-time alert texts (BCP 47, e.g. fr); default: "
+                           "Accept-Language, then the feed's"})
 
     return PlanArgs
 

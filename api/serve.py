@@ -31,6 +31,13 @@ class _Server(BaseApplication):
         return create_app()
 
 
+def _start_realtime_pollers(server) -> None:
+    from api.config import load_config
+    from api.realtime import start_pollers
+
+    server._trajet_pollers = start_pollers(load_config())
+
+
 WORKER_CLASS = "api.gunicorn_worker.JsonErrorWorker"
 LIMIT_REQUEST_LINE = 8190        # bytes of "GET /url HTTP/1.1"; longer: 414 (JSON)
 LIMIT_REQUEST_FIELDS = 100       # headers; more: 431 (JSON)
@@ -60,4 +67,8 @@ def serve(bundle_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, 
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE, "preload_app": False,
         "control_socket_disable": True,  # several servers (tests, bench) may run side by side
     }
+    if config.realtime_feeds and not config.realtime_poll_in_app:
+        # the real-time pollers run in the master, started before the workers fork (threads do
+        # not survive a fork): one poller per feed however many workers read the files
+        options["when_ready"] = _start_realtime_pollers
     _Server(options).run()

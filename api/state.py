@@ -23,6 +23,7 @@ from api.config import ApiConfig
 from api.errors import ApiError
 from api.geojson import street_geojson
 from api.observations import LiveFeed, ObservationStore
+from api.realtime import RealtimeStore, start_pollers
 from engine.deadline import Deadline, DeadlineExceeded
 from engine.model import Network
 from engine.planning import planner
@@ -60,6 +61,7 @@ class Loaded:
     live: LiveFeed
     store: ObservationStore | None
     loaded_in_s: float
+    realtime: RealtimeStore | None = None   # GTFS-Realtime feeds of --realtime (api.realtime)
 
 
 def _stop_index(network: Network) -> StopIndex:
@@ -104,9 +106,12 @@ class AppState:
         self.pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=config.compute_threads, thread_name_prefix="trajet-compute")
         self._thread: threading.Thread | None = None
+        self.pollers: list = []
 
     # -- loading ---------------------------------------------------------------------------
     def start(self) -> None:
+        if self.config.realtime_poll_in_app:
+            self.pollers = start_pollers(self.config)
         if self.config.load_in_background:
             self._thread = threading.Thread(target=self._load, name="trajet-load", daemon=True)
             self._thread.start()
@@ -169,10 +174,11 @@ class AppState:
         if live.skipped_unknown:
             log.warning("trajet: %d stored observations name facilities this bundle does not have",
                         live.skipped_unknown)
+        realtime = RealtimeStore(self.config, network) if self.config.realtime_feeds else None
         return Loaded(network=network, manifest=manifest, data_version=data_version,
                       stops=_stop_index(network), network_geojson=body,
                       network_geojson_gzip=body_gz, network_etag=etag, live=live, store=store,
-                      loaded_in_s=round(time.perf_counter() - t0, 3))
+                      loaded_in_s=round(time.perf_counter() - t0, 3), realtime=realtime)
 
     # -- use -------------------------------------------------------------------------------
     def require(self) -> Loaded:
@@ -212,6 +218,8 @@ class AppState:
             raise ApiError(exc.code, str(exc), status=422) from None
 
     def close(self) -> None:
+        for poller in self.pollers:
+            poller.stop(timeout_s=0.1)
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.loaded is not None and self.loaded.store is not None:
             self.loaded.store.close()

@@ -187,10 +187,13 @@ def _stop_changes(tt: Timetable, ids: _Ids, trip: int, day: int, update: TripUpd
         cursor = pos + 1
         arr_delay, arr_s = _event(stu.arrival, ref_utc_s)
         dep_delay, dep_s = _event(stu.departure, ref_utc_s)
+        uncertainty = next((e.uncertainty_s for e in (stu.arrival, stu.departure)
+                            if e is not None and e.uncertainty_s is not None), None)
         changes.append(StopTimeChange(position=pos, arrival_delay_s=arr_delay, arrival_s=arr_s,
                                       departure_delay_s=dep_delay, departure_s=dep_s,
                                       skipped=stu.relationship == "SKIPPED",
-                                      no_data=stu.relationship == "NO_DATA"))
+                                      no_data=stu.relationship == "NO_DATA",
+                                      arrival_uncertainty_s=uncertainty))
     return tuple(changes)
 
 

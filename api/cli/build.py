@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from api.cli.options import bundle_argument, fail, json_option
+from api.cli.options import bundle_argument, fail, json_option, load_network
+from api.cli.realtime import load_realtime, print_report, realtime_option
 from loaders.bundle import BundleError, read_manifest
 from loaders.report import BuildReport, LoaderError
 
@@ -113,20 +114,26 @@ def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_pr
 
 @click.command()
 @bundle_argument
+@realtime_option
 @json_option
-def info(bundle_dir, as_json):
-    """Print a bundle's counts, service period, bbox, timezone and build warnings."""
+def info(bundle_dir, realtime_sources, as_json):
+    """Print a bundle's counts, service period, bbox, timezone and build warnings (and, with
+    --realtime, each feed's report: entities, rejections by validator code, what applied)."""
     try:
         manifest = read_manifest(bundle_dir)
     except BundleError as exc:
         fail(str(exc))
     report = manifest.get("report", {})
+    rt_report = None
+    if realtime_sources:
+        _, rt_report = load_realtime(load_network(bundle_dir), realtime_sources)
     if as_json:
-        click.echo(json.dumps({**manifest["counts"], "format_version": manifest["format_version"],
-                               "built_at_utc": manifest["built_at_utc"],
-                               "inputs": manifest.get("inputs", {}),
-                               "warnings": report.get("totals", []),
-                               "dropped": report.get("dropped", [])}, ensure_ascii=False))
+        out = {**manifest["counts"], "format_version": manifest["format_version"],
+               "built_at_utc": manifest["built_at_utc"], "inputs": manifest.get("inputs", {}),
+               "warnings": report.get("totals", []), "dropped": report.get("dropped", [])}
+        if rt_report is not None:
+            out["realtime"] = rt_report
+        click.echo(json.dumps(out, ensure_ascii=False))
         return
     click.echo(f"{bundle_dir} (bundle format {manifest['format_version']}, built "
                f"{manifest['built_at_utc']})")
@@ -138,3 +145,5 @@ def info(bundle_dir, as_json):
             click.echo(f"  {t['count']:>8,}  {t['code']:<28} {t['file'] or ''}")
     for d in report.get("dropped", []):
         click.echo(f"dropped {d['count']:,} {d['what']}: {d['reason']}")
+    if rt_report is not None:
+        print_report(rt_report)

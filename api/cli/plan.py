@@ -29,6 +29,7 @@ from api.cli.options import (
     transfer_slack_option,
     walk_speed_option,
 )
+from api.cli.realtime import itinerary_lines, leg_lines, load_realtime, print_report, realtime_option
 
 PLANNER_MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
 
@@ -70,14 +71,16 @@ def _plan_options(*, min_p_free: float, transit_modes: str | None, **kw):
         raise click.BadParameter(str(exc)) from None
 
 
-def _run_plan(network, origin, destination, when, arrive_by: bool, modes: list[str], options):
+def _run_plan(network, origin, destination, when, arrive_by: bool, modes: list[str], options,
+              realtime=None):
     """The PlanResult: walk and transit alone list every option (plan_walk_transit); any other
     mode runs the multimodal, parking-aware planner (plan_trip)."""
     if not set(modes) <= {"WALK", "TRANSIT"}:
         from engine.planning.planner import plan_trip
 
         kw = {"arrive_by": when} if arrive_by else {"depart_at": when}
-        return plan_trip(network, origin, destination, modes=modes, options=options, **kw)
+        return plan_trip(network, origin, destination, modes=modes, options=options,
+                         realtime=realtime, **kw)
     from engine.planning.itinerary import plan_walk_transit
     from engine.transit import to_service_time
 
@@ -85,7 +88,8 @@ def _run_plan(network, origin, destination, when, arrive_by: bool, modes: list[s
     return plan_walk_transit(network, origin, destination, day=day, time_s=time_s,
                              arrive_by=arrive_by, window_s=options.window_s, modes=set(modes),
                              options=options.transit_options(),
-                             max_walk_s=options.max_walk_m / options.walk_speed_mps)
+                             max_walk_s=options.max_walk_m / options.walk_speed_mps,
+                             realtime=realtime)
 
 
 @click.command()
@@ -114,11 +118,14 @@ def _run_plan(network, origin, destination, when, arrive_by: bool, modes: list[s
 @parking_threshold_option
 @park_ride_walk_option
 @num_itineraries_option
+@realtime_option
+@click.option("--lang", default=None, metavar="TAG", help="Language of real-time alert texts "
+              "(e.g. fr; the feed's own when absent).")
 @click.option("--json", "as_json", is_flag=True, help="Print the itineraries as JSON.")
 def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max_transfers,
          transit_modes, walk_speed_mps, max_walk_m, max_walk_min, transfer_slack_s, wheelchair,
          bike_speed_mps, bike_lane_preference, min_p_free, park_ride_walk_m, num_itineraries,
-         as_json):
+         realtime_sources, lang, as_json):
     """Plan itineraries on a bundle: walk and transit, or every mode with parking forecasts."""
     from api.serialize import plan_to_json
     from engine.planning.itinerary import Point
@@ -141,9 +148,13 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
     for where, option in ((o, "--from"), (d, "--to")):
         if isinstance(where, Point):
             check_not_swapped(network, where.lon, where.lat, option)
-    result = _run_plan(network, o, d, when, arrive_by, mode_list, options)
+    state, rt_report = load_realtime(network, realtime_sources)
+    result = _run_plan(network, o, d, when, arrive_by, mode_list, options, realtime=state)
     if as_json:
-        click.echo(json.dumps(plan_to_json(result), ensure_ascii=False))
+        out = plan_to_json(result, lang=lang)
+        if realtime_sources:
+            out["realtime"] = rt_report
+        click.echo(json.dumps(out, ensure_ascii=False))
         if not result.ok:
             sys.exit(1)
         return
@@ -151,7 +162,9 @@ def plan(bundle_dir, origin, destination, depart, arrive, modes, window_min, max
         for mode, why in result.left_out.items():
             click.echo(f"  {mode}: {why.code}: {why.message}", err=True)
         fail(f"{result.code}: {result.message}", code=1)
-    _print_itineraries(result)
+    if realtime_sources:
+        print_report(rt_report)
+    _print_itineraries(result, lang)
 
 
 def _hhmm(tz: str, day: int, seconds: int) -> str:
@@ -172,9 +185,11 @@ def _print_parking(parking: dict) -> None:
         click.echo(f"                 {parking['return_trip']}")
 
 
-def _print_itineraries(result) -> None:
+def _print_itineraries(result, lang: str | None = None) -> None:
     tz = result.timezone
     for n, it in enumerate(result.itineraries, 1):
+        def hhmm(s, it=it):
+            return _hhmm(tz, it.service_day, s)
         head = f"{it.mode} " if it.mode else ""
         labels = f"  [{', '.join(it.labels)}]" if it.labels else ""
         click.echo(f"{n}. {head}{_hhmm(tz, it.service_day, it.start_s)} -> "
@@ -191,6 +206,10 @@ def _print_itineraries(result) -> None:
             parking = leg.extra.get("parking") if leg.extra else None
             if parking:
                 _print_parking(parking)
+            for line in leg_lines(leg, hhmm, lang):
+                click.echo(f"                 {line}")
+        for line in itinerary_lines(it, hhmm):
+            click.echo(f"     {line}")
     for mode, why in result.left_out.items():
         click.echo(f"   {mode} not shown: {why.code}: {why.message}")
 

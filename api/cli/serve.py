@@ -9,6 +9,18 @@ from api.cli.options import bundle_argument, fail
 from loaders.bundle import BundleError, read_manifest
 
 
+def _duration_s(text: str, option: str) -> float:
+    """"30s", "2m", "1h" or plain seconds -> seconds; BadParameter otherwise."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*", text)
+    if not m or float(m.group(1)) <= 0:
+        raise click.BadParameter(f"{text!r} is not a positive duration like 30s, 2m or 1h",
+                                 param_hint=option)
+    factor = {"ms": 0.001, "s": 1, None: 1, "m": 60, "min": 60, "h": 3600}[m.group(2)]
+    return float(m.group(1)) * factor
+
+
 @click.command()
 @bundle_argument
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -23,7 +35,15 @@ from loaders.bundle import BundleError, read_manifest
 @click.option("--observations-db", type=click.Path(path_type=Path),
               help="SQLite file of live observations (default: beside the bundle).")
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
-def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observations_db, access_log):
+@click.option("--realtime", "realtime_feeds", multiple=True, metavar="URL",
+              help="A GTFS-Realtime feed to poll (trip updates, alerts or vehicle positions; an "
+                   "http(s) URL or a file). Repeat for several feeds.")
+@click.option("--realtime-every", default="30s", show_default=True, metavar="DURATION",
+              help="Time between polls (e.g. 30s, 2m).")
+@click.option("--realtime-max-age", default="5m", show_default=True, metavar="DURATION",
+              help="Feeds older than this are ignored and reported stale (off: never).")
+def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observations_db, access_log,
+          realtime_feeds, realtime_every, realtime_max_age):
     """Serve the API and the demo page for a bundle with gunicorn."""
     import os
 
@@ -41,6 +61,13 @@ def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observatio
         settings["ingest_token"] = os.environ[ingest_token_env]
     if observations_db:
         settings["observations_db"] = observations_db
+    if realtime_feeds:
+        if any("," in f for f in realtime_feeds):
+            fail("--realtime: a URL with a comma cannot be passed to the workers")
+        settings["realtime_feeds"] = ",".join(realtime_feeds)
+        settings["realtime_every_s"] = _duration_s(realtime_every, "--realtime-every")
+        settings["realtime_max_age_s"] = (0 if realtime_max_age.strip().lower() in ("off", "none", "0")
+                                          else _duration_s(realtime_max_age, "--realtime-max-age"))
     click.echo(f"trajet: serving {bundle_dir} on http://{host}:{port} ({workers} workers)", err=True)
     try:
         run_server(bundle_dir, host=host, port=port, workers=workers, threads=threads,

@@ -209,6 +209,81 @@
     });
     document.querySelectorAll("#itineraries li").forEach((li, i) => li.classList.toggle("selected", i === index));
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.2), { maxZoom: 17 });
+    drawVehicles(it, index);
+  }
+
+  // real time: per transit leg the scheduled time struck through beside the predicted one, the
+  // delay in colour, "vehicle 2 stops away"; the alerts' texts once each; reliability; notices
+  function delayClass(s) { return s >= 300 ? "delay-late" : s >= 60 ? "delay-slight" : s <= -60 ? "delay-early" : "delay-none"; }
+
+  function renderRealtime(li, it) {
+    const seen = new Set();
+    (it.legs || []).forEach((leg) => {
+      if (leg.realtime === undefined) return;
+      const row = document.createElement("div");
+      row.className = "rt-leg small";
+      const name = leg.route ? (leg.route.short_name || leg.route.long_name || leg.mode) : leg.mode;
+      row.append(`${name}: `);
+      if (leg.realtime && leg.scheduled_start_time !== leg.start_time) {
+        const old = document.createElement("s");
+        old.className = "scheduled";
+        old.textContent = formatTime(leg.scheduled_start_time);
+        row.append(old, " ");
+      }
+      const now = document.createElement("b");
+      now.className = `rt-time ${leg.realtime ? delayClass(leg.departure_delay_s) : ""}`;
+      now.textContent = formatTime(leg.start_time);
+      row.append(now, ` → ${formatTime(leg.end_time)}`);
+      if (leg.realtime) {
+        const d = document.createElement("span");
+        d.className = `delay ${delayClass(leg.delay_s)}`;
+        const min = Math.round(Math.abs(leg.delay_s) / 60);
+        d.textContent = Math.abs(leg.delay_s) < 30 ? " on time" : leg.delay_s > 0 ? ` +${min} min` : ` ${min} min early`;
+        row.appendChild(d);
+      } else row.append(" (timetable)");
+      if (leg.vehicle_stops_away !== undefined && leg.vehicle_stops_away !== null)
+        row.append(` · vehicle ${leg.vehicle_stops_away} stop${leg.vehicle_stops_away === 1 ? "" : "s"} away`);
+      li.appendChild(row);
+      (leg.alerts || []).forEach((a) => {
+        if (seen.has(a.id)) return;
+        seen.add(a.id);
+        const n = document.createElement("div");
+        n.className = "alert small";
+        n.textContent = `⚠ ${a.header_text || a.effect}`;
+        if (a.url) {
+          const link = document.createElement("a");
+          link.href = a.url; link.target = "_blank"; link.rel = "noopener"; link.textContent = " more";
+          n.appendChild(link);
+        }
+        li.appendChild(n);
+      });
+    });
+    if (it.reliability) {
+      const r = document.createElement("div");
+      r.className = `reliability small ${it.reliability === "robust" ? "robust" : "tight"}`;
+      r.textContent = it.reliability;
+      li.appendChild(r);
+    }
+    (it.notices || []).forEach((notice) => {
+      const n = document.createElement("div");
+      n.className = "notice small";
+      n.textContent = notice.message;
+      li.appendChild(n);
+    });
+  }
+
+  async function drawVehicles(it, index) {
+    const routes = new Set((it.legs || []).filter((l) => l.route && l.realtime !== undefined).map((l) => l.route.route_id));
+    for (const route of routes) {
+      let doc;
+      try { doc = await getJSON(`${API}/vehicles?route=${encodeURIComponent(route)}`); } catch (e) { continue; }
+      if (state.selected !== index) return;
+      (doc.vehicles || []).forEach((v) => {
+        L.circleMarker([v.lat, v.lon], { radius: 7, color: "#fff", weight: 2, fillColor: "#111", fillOpacity: 0.9,
+          pane: "legs", className: "vehicle-marker" }).bindTooltip(`${v.label || v.id}${v.status ? " · " + v.status.toLowerCase().replace(/_/g, " ") : ""}`)
+          .addTo(state.legLayer);
+      });
+    }
   }
 
   function legLabel(leg) {
@@ -261,6 +336,7 @@
       detail.className = "muted small";
       detail.textContent = facts.join(" · ");
       li.appendChild(detail);
+      renderRealtime(li, it);
       (it.legs || []).forEach((leg) => {
         const pk = leg.parking || leg.facility;
         if (!pk) return;

@@ -16,6 +16,7 @@ are answers, not exceptions: a :class:`PlanResult` with no itinerary carries a r
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from engine.planning.access import (
     walk_access,
     walk_path,
 )
+from engine.planning.realtime import CancelledTrip, LegRealtime
+from engine.planning.reliability import TransferReliability
 
 WALK = "WALK"
 
@@ -82,6 +85,10 @@ class Leg:
     # metres of a vehicle leg (BICYCLE, CAR) walked between a given point and the street, already
     # in distance_m and the leg's time; they count as walking (Itinerary.walk_distance_m)
     off_street_m: float = 0.0
+    trip_idx: int = NO_INDEX                   # the timetable's trip_idx of a transit leg
+    board_pos: int = -1                        # positions of the boarding and alighting stops
+    alight_pos: int = -1                       # along the trip
+    realtime: LegRealtime | None = None        # real-time times, alerts (engine.planning.realtime_legs)
 
     @property
     def duration_s(self) -> int:
@@ -101,6 +108,9 @@ class Itinerary:
     mode: str = ""                  # the planner's mode (engine.planning.planner): WALK, CAR_PARK...
     labels: tuple[str, ...] = ()    # "fastest", "fewest transfers", ... (engine.planning.planner)
     parking_risk: float = 0.0       # 1 - p_free of the car park used, 0 without one
+    cancelled: tuple[CancelledTrip, ...] = ()          # real-time: trips the schedule would use
+    transfer_reliability: tuple[TransferReliability, ...] = ()   # real-time plans only
+    reliability: str = ""           # "robust", "tight connection: 70 %" (real-time plans only)
 
     @property
     def start_s(self) -> int:
@@ -218,7 +228,8 @@ def _ride_leg(network: Network, js: transit.JourneySet, i: int) -> Leg:
                to_place=stop_place(network, int(stops[-1])), start_s=int(js.leg_depart_s[i]),
                end_s=int(js.leg_arrive_s[i]), distance_m=metres, geometry_lon=lon, geometry_lat=lat,
                route=route, trip_id=str(tt.trip_ids[trip]), headsign=str(tt.trip_headsign[trip]),
-               trip_service_day=js.day + int(js.leg_day_offset[i]),
+               trip_service_day=js.day + int(js.leg_day_offset[i]), trip_idx=trip,
+               board_pos=bpos, alight_pos=apos,
                intermediate_stops=tuple(stop_place(network, int(s)) for s in stops[1:-1]))
 
 
@@ -336,18 +347,37 @@ def _resolve(network: Network, router: transit.TransitRouter, where: Location, *
     return Place(name=name, lon=float(where.lon), lat=float(where.lat)), walk.access, walk
 
 
+def _on_realtime(network: Network, realtime, day: int) -> Network:
+    """``network`` with the timetable transit uses on ``day``: the real-time overlay's on its day."""
+    if realtime is None or network.timetable is None:
+        return network
+    tt = realtime.timetable_for(network.timetable, day)
+    return network if tt is network.timetable else dataclasses.replace(network, timetable=tt)
+
+
+def _annotated(itineraries: list[Itinerary], static_network: Network, realtime,
+               transfer_slack_s: int, depart_s: int | None) -> list[Itinerary]:
+    """engine.planning.realtime_legs' annotations (imported here: it uses this module's types)."""
+    from engine.planning.realtime_legs import annotate_itineraries
+
+    return list(annotate_itineraries(itineraries, static_network, realtime,
+                                     transfer_slack_s=transfer_slack_s, depart_s=depart_s))
+
+
 def plan_walk_transit(network: Network, origin: Location, destination: Location, *, day: int,
                       time_s: int, arrive_by: bool = False, window_s: int = 0,
                       modes: Iterable[str] = ("WALK", "TRANSIT"),
                       options: transit.TransitOptions = transit.DEFAULT_OPTIONS,
-                      max_walk_s: float = DEFAULT_MAX_WALK_S) -> PlanResult:
+                      max_walk_s: float = DEFAULT_MAX_WALK_S, realtime=None) -> PlanResult:
     """Walk and transit itineraries between two locations on service day ``day``.
 
     ``time_s`` (seconds after the day's reference) is the departure, or with ``arrive_by`` the
     latest arrival; ``window_s`` > 0 asks for every departure in that window (range RAPTOR).
     Transit itineraries are the Pareto set over (arrival or departure, transfers); a walk-only
     itinerary is added when WALK is among ``modes`` and the walk takes at most ``max_walk_s``
-    or beats every transit itinerary. Raises ValueError for unknown modes; everything a user
+    or beats every transit itinerary. ``realtime`` (``engine.planning.realtime.RealtimeState``):
+    transit on its overlay on its day, legs annotated (``engine.planning.realtime_legs``).
+    Raises ValueError for unknown modes; everything a user
     can get wrong comes back as a PlanResult code.
     """
     modes = {m.upper() for m in modes}
@@ -355,6 +385,8 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
     if unknown:
         raise ValueError(f"plan_walk_transit: unsupported modes {sorted(unknown)} (WALK, TRANSIT)")
     tz = network.timezone
+    static_network = network
+    network = _on_realtime(network, realtime, day)
     tt = network.timetable
     if "TRANSIT" in modes and tt is None:
         return PlanResult((), tz, "NO_TRANSIT_CONNECTION", "the network has no timetable")
@@ -402,6 +434,9 @@ def plan_walk_transit(network: Network, origin: Location, destination: Location,
         return PlanResult((), tz, "NO_TRANSIT_CONNECTION" if "TRANSIT" in modes else "NO_WALK_ROUTE",
                           f"no {what} itinerary from {o_place.name} to {d_place.name} "
                           f"{'arriving by' if arrive_by else 'leaving at or after'} the given time")
+    if realtime is not None and static_network.timetable is not None:
+        itineraries = _annotated(itineraries, static_network, realtime, options.transfer_slack_s,
+                                 None if arrive_by else time_s)
     if arrive_by:
         itineraries.sort(key=lambda it: (-it.start_s, it.transfers, it.end_s))
     else:

@@ -123,7 +123,7 @@ def park_and_ride_mode(q: Query) -> list[Candidate]:
     js = transit_journeys(q, (acc.stops, acc.secs))
     if js.n_journeys == 0:
         raise LeftOut(NO_TRANSIT_CONNECTION, no_connection(q, "from a park-and-ride"))
-    its = journeys_to_itineraries(q.network, js, q.origin, q.destination, origin_walk=None,
+    its = journeys_to_itineraries(q.transit_network, js, q.origin, q.destination, origin_walk=None,
                                   destination_walk=q.egress(), walk_speed_mps=q.options.walk_speed_mps)
     direct_walk_s = _walk_to_destination_s(q, np.asarray(pk.walk_node_idx)[links.fac])
     out = []

@@ -29,7 +29,7 @@ def transit_mode(q: Query) -> list[Candidate]:
     js = transit_journeys(q, acc.access, window_s=q.options.window_s)
     if js.n_journeys == 0:
         raise LeftOut(NO_TRANSIT_CONNECTION, no_connection(q, "walking to and from the stops"))
-    its = journeys_to_itineraries(q.network, js, q.origin, q.destination, origin_walk=acc,
+    its = journeys_to_itineraries(q.transit_network, js, q.origin, q.destination, origin_walk=acc,
                                   destination_walk=egress, walk_speed_mps=q.options.walk_speed_mps)
     return [Candidate("TRANSIT", it) for it in its]
 

@@ -78,6 +78,8 @@ from engine.planning.modes_transit import transit_mode
 from engine.planning.options import PlanOptions
 from engine.planning.pareto import Candidate, select_candidates
 from engine.planning.query import Query, as_instant, is_outside, location, street_facilities
+from engine.planning.realtime import RealtimeState
+from engine.planning.realtime_legs import annotate_itineraries
 from engine.planning.reasons import (
     CODE_PRIORITY,
     DOMINATED,
@@ -155,15 +157,19 @@ def _parse_modes(modes) -> tuple[str, ...]:
 def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_by=None,
               modes: Iterable[str] | str = MODES, options: PlanOptions | None = None,
               live: LiveObservations | None = None, now_utc_s: int | None = None,
-              deadline: Deadline | None = None) -> PlanResult:
+              realtime: RealtimeState | None = None, deadline: Deadline | None = None) -> PlanResult:
     """Itineraries from ``origin`` to ``destination`` in the ``modes`` asked, best few first.
 
     ``origin``/``destination``: an ``engine.planning.itinerary.Point``, a ``StopRef`` (the stop's
     position) or a (lon, lat) tuple in WGS84 degrees. Give exactly one of ``depart_at`` and
     ``arrive_by``: epoch seconds (UTC) or a datetime (naive = local time of the network).
     ``live``/``now_utc_s``: live parking observations and the current instant, passed to the
-    forecast. Returns a PlanResult whose itineraries carry the planner mode and labels; an empty
-    answer has a reason code and every mode left out its reason (module docstring).
+    forecast. ``realtime``: GTFS-Realtime state (``engine.planning.realtime``): transit runs on
+    its overlay on the overlay's day, and every itinerary is annotated (scheduled times and
+    delays, alerts, vehicles, cancelled trips, transfer reliability;
+    ``engine.planning.realtime_legs``). Returns a PlanResult whose itineraries carry the
+    planner mode and labels; an empty answer has a reason code and every mode left out its
+    reason (module docstring).
     Raises ValueError/TypeError for arguments no user input should produce (unknown mode, both
     or neither time given, a malformed location), and :class:`engine.deadline.DeadlineExceeded`
     once ``deadline`` (None: no limit) has passed: every search checks it, and so does the loop
@@ -187,7 +193,7 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
             return PlanResult((), tz, OUTSIDE_BOUNDS, msg,
                               left_out={m: ModeLeftOut(OUTSIDE_BOUNDS, msg) for m in modes})
     q = Query(network, o_place, d_place, utc_s, arrive_by is not None, options, live, now_utc_s,
-              deadline=deadline)
+              realtime=realtime, deadline=deadline)
     candidates: list[Candidate] = []
     left_out: dict[str, ModeLeftOut] = {}
     for mode in modes:
@@ -213,6 +219,10 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
     itineraries = tuple(dataclasses.replace(c.itinerary, mode=c.mode, labels=labels,
                                             parking_risk=round(c.parking_risk, 3))
                         for c, labels in kept)
+    if realtime is not None and network.timetable is not None:
+        itineraries = annotate_itineraries(itineraries, network, realtime,
+                                           transfer_slack_s=options.transfer_slack_s,
+                                           depart_s=None if q.arrive_by else q.time_s)
     left_out = {m: left_out[m] for m in modes if m in left_out}
     if itineraries:
         return PlanResult(itineraries, tz, left_out=left_out)

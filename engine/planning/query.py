@@ -8,6 +8,7 @@ street graph, a point too far from the streets, a day without service) raises
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import zoneinfo
@@ -15,6 +16,7 @@ import zoneinfo
 import numpy as np
 
 from engine import street, transit
+from engine.cache import PerObject
 from engine.deadline import Deadline
 from engine.model import NO_INDEX, Mode, Network
 from engine.parking.choice import CAR_KINDS
@@ -86,7 +88,7 @@ class Query:
     with DeadlineExceeded once ``deadline`` (None: no limit) has passed."""
 
     def __init__(self, network: Network, origin: Place, destination: Place, utc_s: int,
-                 arrive_by: bool, options: PlanOptions, live, now_utc_s, *,
+                 arrive_by: bool, options: PlanOptions, live, now_utc_s, realtime=None, *,
                  deadline: Deadline | None = None):
         self.network = network
         self.graph = network.street if network.street is not None and network.street.n_nodes else None
@@ -104,6 +106,12 @@ class Query:
         self.car = street.StreetProfile(Mode.CAR)
         self._memo: dict = {}
         self.transit_opts = o.transit_options()
+        # real-time: transit runs on the overlay's timetable on its day; every street cache
+        # stays keyed on the static network (the overlay only changes trips)
+        self.realtime = realtime
+        self.timetable = (realtime.timetable_for(network.timetable, self.day)
+                          if realtime is not None and network.timetable is not None
+                          else network.timetable)
 
     # -- shared pieces, computed on first use -------------------------------------------------
     def memo(self, key, make):
@@ -168,9 +176,16 @@ class Query:
             return StreetTree(self.graph, self.walk, ends, res, backward=True)
         return self.memo("walk_tree", make)
 
+    @property
+    def transit_network(self) -> Network:
+        """The network whose timetable the journeys index (the overlay's, with real time)."""
+        if self.timetable is self.network.timetable:
+            return self.network
+        return _with_timetable(self.network, self.timetable)
+
     def router(self) -> transit.TransitRouter:
         def make():
-            tt = self.network.timetable
+            tt = self.timetable
             if tt is None:
                 raise LeftOut(NO_TRANSIT_CONNECTION, "the network has no timetable")
             router = transit.router_for(tt)
@@ -210,6 +225,14 @@ class Query:
         """(start, end) of a single-leg trip of ``duration_s`` at the query time."""
         d = int(math.ceil(duration_s - 1e-9))
         return (self.time_s - d, self.time_s) if self.arrive_by else (self.time_s, self.time_s + d)
+
+
+_VIEWS = PerObject(lambda network, tt: dataclasses.replace(network, timetable=tt), size=4)
+
+
+def _with_timetable(network: Network, tt) -> Network:
+    """``network`` with ``tt`` for its timetable, one view per (network, timetable)."""
+    return _VIEWS(network, tt)
 
 
 def street_facilities(parking, kinds, *, vehicle: bool) -> np.ndarray:

@@ -47,6 +47,7 @@ class StopTimeChange:
     departure_s: int | None = None
     skipped: bool = False               # SKIPPED
     no_data: bool = False               # NO_DATA
+    arrival_uncertainty_s: int | None = None   # StopTimeEvent.uncertainty (s): reliability only
 
 
 def _event_delay(absolute_s: int | None, delay_s: int | None, scheduled_s: int) -> int | None:

@@ -29,7 +29,7 @@ def test_the_document_is_openapi_3_and_lists_every_endpoint(client):
     plan_params = {p["name"] for p in doc["paths"]["/api/v1/plan"]["get"]["parameters"]}
     assert plan_params == {"from", "to", "datetime", "arrive_by", "modes", "walk_speed", "bike_speed",
                            "max_transfers", "max_walk_m", "bike_lane_preference", "num_itineraries",
-                           "window_min", "wheelchair"}
+                           "window_min", "wheelchair", "lang"}
     error = doc["components"]["schemas"]["Error"]
     assert set(error["required"]) == {"code", "message", "field"}
 
@@ -75,7 +75,7 @@ def api_schema(fuzz_app):
 # One test per operation, so a failure names it (the list is checked against the document below).
 OPERATIONS = ["GET /healthz", "GET /readyz", "GET /api/v1/info", "GET /api/v1/network",
               "GET /api/v1/stops", "GET /api/v1/parking", "POST /api/v1/parking/observations",
-              "GET /api/v1/plan", "GET /api/v1/isochrone"]
+              "GET /api/v1/plan", "GET /api/v1/isochrone", "GET /api/v1/vehicles"]
 
 
 def test_every_operation_is_fuzzed(api_schema):
