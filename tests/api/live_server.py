@@ -34,9 +34,10 @@ class LiveServer:
     """``trajet serve BUNDLE`` in a subprocess; ``start()`` waits until every worker is ready."""
 
     def __init__(self, bundle: Path, log_path: Path, *, workers: int = 1, threads: int = 16,
-                 env: dict | None = None):
+                 env: dict | None = None, extra_args: tuple[str, ...] = ()):
         self.bundle, self.log_path = bundle, log_path
         self.workers, self.threads = workers, threads
+        self.extra_args = tuple(extra_args)
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
@@ -46,7 +47,7 @@ class LiveServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from api.cli import main; main()", "serve", str(self.bundle),
              "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-             "--threads", str(self.threads)],
+             "--threads", str(self.threads), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=self.env, start_new_session=True)
         deadline = time.monotonic() + timeout_s
         in_a_row = 0
@@ -63,6 +64,10 @@ class LiveServer:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"trajet serve not ready in {timeout_s} s: {self.log_path.read_text()[-2000:]}")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def kill9(self) -> None:
         """SIGKILL the whole server (arbiter and workers), as a crash would."""

@@ -4,17 +4,13 @@ on the BART bundle polling BART's trip updates and alert (local files), a trip p
 screenshot lands in ``test-output/demo_realtime.png``."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS, OUT, ROOT, _free_port, _open, sync_api
+from tests.api.live_server import LiveServer
+from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS, OUT, _open, sync_api
 from tests.bart_rt import AVAILABLE, RT, bart_rt_bundle
 
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="../shared/data/gtfs_rt is missing")
@@ -23,38 +19,15 @@ pytestmark = pytest.mark.skipif(not AVAILABLE, reason="../shared/data/gtfs_rt is
 @pytest.fixture(scope="module")
 def rt_server(bundles_dir, tmp_path_factory):
     bundle = bart_rt_bundle(bundles_dir)
-    port = _free_port()
     work = tmp_path_factory.mktemp("rtweb")
-    env = {**os.environ, "TRAJET_OBSERVATIONS_DB": str(work / "obs.sqlite"),
-           "PYTHONPATH": str(ROOT)}
-    log = open(work / "serve.log", "w+")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", str(bundle), "--host",
-                             "127.0.0.1", "--port", str(port), "--workers", "1",
-                             "--realtime", str(RT / "bart-trip-updates.pb"),
-                             "--realtime", str(RT / "bart-alerts.pb"),
-                             "--realtime-every", "1s", "--realtime-max-age", "off"],
-                            env=env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.seek(0)
-            pytest.fail(f"trajet serve did not become ready:\n{log.read()}")
-        time.sleep(0.2)
-    yield base, bundle
-    proc.terminate()
+    live = LiveServer(bundle, work / "serve.log", env={"TRAJET_OBSERVATIONS_DB": str(work / "obs.sqlite")},
+                      extra_args=("--realtime", str(RT / "bart-trip-updates.pb"),
+                                  "--realtime", str(RT / "bart-alerts.pb"),
+                                  "--realtime-every", "1s", "--realtime-max-age", "off")).start()
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield live.base_url, bundle
+    finally:
+        live.stop()
 
 
 @pytest.fixture(scope="module")
