@@ -9,35 +9,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.synthetic import grid_street_graph
 from engine import street
 from engine.model import Mode, StreetGraph
 from engine.street import StreetProfile
-from loaders.osm import street_graph_from_osm
-from loaders.report import BuildReport
+from tests.engine.street_graphs import monaco_streets, one_way_grid, tiny_town_streets
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY_TOWN = ROOT / "data_samples" / "tiny_town" / "tiny_town.osm"
-MONACO_PBF = ROOT / ".." / "shared" / "data" / "monaco" / "monaco.osm.pbf"
 
 
 @pytest.fixture(scope="module")
 def town() -> StreetGraph:
-    return street_graph_from_osm(TINY_TOWN, BuildReport()).street
+    return tiny_town_streets()
 
 
 @pytest.fixture(scope="module")
 def monaco() -> StreetGraph:
-    if not MONACO_PBF.exists():
-        pytest.skip("../shared/data/monaco missing")
-    return street_graph_from_osm(MONACO_PBF, BuildReport()).street
+    return monaco_streets()
 
 
 @pytest.fixture(scope="module")
 def grid() -> StreetGraph:
-    # many one-way streets without contraflow: some pairs are unreachable for cars and bikes
-    return grid_street_graph(24, 18, seed=5, one_way_share=0.35, contraflow_share=0.3,
-                             footway_share=0.1)
+    return one_way_grid()
 
 
 def assert_same(got, expected):

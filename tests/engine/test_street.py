@@ -17,7 +17,6 @@ import scipy.sparse
 import scipy.sparse.csgraph
 import shapely
 
-from bench.synthetic import grid_street_graph
 from engine import street
 from engine.model import Mode, StreetGraph
 from engine.street import (
@@ -27,12 +26,9 @@ from engine.street import (
     LocationNotAccessible,
     StreetProfile,
 )
-from loaders.osm import street_graph_from_osm
-from loaders.report import BuildReport
+from tests.engine.street_graphs import MONACO_PBF, monaco_streets, one_way_grid, tiny_town_streets
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY_TOWN = ROOT / "data_samples" / "tiny_town" / "tiny_town.osm"
-MONACO_PBF = ROOT / ".." / "shared" / "data" / "monaco" / "monaco.osm.pbf"
 needs_monaco = pytest.mark.skipif(not MONACO_PBF.exists(), reason="../shared/data/monaco missing")
 
 BLOCK_EW_M = 200.6405
@@ -46,22 +42,17 @@ PRIMARY_MPS = 50 / 3.6 * 0.8
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def town() -> StreetGraph:
-    return street_graph_from_osm(TINY_TOWN, BuildReport()).street
+    return tiny_town_streets()
 
 
 @pytest.fixture(scope="module")
 def monaco() -> StreetGraph:
-    if not MONACO_PBF.exists():
-        pytest.skip("../shared/data/monaco missing")
-    return street_graph_from_osm(MONACO_PBF, BuildReport()).street
+    return monaco_streets()
 
 
 @pytest.fixture(scope="module")
 def grid() -> StreetGraph:
-    # Many one-way streets without contraflow and footways: some nodes fall out of the car and
-    # bike components, so some pairs are unreachable.
-    return grid_street_graph(24, 18, seed=5, one_way_share=0.35, contraflow_share=0.3,
-                             footway_share=0.1)
+    return one_way_grid()
 
 
 def node(graph: StreetGraph, i: int, j: int) -> int:
