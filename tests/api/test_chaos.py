@@ -137,8 +137,10 @@ def test_the_server_survives_heavy_slow_and_killed_clients(monaco_bundle, tmp_pa
         facilities = [f["id"] for f in parking["features"]]
         now = dt.datetime.now(dt.UTC)
 
-        # phase 1: plans + heavy isochrones + slow headers + writes, then kill -9 mid-burst
-        stop = threading.Event()
+        # phase 1: plans + heavy isochrones + slow headers + writes, then kill -9 mid-burst. The
+        # readers are told to stop just before the kill (each may lose its request in flight,
+        # no more); the writer is still posting when the server dies.
+        stop, stop_writes = threading.Event(), threading.Event()
         probe = Probe(server.port)
         probes.append(probe)
         threads = _start_all(
@@ -146,12 +148,13 @@ def test_the_server_survives_heavy_slow_and_killed_clients(monaco_bundle, tmp_pa
             + [(_plans, (server.port, center, day, stop, plan_status))] * N_PLAN_CLIENTS
             + [(_heavy, (server.port, center, day, stop, heavy_status))] * N_HEAVY_CLIENTS
             + [(_slow_header, (server.port, stop))] * N_SLOW_CLIENTS
-            + [(_write_burst, (server.port, facilities, now, acked, stop))])
+            + [(_write_burst, (server.port, facilities, now, acked, stop_writes))])
         time.sleep(LOAD_S)
         probe.stop.set()
         threads[0].join(10)  # the probe's last request is answered before the crash
-        server.kill9()  # while the writer is posting
         stop.set()
+        server.kill9()  # while the writer is posting
+        stop_writes.set()
         for t in threads:
             t.join(30)
         n_acked_before = len(acked)
