@@ -32,6 +32,8 @@ import marshmallow as ma
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from engine.transit import TransitQueryError
+
 log = logging.getLogger("trajet.api")
 
 # Status of each code the API emits; validators use these in "CODE: text" messages.
@@ -238,6 +240,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
         return error_response(err)
+
+    @app.errorhandler(TransitQueryError)
+    def _engine_error(exc: TransitQueryError):
+        # an engine error with a reason code (an unknown stop, a day outside the timetable) that
+        # no view turned into an answer: the request cannot be served, it is not a server error
+        return error_response(ApiError(exc.code, str(exc), status=422))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

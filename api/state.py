@@ -27,7 +27,6 @@ from api.realtime import RealtimeStore, start_pollers
 from engine.deadline import Deadline, DeadlineExceeded
 from engine.model import Network
 from engine.planning import planner
-from engine.transit.errors import TransitQueryError
 from loaders.bundle import BundleError, load_bundle, read_manifest
 
 log = logging.getLogger("trajet.api")
@@ -199,8 +198,8 @@ class AppState:
         engine: its searches stop when it passes and raise DeadlineExceeded, answered here as
         ApiError 503 TIME_BUDGET_EXCEEDED naming the limit and what was running. A computation
         that does not stop is waited for :data:`BUDGET_GRACE_S` more, then answered the same way
-        (its result is dropped). An engine error carrying a reason code (an unknown stop, a
-        day outside the timetable) that escaped the view answers 422 with that code, not 500.
+        (its result is dropped). An engine error carrying a reason code that escapes is
+        answered 422 by the app's error handlers (api/errors.py), like any view's.
         """
         budget_s = self.config.request_time_budget_s
         deadline = Deadline(budget_s)
@@ -212,10 +211,6 @@ class AppState:
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise _over_budget(budget_s, "the computation") from None
-        except TransitQueryError as exc:
-            # an engine error with a reason code that the view did not turn into an answer:
-            # the request cannot be served (422 with that code), it is not a server error
-            raise ApiError(exc.code, str(exc), status=422) from None
 
     def close(self) -> None:
         for poller in self.pollers:
