@@ -25,12 +25,13 @@ import json
 import math
 import re
 import urllib.parse
-from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
 from loaders.gtfs_rt import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, RealtimeFeedError, fetch_bytes
+from loaders.rejections import RejectionReport
 
 KNOWN_FILES = ("system_information", "station_information", "station_status", "vehicle_types",
                "free_bike_status", "vehicle_status", "system_pricing_plans")
@@ -142,22 +143,10 @@ class Vehicle:
 
 
 @dataclass
-class GbfsReport:
-    """What was left out of a feed, by code, with a few ids for each."""
+class GbfsReport(RejectionReport):
+    """What was left out of a GBFS system, by code, with a few ids for each."""
 
-    rejected: Counter = field(default_factory=Counter)
-    examples: dict[str, list[str]] = field(default_factory=dict)
-
-    def reject(self, code: str, entity_id: str) -> None:
-        self.rejected[code] += 1
-        examples = self.examples.setdefault(code, [])
-        if len(examples) < 5:
-            examples.append(entity_id)
-
-    def as_dict(self) -> dict:
-        return {"rejected": {code: {"count": n, "meaning": CODES.get(code, code),
-                                    "examples": self.examples.get(code, [])}
-                             for code, n in sorted(self.rejected.items())}}
+    MEANINGS: ClassVar[dict[str, str]] = CODES
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as pb
+
+from loaders.rejections import RejectionReport
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 10.0
@@ -132,24 +135,14 @@ class VehiclePosition:
 
 
 @dataclass
-class FeedReport:
+class FeedReport(RejectionReport):
     """What was left out of a feed, by validator code, with a few entity ids for each."""
 
-    rejected: Counter = field(default_factory=Counter)
-    examples: dict[str, list[str]] = field(default_factory=dict)
+    MEANINGS: ClassVar[dict[str, str]] = CODES
     ignored: Counter = field(default_factory=Counter)  # kept out on purpose (e.g. ADDED trips)
 
-    def reject(self, code: str, entity_id: str) -> None:
-        self.rejected[code] += 1
-        examples = self.examples.setdefault(code, [])
-        if len(examples) < 5:
-            examples.append(entity_id)
-
     def as_dict(self) -> dict:
-        return {"rejected": {code: {"count": n, "meaning": CODES.get(code, code),
-                                    "examples": self.examples.get(code, [])}
-                             for code, n in sorted(self.rejected.items())},
-                "ignored": dict(sorted(self.ignored.items()))}
+        return {**super().as_dict(), "ignored": dict(sorted(self.ignored.items()))}
 
 
 @dataclass(frozen=True)
