@@ -516,6 +516,17 @@ def _system_or_none(data: dict | None, language: str | None, report: GbfsReport
         return None
 
 
+def station_facility_id(system_id: str, station_id: str) -> str:
+    """The parking facility id of a bike-share station: ``gbfs:<system_id>/<station_id>``.
+
+    One rule for the bundle (stations as ``ParkingKind.BIKE_SHARE`` facilities) and the live
+    poller (its readings stored against that id), so a rebuilt bundle keeps its history. A station
+    reading is stored as a parking observation with ``free_spaces`` = docks available and
+    ``capacity`` = bikes + docks available, so ``capacity - free_spaces`` is the bikes available.
+    """
+    return f"gbfs:{system_id}/{station_id}"
+
+
 def read_gbfs(source: str | Path, *, language: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
               timeout_s: float = DEFAULT_TIMEOUT_S) -> GbfsFeed:
     """Read and check one GBFS system from its ``gbfs.json`` (a folder, a path or an http(s) URL).
