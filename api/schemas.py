@@ -292,8 +292,8 @@ class ParkingArgs(_Strict):
 # ---------------------------------------------------------------------------------------------
 _COUNT_BOUNDS = {"minimum": 0, "maximum": INT32_MAX}
 """Documented bounds of the counts; the checks that need the facility (negative values, a count
-above its capacity) run in :func:`api.parking.check_observations`, which reports every problem of
-a batch at once."""
+above its capacity) run in :func:`api.observation_checks.check_reading` (through
+:func:`api.parking.check_observations`, which reports every problem of a batch at once)."""
 
 
 class ObservationItem(_Strict):
