@@ -11,6 +11,8 @@ the bundle or the store: the poller (``api.feeds``) checks each reading with the
   ``OnStreetParking``, ``BikeHireDockingStation`` (ids and values by ``loaders.parking.ngsi``).
 * ``ods.py``: OpenDataSoft records (v2.1 ``results[]``, v1 ``records[].fields``, or a plain JSON
   list of objects) with a field mapping (:class:`OdsMapping`).
+* ``spec.py``: what ``--feed KIND=URL[#ROLE=FIELD,...]`` asks for (:class:`FeedSpec`);
+  ``gbfs_poller.py``: polling a GBFS system file by file, each within its ttl.
 * ``gbfs.py``: station_status of a GBFS system read by ``loaders.gbfs`` into readings of the
   stations' facilities (``loaders.gbfs.station_facility_id``).
 """
@@ -18,6 +20,7 @@ from loaders.live_feeds.gbfs import readings_from_gbfs
 from loaders.live_feeds.ngsi import readings_from_ngsi
 from loaders.live_feeds.ods import OdsMapping, readings_from_ods
 from loaders.live_feeds.readings import CODES, LiveFeedError, LiveFeedReport, Reading, parse_json
+from loaders.live_feeds.spec import KINDS, FeedSpec
 
-__all__ = ["CODES", "LiveFeedError", "LiveFeedReport", "OdsMapping", "Reading", "parse_json",
-           "readings_from_gbfs", "readings_from_ngsi", "readings_from_ods"]
+__all__ = ["CODES", "KINDS", "FeedSpec", "LiveFeedError", "LiveFeedReport", "OdsMapping", "Reading",
+           "parse_json", "readings_from_gbfs", "readings_from_ngsi", "readings_from_ods"]
