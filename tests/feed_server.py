@@ -10,7 +10,9 @@ to make the feed "update", or leaves it to make the feed stop updating) and the 
 mode) makes one path misbehave: ``html`` (a maintenance page), ``huge`` (50 MB without
 Content-Length), ``slow`` (answers after :attr:`slow_s`), ``500``, ``not_modified_only``. Every
 answer carries an ETag of its body and honours ``If-None-Match`` (304); :attr:`hits` counts
-requests and :attr:`conditional` the 304s, per path.
+requests and :attr:`conditional` the 304s, per path; :attr:`served` keeps every JSON document
+sent (or revalidated) with its path and instant. :attr:`variant` moves the counts (car parks'
+free spaces, stations' bikes) so that an update changes values as well as instants.
 
 :func:`feeds_bundle` saves the test town of ``tests/api/conftest.py`` with these facilities
 instead of its car parks: the 24 car parks and 57 docking stations of the NGSI files (ids and
@@ -52,26 +54,37 @@ def _restamp_ngsi(entities: list, when: str) -> list:
     return entities
 
 
-def ngsi_parking(t_utc_s: float) -> list:
-    return _restamp_ngsi(json.loads((PARKING / "data_parking.json").read_text()), iso_utc(t_utc_s))
+def ngsi_parking(t_utc_s: float, variant: int = 0) -> list:
+    """The car parks at ``t_utc_s``; ``variant`` k moves each one's free spaces by 7k (mod capacity)."""
+    doc = _restamp_ngsi(json.loads((PARKING / "data_parking.json").read_text()), iso_utc(t_utc_s))
+    for e in doc:
+        total = e["totalSpotNumber"]["value"]
+        e["availableSpotNumber"]["value"] = (e["availableSpotNumber"]["value"] + 7 * variant) % (total + 1)
+    return doc
 
 
-def ngsi_bikes(t_utc_s: float) -> list:
-    return _restamp_ngsi(json.loads((PARKING / "data_bikestation.json").read_text()), iso_utc(t_utc_s))
+def ngsi_bikes(t_utc_s: float, variant: int = 0) -> list:
+    """The docking stations at ``t_utc_s``; ``variant`` k moves k bikes (mod capacity)."""
+    doc = _restamp_ngsi(json.loads((PARKING / "data_bikestation.json").read_text()), iso_utc(t_utc_s))
+    for e in doc:
+        total = e["totalSlotNumber"]["value"]
+        bikes = (e["availableBikeNumber"]["value"] + variant) % (total + 1)
+        e["availableBikeNumber"]["value"], e["freeSlotNumber"]["value"] = bikes, total - bikes
+    return doc
 
 
-def ods_parking(t_utc_s: float) -> dict:
+def ods_parking(t_utc_s: float, variant: int = 0) -> dict:
     """The NGSI car parks as an OpenDataSoft v2.1 answer (fields id, libres, total, maj)."""
     results = [{"id": e["id"], "nom": e["name"]["value"], "libres": e["availableSpotNumber"]["value"],
                 "total": e["totalSpotNumber"]["value"], "maj": iso_utc(t_utc_s)}
-               for e in ngsi_parking(t_utc_s)]
+               for e in ngsi_parking(t_utc_s, variant)]
     return {"total_count": len(results), "results": results}
 
 
 ODS_MAPPING = "facility=id,free=libres,capacity=total,time=maj"
 
 
-def gbfs_file(name: str, t_utc_s: float, base_url: str, ttl_s: int) -> dict:
+def gbfs_file(name: str, t_utc_s: float, base_url: str, ttl_s: int, variant: int = 0) -> dict:
     doc = json.loads((HELSINKI / f"{name}.json").read_text())
     doc["last_updated"], doc["ttl"] = int(t_utc_s), ttl_s
     if name == "gbfs":
@@ -81,6 +94,11 @@ def gbfs_file(name: str, t_utc_s: float, base_url: str, ttl_s: int) -> dict:
     if name == "station_status":
         for station in doc["data"]["stations"]:
             station["last_reported"] = int(t_utc_s)
+            bikes, docks = station.get("num_bikes_available"), station.get("num_docks_available")
+            if isinstance(bikes, int) and isinstance(docks, int) and bikes >= 0 and docks >= 0:
+                total = bikes + docks
+                station["num_bikes_available"] = (bikes + variant) % (total + 1)
+                station["num_docks_available"] = total - station["num_bikes_available"]
     return doc
 
 
@@ -97,6 +115,8 @@ class FeedServer:
 
     def __init__(self, *, gbfs_ttl_s: int = 60):
         self.observed_at = time.time() - 30
+        self.variant = 0
+        self.served: list[tuple[str, bytes, float]] = []   # (path, body, when) of 200 documents
         self.gbfs_ttl_s = gbfs_ttl_s
         self.edits: dict = {}
         self.mode: dict[str, str] = {}
@@ -119,15 +139,15 @@ class FeedServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def document(self, path: str):
-        t = self.observed_at
+        t, k = self.observed_at, self.variant
         if path == "/ngsi/parking":
-            doc = ngsi_parking(t)
+            doc = ngsi_parking(t, k)
         elif path == "/ngsi/bikes":
-            doc = ngsi_bikes(t)
+            doc = ngsi_bikes(t, k)
         elif path == "/ods/parking":
-            doc = ods_parking(t)
+            doc = ods_parking(t, k)
         elif path.startswith("/gbfs/helsinki/"):
-            doc = gbfs_file(Path(path).stem, t, self.url, self.gbfs_ttl_s)
+            doc = gbfs_file(Path(path).stem, t, self.url, self.gbfs_ttl_s, k)
         else:
             return None
         edit = self.edits.get(path)
@@ -156,7 +176,10 @@ class FeedServer:
                 if doc is None:
                     handler.send_error(404)
                 else:
-                    self._send(handler, path, json.dumps(doc).encode())
+                    body = json.dumps(doc).encode()
+                    with self._lock:
+                        self.served.append((path, body, time.time()))
+                    self._send(handler, path, body)
         except OSError:   # the client gave up (timeout, size cap): nothing to answer
             pass
 
