@@ -13,6 +13,7 @@ import pytest
 from api.feeds import gbfs_snapshot_dirs
 from loaders.gbfs import read_gbfs
 from tests.feed_server import AVAILABLE, ODS_MAPPING, FeedServer, feeds_bundle
+from tests.loaders.test_gbfs import v3_system  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="../shared/data (montpellier, gbfs) is missing")
 EVERY_S = 0.3
@@ -248,3 +249,35 @@ def test_bad_feed_options_are_named(make, bundle, tmp_path):
                          (["ngsi=http://x#free=a"], "only ods"), (["ods=http://x#free=a"], "facility")):
         with pytest.raises(ConfigError, match=words):
             create_app({"bundle_dir": bundle, "feeds": tuple(feeds)})
+
+
+def test_a_v3_snapshot_is_published_atomically_and_listed(tmp_path, v3_system):  # noqa: F811
+    from api.feeds import _publish_snapshot, _write_snapshot
+
+    bodies = {p.stem: p.read_bytes() for p in v3_system.glob("*.json")}
+    state = tmp_path / "state"
+    versions = []
+    for k in range(3):
+        folder = state / "gbfs-versions" / f"feed-0.{k}.1"
+        folder.mkdir(parents=True)
+        _write_snapshot(folder, bodies)
+        _publish_snapshot(state, "demo", folder)
+        versions.append(folder)
+        (listed,) = gbfs_snapshot_dirs(state)
+        assert listed == state / "gbfs" / "demo" and listed.resolve() == folder.resolve()
+        feed = read_gbfs(listed)
+        assert feed.system.system_id == "demo" and feed.vehicles
+    assert [v.exists() for v in versions] == [False, True, True]   # the two newest are kept
+    assert gbfs_snapshot_dirs(tmp_path / "nothing") == []
+
+
+def test_serve_names_a_bad_feed_option(bundle):
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    cases = ((["--feed", "csv=http://x"], "KIND"),
+             (["--feed", "ngsi=http://x", "--feed-every", "0s"], "--feed-every"))
+    for args, words in cases:
+        result = CliRunner().invoke(main, ["serve", str(bundle), *args])
+        assert result.exit_code == 2 and words in result.output, result.output
