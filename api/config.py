@@ -227,13 +227,16 @@ class ApiConfig:
         return None if obs is None else obs.with_name(f"{obs.name}.realtime")
 
     def public(self) -> dict:
-        """The settings as JSON-able values, without the token (for /info and logs)."""
+        """The settings as JSON-able values, without the token or the feeds' credentials (for
+        /info and logs)."""
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name == "ingest_token":
                 out["ingest_enabled"] = value is not None
                 continue
+            if f.name == "feeds":   # URLs may carry keys in their query or user:password
+                value = tuple(f"{s.kind}={s.public_url()}" for s in map(FeedSpec.parse, value))
             out[f.name] = str(value) if isinstance(value, Path) else (
                 list(value) if isinstance(value, tuple) else value)
         return out
