@@ -83,6 +83,20 @@ realtime_state_dir                    None -> ``<observations db>.realtime/`` be
 realtime_poll_in_app                  False                       poll in the app's own process
                                                                   (``trajet serve`` polls in the
                                                                   gunicorn master instead)
+feeds                                 ()                          live occupancy feeds to poll,
+                                                                  ``KIND=URL[#ROLE=FIELD,...]``,
+                                                                  KIND ngsi, ods or gbfs (api.feeds;
+                                                                  an env value may be a JSON list)
+feeds_every_s                         60.0                        seconds between polls (GBFS: at
+                                                                  least each file's ttl)
+feeds_timeout_s                       10.0                        timeout of one fetch
+feeds_max_bytes                       20,971,520                  larger answers are refused
+feeds_stale_factor                    3.0                         a feed is stale when its newest
+                                                                  reading (or last good poll) is
+                                                                  older than this x its interval
+feeds_poll_in_app                     False                       poll in the app's own process
+                                                                  (``trajet serve`` runs a feeds
+                                                                  process beside gunicorn instead)
 ====================================  ==========================  ====================================
 
 Raises :class:`ConfigError` naming the key (and its source) for unknown keys or values of the
@@ -97,6 +111,8 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from loaders.live_feeds.spec import FeedSpec
 
 ENV_PREFIX = "TRAJET_"
 CONFIG_FILE_ENV = "TRAJET_CONFIG"
@@ -150,6 +166,12 @@ class ApiConfig:
     realtime_max_bytes: int = 20 * 1024 * 1024
     realtime_state_dir: Path | None = None
     realtime_poll_in_app: bool = False
+    feeds: tuple[str, ...] = ()
+    feeds_every_s: float = 60.0
+    feeds_timeout_s: float = 10.0
+    feeds_max_bytes: int = 20 * 1024 * 1024
+    feeds_stale_factor: float = 3.0
+    feeds_poll_in_app: bool = False
 
     def __post_init__(self) -> None:
         positive = ("max_body_bytes", "max_observations_per_post", "max_itineraries",
@@ -157,7 +179,8 @@ class ApiConfig:
                     "max_stops_results", "request_time_budget_s", "compute_threads",
                     "max_observation_age_s", "max_unknown_capacity", "max_json_depth",
                     "max_isochrone_mode_minutes", "heavy_concurrency", "heavy_queue_wait_s",
-                    "realtime_every_s", "realtime_timeout_s", "realtime_max_bytes")
+                    "realtime_every_s", "realtime_timeout_s", "realtime_max_bytes",
+                    "feeds_every_s", "feeds_timeout_s", "feeds_max_bytes", "feeds_stale_factor")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
@@ -172,9 +195,17 @@ class ApiConfig:
             _check_rate(name, getattr(self, name))
         if not 0 <= self.network_decimals <= 8:
             raise ConfigError(f"network_decimals must be 0..8, got {self.network_decimals!r}")
+        self._check_feeds()
         if self.ingest_token is not None and len(self.ingest_token) < 16:
             raise ConfigError("ingest_token must be at least 16 characters long (or unset to "
                               "disable POST /api/v1/parking/observations)")
+
+    def _check_feeds(self) -> None:
+        for text in self.feeds:
+            try:
+                FeedSpec.parse(text)
+            except ValueError as exc:
+                raise ConfigError(f"feeds: {exc}") from None
 
     @property
     def observations_path(self) -> Path | None:
@@ -196,13 +227,16 @@ class ApiConfig:
         return None if obs is None else obs.with_name(f"{obs.name}.realtime")
 
     def public(self) -> dict:
-        """The settings as JSON-able values, without the token (for /info and logs)."""
+        """The settings as JSON-able values, without the token or the feeds' credentials (for
+        /info and logs)."""
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name == "ingest_token":
                 out["ingest_enabled"] = value is not None
                 continue
+            if f.name == "feeds":   # URLs may carry keys in their query or user:password
+                value = tuple(f"{s.kind}={s.public_url()}" for s in map(FeedSpec.parse, value))
             out[f.name] = str(value) if isinstance(value, Path) else (
                 list(value) if isinstance(value, tuple) else value)
         return out
@@ -249,6 +283,10 @@ def _convert(name: str, value, source: str):
                 raise ValueError("is not a number")
             return float(value)
         if kind.startswith("tuple"):
+            if isinstance(value, str) and value.strip().startswith("["):
+                value = json.loads(value)   # a JSON list: items may hold commas
+                if not isinstance(value, list):
+                    raise ValueError("is not a JSON list")
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(str(s).strip() for s in items if str(s).strip())
         if "str" in kind:

@@ -12,6 +12,7 @@ from flask import Response, request
 from flask_smorest import Blueprint
 
 from api import schemas
+from api.feeds import feeds_info
 from api.geojson import street_geojson
 from api.state import app_state
 from api.timeutil import day_to_iso, default_departure
@@ -26,7 +27,8 @@ def make_blueprint() -> Blueprint:
     @blp.get("/info")
     @blp.response(200, schemas.InfoSchema)
     def info():
-        """Bundle counts, service period, timezone, bbox and data version."""
+        """Bundle counts, service period, timezone, bbox and data version; the state of the
+        GTFS-Realtime feeds and of the live occupancy feeds (``live_feeds``)."""
         state = app_state()
         loaded = state.require()
         manifest = loaded.manifest
@@ -55,6 +57,7 @@ def make_blueprint() -> Blueprint:
             "ingest_enabled": state.config.ingest_token is not None,
             "suggested_departure": {"datetime": when.isoformat(timespec="minutes"), "note": note},
             "realtime": loaded.realtime.info() if loaded.realtime is not None else None,
+            "live_feeds": feeds_info(state.config, state.clock()),
             "limits": {"max_itineraries": state.config.max_itineraries,
                        "max_window_min": state.config.max_window_min,
                        "max_isochrone_minutes": state.config.max_isochrone_minutes,

@@ -115,9 +115,11 @@ class ObservationStore:
                 raise
         return ids
 
-    def add_unique(self, observations: list[Observation]) -> StoreResult:
+    def add_unique(self, observations: list[Observation], *, all_or_nothing: bool = True) -> StoreResult:
         """Store the batch in one transaction, but an exact repeat of a stored row only once;
-        on any conflict (another value at the same facility and instant) store nothing."""
+        on any conflict (another value at the same facility and instant) store nothing, or with
+        ``all_or_nothing=False`` (the live-feed pollers) store the others (``ids`` then lists the
+        rows of the items that were not conflicts)."""
         ids: list[int] = []
         duplicates = 0
         conflicts: list[Conflict] = []
@@ -133,11 +135,11 @@ class ObservationStore:
                         duplicates += 1
                     else:
                         conflicts.append(Conflict(i, same[0], same[1]))
-                self._conn.execute("ROLLBACK" if conflicts else "COMMIT")
+                self._conn.execute("ROLLBACK" if conflicts and all_or_nothing else "COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        return StoreResult([] if conflicts else ids, duplicates, conflicts)
+        return StoreResult([] if conflicts and all_or_nothing else ids, duplicates, conflicts)
 
     def _at(self, facility_id: str, time_utc_s: int) -> tuple[int, Observation] | None:
         row = self._conn.execute(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-from dataclasses import dataclass
 
 import marshmallow as ma
 import numpy as np
@@ -24,8 +23,9 @@ from flask import request
 from flask_smorest import Blueprint
 
 from api import schemas
-from api.config import INT32_MAX, ApiConfig
+from api.config import ApiConfig
 from api.errors import ApiError
+from api.observation_checks import Facilities, ObservationRules, check_reading
 from api.observations import Conflict, Observation
 from api.state import Loaded, app_state
 from api.timeutil import iso, localize, to_utc_s
@@ -90,144 +90,26 @@ def _require_token(view):
     return wrapper
 
 
-@dataclass(frozen=True)
-class ObservationRules:
-    """The limits a posted observation must meet (from :class:`api.config.ApiConfig`)."""
-
-    now_utc_s: int
-    future_tolerance_s: int
-    max_age_s: int
-    capacity_factor: float
-    unknown_capacity: int
-
-    @classmethod
-    def of(cls, config: ApiConfig, now_utc_s: int) -> ObservationRules:
-        return cls(int(now_utc_s), config.future_tolerance_s, config.max_observation_age_s,
-                   config.max_capacity_factor, config.max_unknown_capacity)
-
-    def capacity_limit(self, known: int | None) -> tuple[int, str]:
-        """(the highest capacity accepted, why) for a facility of known capacity ``known``."""
-        if known is None:
-            return self.unknown_capacity, ("the most accepted for a facility of unknown capacity "
-                                           "(max_unknown_capacity)")
-        return int(known * self.capacity_factor), (
-            f"{self.capacity_factor:g} x this facility's known capacity ({known}) "
-            "(max_capacity_factor)")
-
-
 def check_observations(loaded: Loaded, items: list[dict], rules: ObservationRules
                        ) -> tuple[list[Observation], list[dict]]:
-    """(observations, problems) of a parsed batch; problems name ``observations[i].field``."""
+    """(observations, problems) of a parsed batch, by :func:`api.observation_checks.check_reading`
+    (the rules the live-feed pollers apply too); problems name ``observations[i].field``."""
+    network = loaded.network
+    facilities = Facilities.of(network.parking, network.timezone, index_of=loaded.live.facility_idx)
     problems: list[dict] = []
     out: list[Observation] = []
     for i, item in enumerate(items):
         def bad(name, code, message, i=i):
             problems.append({"code": code, "message": f"observation {i}: {message}",
                              "field": f"observations[{i}].{name}"})
-        observation = _check_item(loaded, item, rules, bad)
+        reading = {"facility_id": item["facility_id"],
+                   "time_utc_s": to_utc_s(localize(item["timestamp"], network.timezone)),
+                   "free_spaces": item["free_spaces"], "occupied": item["occupied"],
+                   "capacity": item["capacity"]}
+        observation = check_reading(facilities, reading, rules, bad)
         if observation is not None:
             out.append(observation)
     return out, problems
-
-
-def _check_item(loaded: Loaded, item: dict, rules: ObservationRules, bad) -> Observation | None:
-    """The observation of one item, or None after reporting its problems through ``bad``."""
-    pk = loaded.network.parking
-    idx = loaded.live.facility_idx(item["facility_id"])
-    if idx is None:
-        bad("facility_id", "UNKNOWN_FACILITY",
-            f"no facility {item['facility_id'][:80]!r} in this network (see GET /api/v1/parking)")
-    ok = _check_timestamp(item, loaded.network.timezone, rules, bad)
-    ok &= _check_counts(item, bad)
-    if not ok or idx is None:
-        return None
-    known = int(pk.capacity[idx]) if int(pk.capacity[idx]) > 0 else None
-    free = _free_spaces(item, known, rules, bad)
-    if free is None:
-        return None
-    return Observation(facility_id=str(pk.facility_ids[idx]),
-                       time_utc_s=to_utc_s(localize(item["timestamp"], loaded.network.timezone)),
-                       free_spaces=int(free), capacity=item["capacity"],
-                       received_utc_s=rules.now_utc_s)
-
-
-def _check_timestamp(item: dict, tz: str, rules: ObservationRules, bad) -> bool:
-    """Not further in the future than the clock tolerance, not older than the age window."""
-    when = localize(item["timestamp"], tz)
-    t, now = to_utc_s(when), rules.now_utc_s
-    if t > now + rules.future_tolerance_s:
-        bad("timestamp", "FUTURE_TIMESTAMP", f"{when.isoformat()} lies {t - now} s in the future "
-            f"(tolerance {rules.future_tolerance_s} s)")
-        return False
-    if t < now - rules.max_age_s:
-        bad("timestamp", "STALE_TIMESTAMP", f"{when.isoformat()} is older than "
-            f"{_duration(rules.max_age_s)} (max_observation_age_s = {rules.max_age_s}); only "
-            "recent observations are taken")
-        return False
-    return True
-
-
-def _duration(seconds: int) -> str:
-    if seconds % 86_400 == 0:
-        return f"{seconds // 86_400} days"
-    return f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
-
-
-def _check_counts(item: dict, bad) -> bool:
-    """Every count given is an int32 >= 0 (capacity > 0), and free_spaces or occupied is given."""
-    ok = True
-    for name in ("free_spaces", "occupied", "capacity"):
-        value = item[name]
-        if value is None:
-            continue
-        if value < 0:
-            bad(name, "NEGATIVE_VALUE", f"{name} is negative ({str(value)[:24]})")
-        elif value > INT32_MAX:
-            bad(name, "OUT_OF_RANGE", f"{name} ({str(value)[:24]}) is beyond {INT32_MAX}")
-        elif name == "capacity" and value == 0:
-            bad(name, "OUT_OF_RANGE", "capacity must be positive")
-        else:
-            continue
-        ok = False
-    if item["free_spaces"] is None and item["occupied"] is None:
-        bad("free_spaces", "MISSING_VALUE", "give free_spaces or occupied")
-        ok = False
-    return ok
-
-
-def _free_spaces(item: dict, known: int | None, rules: ObservationRules, bad) -> int | None:
-    """The free spaces the item says, checked against its capacity (sent, else the facility's,
-    else the cap for unknown capacities); None after reporting a problem."""
-    free, occupied, capacity = item["free_spaces"], item["occupied"], item["capacity"]
-    if capacity is not None:
-        limit, why = rules.capacity_limit(known)
-        if capacity > limit:
-            bad("capacity", "OUT_OF_RANGE", f"capacity {capacity} exceeds {limit}, {why}")
-            return None
-    cap = capacity if capacity is not None else known
-    if free is None:
-        if cap is None:
-            bad("occupied", "CAPACITY_UNKNOWN", "occupied needs a capacity (this facility's "
-                "is unknown): give capacity or free_spaces")
-            return None
-        if occupied > cap:
-            bad("occupied", "EXCEEDS_CAPACITY", f"occupied ({occupied}) exceeds the capacity ({cap})")
-            return None
-        return cap - occupied
-    if cap is None:
-        limit, why = rules.capacity_limit(None)
-        if free > limit:
-            bad("free_spaces", "OUT_OF_RANGE", f"free_spaces {free} exceeds {limit}, {why}")
-            return None
-    elif free > cap:
-        bad("free_spaces", "EXCEEDS_CAPACITY", f"free_spaces ({free}) exceeds the capacity "
-            f"({cap}); send capacity if it changed")
-        return None
-    elif occupied is not None and free + occupied > cap:
-        bad("occupied", "INCONSISTENT_VALUES", f"free_spaces + occupied ({free + occupied}) "
-            f"exceeds the capacity ({cap})")
-        return None
-    return free
 
 
 def _conflict_error(conflicts: list[Conflict], tz: str) -> ApiError:

@@ -292,8 +292,8 @@ class ParkingArgs(_Strict):
 # ---------------------------------------------------------------------------------------------
 _COUNT_BOUNDS = {"minimum": 0, "maximum": INT32_MAX}
 """Documented bounds of the counts; the checks that need the facility (negative values, a count
-above its capacity) run in :func:`api.parking.check_observations`, which reports every problem of
-a batch at once."""
+above its capacity) run in :func:`api.observation_checks.check_reading` (through
+:func:`api.parking.check_observations`, which reports every problem of a batch at once)."""
 
 
 class ObservationItem(_Strict):
@@ -393,6 +393,25 @@ class SuggestedDepartureSchema(ma.Schema):
     note = fields.String(required=True, allow_none=True)
 
 
+class LiveFeedSchema(_Open):
+    kind = fields.String(required=True, metadata={"description": "ngsi, ods or gbfs"})
+    url = fields.String(required=True, metadata={"description": "Without credentials or query"})
+    every_s = fields.Float(required=True, metadata={
+        "description": "Seconds between polls (GBFS: at least the feed's ttl)"})
+    last_success_utc_s = fields.Float(required=True, allow_none=True)
+    last_error = fields.String(required=True, allow_none=True)
+    age_s = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Seconds since the instant of the newest reading"})
+    stale = fields.Boolean(required=True, metadata={
+        "description": "No new reading or no good poll for stale_after_s (feeds_stale_factor x every_s)"})
+    stale_after_s = fields.Float(required=True)
+    accepted = fields.Integer(required=True, metadata={"description": "Readings stored"})
+    duplicates = fields.Integer(required=True, metadata={
+        "description": "Readings already stored (polled again unchanged)"})
+    rejected = fields.Dict(required=True, metadata={
+        "description": "Readings and entities refused or left out: code -> {count, meaning, examples}"})
+
+
 class InfoSchema(_Open):
     data_version = fields.String(required=True, metadata={
         "description": "Changes whenever the bundle is rebuilt (first hex digits of the manifest's "
@@ -410,6 +429,8 @@ class InfoSchema(_Open):
     ingest_enabled = fields.Boolean(required=True)
     suggested_departure = fields.Nested(SuggestedDepartureSchema, required=True)
     limits = fields.Dict(required=True)
+    live_feeds = fields.List(fields.Nested(LiveFeedSchema), required=True, allow_none=True, metadata={
+        "description": "Each live occupancy feed polled (trajet serve --feed), null without any"})
 
 
 class HealthSchema(ma.Schema):

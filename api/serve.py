@@ -38,6 +38,23 @@ def _start_realtime_pollers(server) -> None:
     server._trajet_pollers = start_pollers(load_config())
 
 
+def _ready_hook(realtime: bool):
+    """gunicorn's when_ready: the feeds process, and the real-time pollers when configured."""
+    def when_ready(server) -> None:
+        from api.feeds_process import spawn
+
+        server._trajet_feeds = spawn()
+        if realtime:
+            _start_realtime_pollers(server)
+    return when_ready
+
+
+def _stop_feeds_process(server) -> None:
+    from api.feeds_process import stop
+
+    stop(getattr(server, "_trajet_feeds", None))
+
+
 WORKER_CLASS = "api.gunicorn_worker.JsonErrorWorker"
 LIMIT_REQUEST_LINE = 8190        # bytes of "GET /url HTTP/1.1"; longer: 414 (JSON)
 LIMIT_REQUEST_FIELDS = 100       # headers; more: 431 (JSON)
@@ -67,8 +84,13 @@ def serve(bundle_dir: str | Path, *, host: str = "127.0.0.1", port: int = 8000, 
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE, "preload_app": False,
         "control_socket_disable": True,  # several servers (tests, bench) may run side by side
     }
-    if config.realtime_feeds and not config.realtime_poll_in_app:
+    realtime = bool(config.realtime_feeds and not config.realtime_poll_in_app)
+    if realtime:
         # the real-time pollers run in the master, started before the workers fork (threads do
         # not survive a fork): one poller per feed however many workers read the files
         options["when_ready"] = _start_realtime_pollers
+    if config.feeds and not config.feeds_poll_in_app:
+        # the live occupancy feeds write to SQLite: a process of their own (api.feeds_process)
+        options["when_ready"] = _ready_hook(realtime)
+        options["on_exit"] = _stop_feeds_process
     _Server(options).run()

@@ -21,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from api.config import ApiConfig
 from api.errors import ApiError
+from api.feeds import start_feeds
 from api.geojson import street_geojson
 from api.observations import LiveFeed, ObservationStore
 from api.realtime import RealtimeStore, start_pollers
@@ -126,6 +127,9 @@ class AppState:
         try:
             self.loaded = self._load_all()
             self.status = "ready"
+            if self.config.feeds_poll_in_app and self.config.feeds:
+                network = self.loaded.network
+                self.pollers.append(start_feeds(self.config, network.parking, network.timezone))
             log.info("trajet: bundle %s loaded in %.2f s", self.config.bundle_dir,
                      time.perf_counter() - t0)
         except BundleError as exc:

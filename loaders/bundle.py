@@ -210,6 +210,23 @@ def load_bundle(bundle_dir: str | Path, *, verify: bool = True) -> model.Network
     return network
 
 
+def load_parking(bundle_dir: str | Path, *, verify: bool = True) -> tuple[model.Parking, str]:
+    """(the bundle's parking facilities, the network's timezone) without the rest of the network:
+    what a process that only stores live readings (the live-feed pollers) needs.
+
+    Raises :class:`BundleError` like :func:`load_bundle`.
+    """
+    bundle_dir = Path(bundle_dir)
+    manifest = read_manifest(bundle_dir)
+    fields = manifest["network"].get("fields", {})
+    if not isinstance(fields.get("parking"), dict):
+        raise BundleError(f"{bundle_dir}: the manifest describes no parking; rebuild the bundle")
+    parking = _unflatten(fields["parking"], bundle_dir, manifest.get("files", {}), verify)
+    if not isinstance(parking, model.Parking):
+        raise BundleError(f"{bundle_dir}: the manifest's parking is not a Parking")
+    return parking, str(fields.get("timezone", "UTC"))
+
+
 # The street graph's contraction hierarchy (engine.street.ch), when the build made one: the
 # metric-independent topology under street_hierarchy/topology/, the metric of each mode's stored
 # costs under street_hierarchy/<MODE>/. Loading hands them (memory-mapped) to the graph.

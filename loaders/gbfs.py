@@ -264,12 +264,22 @@ def discover(source: str | Path, *, language: str | None = None, max_bytes: int 
     """
     location = _discovery_location(source)
     document = _read_json(location, max_bytes=max_bytes, timeout_s=timeout_s)
+    listed, chosen = listed_files(document, location, language=language)
+    return listed, _file_info("gbfs", location, document), chosen
+
+
+def listed_files(document: dict, location: str, *, language: str | None = None
+                 ) -> tuple[dict[str, str], str | None]:
+    """The known files a parsed ``gbfs.json`` (read from ``location``) lists, name -> where to
+    read each, and the language chosen (None for v3.0). Raises GbfsFeedError without a feed list."""
+    if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
+        raise GbfsFeedError(f"{location}: not a GBFS file (no 'data' object)")
     feeds, chosen = _feed_list(document, location, language)
     listed: dict[str, str] = {}
     for entry in feeds:
         if isinstance(entry, dict) and entry.get("name") in KNOWN_FILES and isinstance(entry.get("url"), str):
             listed.setdefault(entry["name"], _resolve(entry["url"], location))
-    return listed, _file_info("gbfs", location, document), chosen
+    return listed, chosen
 
 
 # ---------------------------------------------------------------------------------------------

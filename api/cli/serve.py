@@ -21,6 +21,21 @@ def _duration_s(text: str, option: str) -> float:
     return float(m.group(1)) * factor
 
 
+def _feed_settings(live_feeds: tuple[str, ...], feed_every: str) -> dict:
+    """The ``feeds`` settings of --feed (checked here, named in the error) and --feed-every."""
+    import json
+
+    from loaders.live_feeds import FeedSpec
+
+    for text in live_feeds:
+        try:
+            FeedSpec.parse(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--feed") from None
+    return {"feeds": json.dumps(list(live_feeds)),
+            "feeds_every_s": _duration_s(feed_every, "--feed-every")}
+
+
 @click.command()
 @bundle_argument
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -42,9 +57,24 @@ def _duration_s(text: str, option: str) -> float:
               help="Time between polls (e.g. 30s, 2m).")
 @click.option("--realtime-max-age", default="5m", show_default=True, metavar="DURATION",
               help="Feeds older than this are ignored and reported stale (off: never).")
+@click.option("--feed", "live_feeds", multiple=True, metavar="KIND=URL[#ROLE=FIELD,...]",
+              help="A live occupancy feed to poll into the observations database; KIND is ngsi "
+                   "(FIWARE NGSI v2 / NGSI-LD OffStreetParking, BikeHireDockingStation), ods "
+                   "(OpenDataSoft records; the field mapping follows '#': roles facility, free "
+                   "or occupied, capacity, time, e.g. ods=https://host/records#facility=id,"
+                   "free=nb_places_libres,capacity=nb_places,time=date_maj) or gbfs (the URL of "
+                   "gbfs.json, v2.x or v3.0). Repeat for several feeds.")
+@click.option("--feed-every", default="60s", show_default=True, metavar="DURATION",
+              help="Time between polls of each --feed (a GBFS file: at least its ttl).")
 def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observations_db, access_log,
-          realtime_feeds, realtime_every, realtime_max_age):
-    """Serve the API and the demo page for a bundle with gunicorn."""
+          realtime_feeds, realtime_every, realtime_max_age, live_feeds, feed_every):
+    """Serve the API and the demo page for a bundle with gunicorn.
+
+    With --feed, a process beside gunicorn polls each feed, checks every reading like POST
+    /api/v1/parking/observations and stores it in the observations database; /api/v1/info
+    lists each feed (last success, last error, age, readings accepted and refused by reason,
+    stale after 3 x its interval). See docs/live_feeds.md.
+    """
     import os
 
     from api.config import ConfigError
@@ -68,6 +98,8 @@ def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observatio
         settings["realtime_every_s"] = _duration_s(realtime_every, "--realtime-every")
         settings["realtime_max_age_s"] = (0 if realtime_max_age.strip().lower() in ("off", "none", "0")
                                           else _duration_s(realtime_max_age, "--realtime-max-age"))
+    if live_feeds:
+        settings.update(_feed_settings(live_feeds, feed_every))
     click.echo(f"trajet: serving {bundle_dir} on http://{host}:{port} ({workers} workers)", err=True)
     try:
         run_server(bundle_dir, host=host, port=port, workers=workers, threads=threads,

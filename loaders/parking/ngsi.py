@@ -22,6 +22,13 @@ _NGSI_FREE = {"bike_share": ("freeSlotNumber",),
               "default": ("availableSpotNumber",)}
 
 
+def entity_facility_id(ent: dict) -> str:
+    """The facility id of an NGSI entity: its ``id`` as text ("" when it has none). One rule for
+    the build (facilities) and the live NGSI poller (readings stored against that id)."""
+    value = ent.get("id") if isinstance(ent, dict) else None
+    return "" if value is None else str(value)
+
+
 def _unwrap(attr):
     """The value of an NGSI attribute, in normalized (``{"type", "value"}``) or keyValues form."""
     if isinstance(attr, dict) and "value" in attr and "type" in attr:
@@ -157,7 +164,7 @@ def _facility_record(ent, row: int, path: Path, accesses: dict[str, tuple[float,
     kind = _entity_kind(ent, row, path, report, where)
     if kind is None:
         return None
-    eid = str(ent.get("id", "")) or f"{path.stem}:{row}"
+    eid = entity_facility_id(ent) or f"{path.stem}:{row}"
     if kind == "car_park" and any(str(c).lower() == "parkandride" for c in _categories(ent)):
         kind = "park_and_ride"
     pt = _point_of(_unwrap(ent.get("location")))
