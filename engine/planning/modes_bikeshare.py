@@ -152,11 +152,15 @@ def _bike(q: Query, speed_mps: float) -> street.StreetProfile:
 
 
 def _rides(q: Query, pick: Ends, docks: Ends) -> np.ndarray:
-    """(pick-ups, docks) riding costs (s), one kernel call per riding speed."""
+    """(pick-ups, docks) riding costs (s), one kernel call per riding speed; inf from a station
+    to itself."""
     out = np.full((pick.size, docks.size), np.inf)
     for speed in np.unique(pick.speed_mps):
         rows = np.flatnonzero(pick.speed_mps == speed)
         out[rows] = _matrix(q, _bike(q, speed), pick.bike_node[rows], docks.bike_node)
+    # taking a bike to dock it where it was taken is no ride (walking there is the WALK mode)
+    same = pick.facility_idx[:, None] == docks.facility_idx[None, :]
+    out[same & (pick.facility_idx[:, None] >= 0)] = np.inf
     return out
 
 
@@ -228,6 +232,8 @@ def choose(q: Query, pick: Ends, docks: Ends, depart_utc_s: int) -> Plan:
                        depart_utc_s=depart_utc_s, drive_between_s=between)
     i = _chosen(q, pick_choice, pick, pick_so, words.PICKUP, "a bike on arrival near the origin")
     drive = pick.walk_s[i] + BIKE_UNLOCK_S + pick_choice.outlook.expected_search_s[i] + ride[i]
+    reach = np.flatnonzero(np.isfinite(drive))          # not the pick-up itself, linked by bike
+    docks, drive, ride = docks.take(reach), drive[reach], ride[:, reach]
     dock_at = depart_utc_s + np.round(np.nan_to_num(drive, posinf=0)).astype(np.int64)
     dview, dock_so = _dock_view(q, docks, dock_at)
     dock_between = _matrix(q, _bike(q, pick.speed_mps[i]), docks.bike_node, docks.bike_node)
