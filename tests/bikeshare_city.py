@@ -108,12 +108,14 @@ def write_history(path: Path, *, weeks: int = WEEKS, end: dt.datetime = HISTORY_
     return path
 
 
-def build_city(folder: Path, *, history: bool = True, gbfs=(HELSINKI,)):
-    """Build the bundle (``trajet build``'s code path) into ``folder/bundle``; returns the network."""
+def build_city(folder: Path, *, history: bool = True, gbfs=(HELSINKI,), transit: bool = False):
+    """Build the bundle (``trajet build``'s code path) into ``folder/bundle``; returns the network.
+    ``transit`` adds the bus of :func:`write_gtfs`."""
     from loaders.build import BuildOptions, build_bundle
 
     folder.mkdir(parents=True, exist_ok=True)
     options = BuildOptions(osm=write_grid_osm(folder / "grid.osm"), gbfs=[str(g) for g in gbfs],
+                           gtfs=[write_gtfs(folder / "gtfs")] if transit else [],
                            parking_history=write_history(folder / "history.csv") if history else None,
                            parking_history_preset="generic" if history else None, timezone=TZ,
                            progress=False)
@@ -125,3 +127,37 @@ def near(station_id: str, east_m: float = 0.0, north_m: float = 0.0) -> tuple[fl
     """(lon, lat) a few metres from a station."""
     lon, lat = STATION_LONLAT[station_id]
     return (lon + east_m / (111_320.0 * math.cos(math.radians(lat))), lat + north_m / 111_320.0)
+
+
+WEST_STOP = near("005", north_m=30)        # a bus stop by Sepänkatu (005)
+EAST_STOP = near("002", east_m=450)        # and one 450 m east of Laivasillankatu (002)
+
+
+def write_gtfs(folder: Path) -> Path:
+    """A bus between WEST_STOP and EAST_STOP, both ways, every 10 min 06:00-22:00, 4 min a ride,
+    every day of March 2026."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\nA,Grid Bus,https://example.org,"
+                      f"{TZ}\n",
+        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\n"
+                     f"W,West,{WEST_STOP[1]:.7f},{WEST_STOP[0]:.7f}\n"
+                     f"E,East,{EAST_STOP[1]:.7f},{EAST_STOP[0]:.7f}\n",
+        "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\n1,A,1,West-East,3\n",
+        "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,"
+                        "end_date\nS,1,1,1,1,1,1,1,20260301,20260331\n",
+    }
+    trips = ["route_id,service_id,trip_id"]
+    times = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
+    for k, minute in enumerate(range(6 * 60, 22 * 60, 10)):
+        for direction, (a, b) in enumerate((("W", "E"), ("E", "W"))):
+            trip = f"t{k}{'we'[direction]}"
+            trips.append(f"1,S,{trip}")
+            for seq, (stop, m) in enumerate(((a, minute), (b, minute + 4))):
+                hhmmss = f"{m // 60:02d}:{m % 60:02d}:00"
+                times.append(f"{trip},{hhmmss},{hhmmss},{stop},{seq + 1}")
+    files["trips.txt"] = "\n".join(trips) + "\n"
+    files["stop_times.txt"] = "\n".join(times) + "\n"
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder

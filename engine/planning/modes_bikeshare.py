@@ -349,7 +349,8 @@ def _itinerary(q: Query, plan: Plan, start_s: int) -> Itinerary:
     return Itinerary(q.day, legs)
 
 
-def bike_share_mode(q: Query) -> list[Candidate]:
+def direct_bike_share(q: Query) -> list[Candidate]:
+    """Walk, ride, walk (module docstring)."""
     q.need_streets("bike share")
     pk = q.network.parking
     has_free = q.bike_share is not None and q.bike_share.free_bikes.n_bikes > 0

@@ -77,7 +77,7 @@ from engine.parking.bikes import BikeShareLive
 from engine.parking.choice import CAR_KINDS
 from engine.planning.itinerary import PlanResult
 from engine.planning.links import prepare
-from engine.planning.modes_bikeshare import bike_share_mode
+from engine.planning.modes_bikeshare_transit import bike_share_mode
 from engine.planning.modes_car import car_park_mode
 from engine.planning.modes_ride import bike_and_ride_mode, park_and_ride_mode
 from engine.planning.modes_street import bicycle_mode, walk_mode

@@ -25,8 +25,10 @@ from engine.parking.bikes import (
     mirror_readings,
     station_outlook,
 )
-from engine.planning import plan_trip
-from tests.bikeshare_city import EMPTYING, TZ, build_city, facility, near
+from engine.planning import PlanOptions, plan_trip
+from engine.planning.modes_bikeshare_transit import bike_share_then_transit, transit_then_bike_share
+from engine.planning.query import Query, location
+from tests.bikeshare_city import EAST_STOP, EMPTYING, TZ, build_city, facility, near
 
 HEL = zoneinfo.ZoneInfo(TZ)
 ORIGIN = near(EMPTYING, east_m=-60)        # 60 m west of 003
@@ -143,3 +145,51 @@ def test_with_too_little_history_a_reading_fades_to_unknown_with_its_half_life(t
     assert so.decayed.all() and so.expected_bikes.tolist() == [3, 3, 3]
     unseen = station_outlook(network.parking, [idx(network, "002")], at[:1], now_utc_s=t0)
     assert unseen.p_bike.tolist() == [0.5] and np.isnan(unseen.expected_bikes).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Bike share as the first or last leg of a transit trip (a bus West <-> East on the grid)
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def transit_city(tmp_path_factory):
+    return build_city(tmp_path_factory.mktemp("bikeshare-transit"), transit=True)
+
+
+def _query(network, origin, destination, when, *, arrive_by=False):
+    return Query(network, location(network, origin, "Origin"), location(network, destination, "Destination"),
+                 int(when.timestamp()), arrive_by, PlanOptions(), None, None)
+
+
+def test_bike_share_then_the_bus_avoids_the_station_that_empties(transit_city):
+    destination = (EAST_STOP[0] + 0.002, EAST_STOP[1])
+    (c,) = bike_share_then_transit(_query(transit_city, ORIGIN, destination, tuesday(8, 20)))
+    legs = c.itinerary.legs
+    assert [leg.mode for leg in legs] == ["WALK", "BICYCLE", "WALK", "BUS", "WALK"]
+    info = legs[1].extra["bike_share"]
+    assert info["pickup"]["facility_id"] != facility(EMPTYING)
+    assert info["dropoff"]["facility_id"] == facility("005") and legs[2].to_place.name == "West"
+    assert all(a.end_s <= b.start_s for a, b in zip(legs, legs[1:], strict=False))
+
+
+def test_the_bus_then_bike_share_to_the_destination(transit_city):
+    origin, destination = (EAST_STOP[0] + 0.002, EAST_STOP[1]), near("001", east_m=40)
+    for arrive_by in (False, True):
+        (c,) = transit_then_bike_share(_query(transit_city, origin, destination, tuesday(14),
+                                              arrive_by=arrive_by))
+        legs = c.itinerary.legs
+        assert [leg.mode for leg in legs] == ["WALK", "BUS", "WALK", "BICYCLE", "WALK"]
+        info = legs[3].extra["bike_share"]
+        assert (info["pickup"]["facility_id"], info["dropoff"]["facility_id"]) == (facility("005"),
+                                                                                  facility("001"))
+        assert all(a.end_s <= b.start_s for a, b in zip(legs, legs[1:], strict=False))
+        if arrive_by:
+            assert 13 * 3600 + 45 * 60 < legs[-1].end_s <= 14 * 3600   # the bus before 14:00
+
+
+def test_plan_trip_offers_the_direct_ride_and_the_ride_to_the_bus(transit_city):
+    destination = (EAST_STOP[0] + 0.002, EAST_STOP[1])
+    result = plan_trip(transit_city, near("001", east_m=-40), destination, depart_at=tuesday(14),
+                       modes=["BIKE_SHARE"])
+    shapes = {tuple(leg.mode for leg in it.legs) for it in result.itineraries}
+    assert ("WALK", "BICYCLE", "WALK") in shapes
+    assert all(it.mode == "BIKE_SHARE" for it in result.itineraries)
