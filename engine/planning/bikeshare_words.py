@@ -36,9 +36,10 @@ def _minutes(seconds: float) -> str:
     return f"{max(1, round(float(seconds) / 60))} min"
 
 
-def _fading(count: float, age_s: float) -> str:
-    return (f"{int(count)} seen {_minutes(age_s)} before; with too little history a reading fades to "
-            f"unknown with a half-life of {round(READING_HALF_LIFE_S / 60)} min")
+def _fading(side: Side, count: float, age_s: float) -> str:
+    n = int(count)
+    return (f"{n} {side.thing}{'' if n == 1 else 's'} seen {_minutes(age_s)} before; with too little "
+            f"history a reading fades to unknown with a half-life of {round(READING_HALF_LIFE_S / 60)} min")
 
 
 def chosen_reason(side: Side, name: str, choice: FacilityChoice, row: int, walk_s: float,
@@ -51,7 +52,7 @@ def chosen_reason(side: Side, name: str, choice: FacilityChoice, row: int, walk_
     text = (f"{name}, {_minutes(walk_s)} walk, {_percent(view.p_free[row])} chance of a {side.thing} "
             f"at {when}")
     if decayed and math.isfinite(age_s):
-        text += f" ({_fading(view.expected_free[row], age_s)})"
+        text += f" ({_fading(side, view.expected_free[row], age_s)})"
     return text
 
 
@@ -66,7 +67,7 @@ def avoided_reason(side: Side, name: str, choice: FacilityChoice, row: int, time
         text = f"{name} {side.closed}"
     elif decayed and math.isfinite(age_s):
         text = (f"{name}: {_percent(p)} chance of a {side.thing} at {when} "
-                f"({_fading(view.expected_free[row], age_s)})")
+                f"({_fading(side, view.expected_free[row], age_s)})")
     elif view.basis[row] == ForecastBasis.LIVE:
         text = f"{name} is expected to have no {side.thing} by {when} ({_percent(p)} chance of one)"
     else:

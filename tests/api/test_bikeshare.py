@@ -112,3 +112,52 @@ def test_a_new_snapshot_is_read_when_its_folder_changes(app):
 def test_an_unknown_mode_lists_bike_share_among_the_modes(app):
     body = app.test_client().get("/api/v1/plan?from=60.16,24.94&to=60.161,24.95&modes=SCOOTER").get_json()
     assert body["code"] == "UNKNOWN_MODE" and "BIKE_SHARE" in body["message"]
+
+
+def _free_floating_system(folder, seen_utc_s: int, lon: float, lat: float) -> None:
+    """A GBFS 2.2 system of one free-floating e-bike (and a scooter the bike mode leaves out)."""
+    folder.mkdir(parents=True)
+    files = {"system_information": {"system_id": "free", "name": "Free bikes", "timezone": "Europe/Helsinki",
+                                    "language": "en"},
+             "vehicle_types": {"vehicle_types": [
+                 {"vehicle_type_id": "e", "form_factor": "bicycle", "propulsion_type": "electric_assist",
+                  "name": "E-bike"},
+                 {"vehicle_type_id": "s", "form_factor": "scooter", "propulsion_type": "electric"}]},
+             "free_bike_status": {"bikes": [
+                 {"bike_id": "b1", "lat": lat, "lon": lon, "is_reserved": False, "is_disabled": False,
+                  "vehicle_type_id": "e", "last_reported": seen_utc_s},
+                 {"bike_id": "s1", "lat": lat, "lon": lon, "is_reserved": False, "is_disabled": False,
+                  "vehicle_type_id": "s", "last_reported": seen_utc_s}]}}
+    feeds = [{"name": name, "url": f"{name}.json"} for name in files]
+    (folder / "gbfs.json").write_text(json.dumps({"last_updated": seen_utc_s, "ttl": 60, "version": "2.2",
+                                                  "data": {"en": {"feeds": feeds}}}))
+    for name, data in files.items():
+        (folder / f"{name}.json").write_text(json.dumps({"last_updated": seen_utc_s, "ttl": 60,
+                                                         "version": "2.2", "data": data}))
+
+
+def test_a_free_floating_ebike_of_the_snapshot_is_shown_and_taken(app):
+    seen = int(dt.datetime.fromisoformat("2026-03-03T13:59:30+02:00").timestamp())
+    lon, lat = near(EMPTYING, east_m=-65)
+    _free_floating_system(app.state_dir / "gbfs" / "free", seen, lon, lat)
+    client = app.test_client()
+    bikes = {k: p for k, p in _stations(client, "2026-03-03T14:00").items() if p["kind"] == "FREE_BIKE"}
+    assert list(bikes) == ["bike:b1"] and bikes["bike:b1"]["name"] == "E-bike"  # not the scooter
+    assert 0.95 < bikes["bike:b1"]["p_bike"] < 1.0
+    info = _plan(client, "2026-03-03T14:00")
+    assert info["pickup"]["kind"] == "free_bike" and info["pickup"]["vehicle_id"] == "b1"
+    assert info["vehicle_type"] == {"name": "E-bike", "speed_mps": 5.5}
+
+
+def test_trajet_plan_takes_bike_share_and_says_why(city_bundle):
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    result = CliRunner().invoke(main, ["plan", str(city_bundle), "--from", f"{ORIGIN[1]:.6f},{ORIGIN[0]:.6f}",
+                                       "--to", f"{DESTINATION[1]:.6f},{DESTINATION[0]:.6f}",
+                                       "--depart", "2026-03-03T08:20", "--modes", "BIKE_SHARE"])
+    assert result.exit_code == 0, result.output
+    assert "1. BIKE_SHARE 08:20 -> " in result.output
+    assert "pickup: " in result.output and "dropoff: Laivasillankatu" in result.output
+    assert "avoided: Kapteeninpuistikko usually empties by 08:2" in result.output

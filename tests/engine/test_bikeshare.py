@@ -193,3 +193,17 @@ def test_plan_trip_offers_the_direct_ride_and_the_ride_to_the_bus(transit_city):
     shapes = {tuple(leg.mode for leg in it.legs) for it in result.itineraries}
     assert ("WALK", "BICYCLE", "WALK") in shapes
     assert all(it.mode == "BIKE_SHARE" for it in result.itineraries)
+
+
+def test_a_decaying_reading_is_named_in_the_explanation(tmp_path):
+    network = build_city(tmp_path, history=False)
+    t0 = int(tuesday(13, 48).timestamp())
+    bikes = LiveObservations.empty(network.parking.n_facilities)
+    bikes.update(idx(network, EMPTYING), t0, 4.0, 16)                 # 4 bikes at 13:48
+    info = ride(plan_trip(network, ORIGIN, DESTINATION, depart_at=tuesday(14), modes=["BIKE_SHARE"],
+                          now_utc_s=t0, bike_share=BikeShareLive(bikes=bikes)))
+    assert info["pickup"]["facility_id"] == facility(EMPTYING)
+    assert info["pickup"]["forecast_basis"] == "decaying_reading"
+    assert info["pickup"]["why"].endswith(   # the reading is 13 min old on arrival at 14:00:46
+        "(4 bikes seen 13 min before; with too little history a reading fades to unknown with a "
+        "half-life of 30 min)")
