@@ -176,8 +176,8 @@ class StationOutlook:
     expected_docks: np.ndarray      # row -> expected free docks, NaN when unknown
     bikes_basis: np.ndarray         # row -> ForecastBasis of p_bike (int8)
     docks_basis: np.ndarray         # row -> ForecastBasis of p_dock (int8)
-    decayed: np.ndarray             # row -> too little bikes history: p_bike is the decaying reading
-    docks_decayed: np.ndarray       # row -> too little docks history: p_dock is the decaying reading
+    decayed: np.ndarray             # row -> too little bikes history: p_bike is a decaying reading
+    docks_decayed: np.ndarray       # row -> too little docks history: p_dock is a decaying reading
     reading_age_s: np.ndarray       # row -> at - latest reading (s), NaN without one
     closed_renting: np.ndarray      # row -> the snapshot says no renting (bool)
     closed_returning: np.ndarray    # row -> the snapshot says no returns (bool)
@@ -235,7 +235,7 @@ def station_outlook(parking: Parking, facility_idx, at_utc_s, *, docks_live: Liv
     n_docks, n_bikes = docks.expected_free.copy(), bikes.expected_free.copy()
     b_docks, b_bikes = docks.basis.copy(), bikes.basis.copy()
     thin_d, thin_b = _thin(parking.profile, f), _thin(parking.bikes_profile, f)
-    _decay(docks_live, f, at, now, p_dock, n_docks, b_docks, thin_d)
+    docks_age = _decay(docks_live, f, at, now, p_dock, n_docks, b_docks, thin_d)
     age = _decay(bike_share.bikes, f, at, now, p_bike, n_bikes, b_bikes, thin_b)
     flags = bike_share.flags or StationFlags.all_open(parking.n_facilities)
     closed_r, closed_d = ~np.asarray(flags.renting)[f], ~np.asarray(flags.returning)[f]
@@ -243,7 +243,8 @@ def station_outlook(parking: Parking, facility_idx, at_utc_s, *, docks_live: Liv
     p_dock[closed_d] = 0.0
     return StationOutlook(facility_idx=f.astype(np.int32), at_utc_s=at, p_bike=p_bike, p_dock=p_dock,
                           expected_bikes=n_bikes, expected_docks=n_docks, bikes_basis=b_bikes,
-                          docks_basis=b_docks, decayed=thin_b, docks_decayed=thin_d,
+                          docks_basis=b_docks, decayed=np.isfinite(age),
+                          docks_decayed=np.isfinite(docks_age),
                           reading_age_s=age,
                           closed_renting=closed_r, closed_returning=closed_d)
 

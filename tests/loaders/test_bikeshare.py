@@ -99,3 +99,16 @@ def test_the_snapshot_gives_flags_counts_and_readings_in_the_shared_encoding(cit
     f, t, free, cap = snap.readings
     assert free.tolist() == [29, 7, 9, 4, 29] and (cap - free).tolist() == [2, 6, 7, 11, 3]
     assert t[0] == 1631517287 and snap.free_bikes.n_bikes == 0
+
+
+def test_a_bundle_from_before_the_bikes_profile_still_loads(city_dir, tmp_path):
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(city_dir / "bundle", old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["network"]["fields"]["parking"]["fields"]["bikes_profile"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    network = load_bundle(old)
+    assert network.parking.bikes_profile is None and network.parking.n_facilities == 5
