@@ -79,7 +79,7 @@ class Ends:
         return int(self.facility_idx.size)
 
 
-def _system_bike(network, facility_id: str) -> tuple[float, str]:
+def system_bike(network, facility_id: str) -> tuple[float, str]:
     """(riding speed, vehicle type name) of a station's bikes: the system's pedal bike when it
     has one (the common case), else its slowest bicycle type; a pedal city bike by default."""
     systems = (network.metadata or {}).get("bike_share", {}).get("systems", {})
@@ -91,7 +91,7 @@ def _system_bike(network, facility_id: str) -> tuple[float, str]:
     return float(slowest["speed_mps"]), str(slowest["name"])
 
 
-def _stations(q: Query, walk_tree, *, nearest: int) -> Ends:
+def stations_near(q: Query, walk_tree, *, nearest: int) -> Ends:
     """The ``nearest`` bike-share stations on foot (walk tree from the origin or to the
     destination), within ``max_walk_m``."""
     pk = q.network.parking
@@ -99,7 +99,7 @@ def _stations(q: Query, walk_tree, *, nearest: int) -> Ends:
     walk_s = walk_tree.times_to(np.asarray(pk.walk_node_idx)[fac])
     ok = np.isfinite(walk_s)
     fac, walk_s = fac[ok], walk_s[ok]
-    bikes = [_system_bike(q.network, str(pk.facility_ids[f])) for f in fac]
+    bikes = [system_bike(q.network, str(pk.facility_ids[f])) for f in fac]
     ends = Ends(facility_idx=fac.astype(np.int64), bike_row=np.full(fac.size, NO_INDEX),
                 walk_node=np.asarray(pk.walk_node_idx)[fac].astype(np.int64),
                 bike_node=np.asarray(pk.car_node_idx)[fac].astype(np.int64), walk_s=walk_s,
@@ -127,16 +127,17 @@ def _free_bikes(q: Query, walk_tree) -> Ends:
                 vehicle=tuple(str(fb.type_name[r]) or "bicycle" for r in rows))
 
 
-def _pickups(q: Query) -> Ends:
+def pickups(q: Query) -> Ends:
+    """The ``MAX_PICKUPS`` stations and free bikes nearest the origin on foot."""
     walk = q.walk_from_origin_tree()
-    stations, free = _stations(q, walk, nearest=MAX_PICKUPS), _free_bikes(q, walk)
+    stations, free = stations_near(q, walk, nearest=MAX_PICKUPS), _free_bikes(q, walk)
     both = Ends(*(np.r_[getattr(stations, f), getattr(free, f)] for f in
                   ("facility_idx", "bike_row", "walk_node", "bike_node", "walk_s", "speed_mps")),
                 vehicle=stations.vehicle + free.vehicle)
     return both.take(np.argsort(both.walk_s, kind="stable")[:MAX_PICKUPS])
 
 
-def _matrix(q: Query, profile: street.StreetProfile, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def street_matrix(q: Query, profile: street.StreetProfile, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(len a, len b) street costs (s) between nodes, inf where there is no way."""
     if a.size == 0 or b.size == 0:
         return np.full((a.size, b.size), np.inf)
@@ -145,26 +146,27 @@ def _matrix(q: Query, profile: street.StreetProfile, a: np.ndarray, b: np.ndarra
     return np.where(m >= street.UNREACHED, np.inf, m)
 
 
-def _bike(q: Query, speed_mps: float) -> street.StreetProfile:
+def bike_profile(q: Query, speed_mps: float) -> street.StreetProfile:
+    """The traveller's bicycle profile (bike-lane preference) at a shared bike's speed."""
     return street.StreetProfile(Mode.BICYCLE, walk_speed_mps=q.options.walk_speed_mps,
                                 bike_speed_mps=float(speed_mps),
                                 bike_lane_preference=q.options.bike_lane_preference)
 
 
-def _rides(q: Query, pick: Ends, docks: Ends) -> np.ndarray:
+def rides(q: Query, pick: Ends, docks: Ends) -> np.ndarray:
     """(pick-ups, docks) riding costs (s), one kernel call per riding speed; inf from a station
     to itself."""
     out = np.full((pick.size, docks.size), np.inf)
     for speed in np.unique(pick.speed_mps):
         rows = np.flatnonzero(pick.speed_mps == speed)
-        out[rows] = _matrix(q, _bike(q, speed), pick.bike_node[rows], docks.bike_node)
+        out[rows] = street_matrix(q, bike_profile(q, speed), pick.bike_node[rows], docks.bike_node)
     # taking a bike to dock it where it was taken is no ride (walking there is the WALK mode)
     same = pick.facility_idx[:, None] == docks.facility_idx[None, :]
     out[same & (pick.facility_idx[:, None] >= 0)] = np.inf
     return out
 
 
-def _pickup_view(q: Query, pick: Ends, at_utc_s: np.ndarray):
+def pickup_view(q: Query, pick: Ends, at_utc_s: np.ndarray):
     """(Outlook with p(bike) as p_free, its rows' station outlook or None) of the pick-ups."""
     pk = q.network.parking
     p = np.zeros(pick.size)
@@ -182,7 +184,7 @@ def _pickup_view(q: Query, pick: Ends, at_utc_s: np.ndarray):
     return _outlook(q, ids, at_utc_s, p, expected, basis), so
 
 
-def _dock_view(q: Query, docks: Ends, at_utc_s: np.ndarray):
+def dock_view(q: Query, docks: Ends, at_utc_s: np.ndarray):
     so = station_outlook(q.network.parking, docks.facility_idx, at_utc_s, docks_live=q.live,
                          bike_share=q.bike_share, now_utc_s=q.now_utc_s)
     return _outlook(q, docks.facility_idx, at_utc_s, so.p_dock, so.expected_docks, so.docks_basis), so
@@ -213,10 +215,10 @@ def choose(q: Query, pick: Ends, docks: Ends, depart_utc_s: int) -> Plan:
     """Rank pick-ups, then docks (module docstring). Raises LeftOut NO_BIKE_SHARE, with the
     reasons of the stations passed over, when every candidate is unlikely."""
     policy = q.options.parking
-    ride = _rides(q, pick, docks)
+    ride = rides(q, pick, docks)
     to_dock = pick.walk_s[:, None] + BIKE_UNLOCK_S + ride
     first_at = depart_utc_s + np.round(np.nan_to_num(to_dock.min(axis=0), posinf=0)).astype(np.int64)
-    est_docks, _ = _dock_view(q, docks, first_at)
+    est_docks, _ = dock_view(q, docks, first_at)
     likely = est_docks.p_free >= policy.min_p_free
     cols = likely if likely.any() else np.ones(docks.size, dtype=bool)
     rest = (ride[:, cols] + BIKE_DOCK_S + docks.walk_s[cols][None, :]).min(axis=1)
@@ -226,24 +228,24 @@ def choose(q: Query, pick: Ends, docks: Ends, depart_utc_s: int) -> Plan:
                       "near the destination")
     pick, ride, rest = pick.take(linked), ride[linked], rest[linked]
     at = depart_utc_s + np.round(np.nan_to_num(pick.walk_s, posinf=0)).astype(np.int64)
-    view, pick_so = _pickup_view(q, pick, at)
-    between = _matrix(q, q.walk, pick.walk_node, pick.walk_node)
+    view, pick_so = pickup_view(q, pick, at)
+    between = street_matrix(q, q.walk, pick.walk_node, pick.walk_node)
     pick_choice = rank(view, pick.walk_s, rest, policy=dataclasses.replace(policy, park_s=BIKE_UNLOCK_S),
                        depart_utc_s=depart_utc_s, drive_between_s=between)
-    i = _chosen(q, pick_choice, pick, pick_so, words.PICKUP, "a bike on arrival near the origin")
+    i = chosen_row(q, pick_choice, pick, pick_so, words.PICKUP, "a bike on arrival near the origin")
     drive = pick.walk_s[i] + BIKE_UNLOCK_S + pick_choice.outlook.expected_search_s[i] + ride[i]
     reach = np.flatnonzero(np.isfinite(drive))          # not the pick-up itself, linked by bike
     docks, drive, ride = docks.take(reach), drive[reach], ride[:, reach]
     dock_at = depart_utc_s + np.round(np.nan_to_num(drive, posinf=0)).astype(np.int64)
-    dview, dock_so = _dock_view(q, docks, dock_at)
-    dock_between = _matrix(q, _bike(q, pick.speed_mps[i]), docks.bike_node, docks.bike_node)
+    dview, dock_so = dock_view(q, docks, dock_at)
+    dock_between = street_matrix(q, bike_profile(q, pick.speed_mps[i]), docks.bike_node, docks.bike_node)
     dock_choice = rank(dview, drive, docks.walk_s, policy=dataclasses.replace(policy, park_s=BIKE_DOCK_S),
                        depart_utc_s=depart_utc_s, drive_between_s=dock_between)
-    _chosen(q, dock_choice, docks, dock_so, words.DROPOFF, "a free dock on arrival near the destination")
+    chosen_row(q, dock_choice, docks, dock_so, words.DROPOFF, "a free dock on arrival near the destination")
     return Plan(pick, docks, pick_choice, dock_choice, pick_so, dock_so, ride)
 
 
-def _chosen(q: Query, choice: FacilityChoice, ends: Ends, so, side, what: str) -> int:
+def chosen_row(q: Query, choice: FacilityChoice, ends: Ends, so, side, what: str) -> int:
     if choice.chosen != NO_CHOICE:
         return int(choice.chosen)
     rows = np.flatnonzero(choice.avoided)
@@ -279,7 +281,7 @@ def _avoided(q: Query, choice: FacilityChoice, ends: Ends, so, side, row: int, c
                                 further_m=float(further))
 
 
-def _end_object(q: Query, plan: Plan, side) -> dict:
+def end_object(q: Query, plan: Plan, side) -> dict:
     """JSON-able description of the chosen pick-up or drop-off, with the stations passed over."""
     pickup = side is words.PICKUP
     ends, choice = (plan.pick, plan.pick_choice) if pickup else (plan.docks, plan.dock_choice)
@@ -312,7 +314,7 @@ def _end_object(q: Query, plan: Plan, side) -> dict:
     return out
 
 
-def _place(q: Query, ends: Ends, row: int) -> Place:
+def place_of(q: Query, ends: Ends, row: int) -> Place:
     f = int(ends.facility_idx[row])
     if f >= 0:
         return facility_place(q.network, f)
@@ -327,13 +329,13 @@ def _itinerary(q: Query, plan: Plan, start_s: int) -> Itinerary:
     pick, docks = plan.pick, plan.docks
     walk1 = q.walk_from_origin_tree().path(int(pick.walk_node[i]))
     walk2 = q.walk_to_destination_tree().path(int(docks.walk_node[j]))
-    profile = _bike(q, pick.speed_mps[i])
+    profile = bike_profile(q, pick.speed_mps[i])
     ride = street.shortest_path(q.graph, profile, int(pick.bike_node[i]), int(docks.bike_node[j]),
                                 deadline=q.deadline)
     if ride is None:
         raise LeftOut(NO_BIKE_SHARE, "no way by bike between the chosen stations")
-    a, b = _place(q, pick, i), _place(q, docks, j)
-    pickup, dropoff = _end_object(q, plan, words.PICKUP), _end_object(q, plan, words.DROPOFF)
+    a, b = place_of(q, pick, i), place_of(q, docks, j)
+    pickup, dropoff = end_object(q, plan, words.PICKUP), end_object(q, plan, words.DROPOFF)
     extra_s = pickup["expected_extra_s"] + dropoff["expected_extra_s"]
     t1 = start_s + ceil_s(walk1.duration_s)
     t2 = t1 + ceil_s(BIKE_UNLOCK_S + ride.duration_s + BIKE_DOCK_S + extra_s)
@@ -356,17 +358,17 @@ def direct_bike_share(q: Query) -> list[Candidate]:
     has_free = q.bike_share is not None and q.bike_share.free_bikes.n_bikes > 0
     if not (np.asarray(pk.kind) == int(ParkingKind.BIKE_SHARE)).any() and not has_free:
         raise LeftOut(NO_BIKE_SHARE, "the network has no bike-share station (build with --gbfs)")
-    pick = _pickups(q)
+    pick = pickups(q)
     if pick.size == 0:
         raise LeftOut(NO_BIKE_SHARE, f"no bike-share station or free bike within "
                       f"{q.options.max_walk_m:,.0f} m on foot of the origin")
-    docks = _stations(q, q.walk_to_destination_tree(), nearest=MAX_DOCKS)
+    docks = stations_near(q, q.walk_to_destination_tree(), nearest=MAX_DOCKS)
     if docks.size == 0:
         raise LeftOut(NO_BIKE_SHARE, f"no bike-share station within {q.options.max_walk_m:,.0f} m "
                       "on foot of the destination")
     depart = q.utc_s
     if q.arrive_by:
-        ride = _rides(q, pick, docks)
+        ride = rides(q, pick, docks)
         static = (pick.walk_s[:, None] + BIKE_UNLOCK_S + ride + BIKE_DOCK_S + docks.walk_s[None, :]).min()
         if not math.isfinite(static):
             raise LeftOut(NO_BIKE_SHARE, "no bike-share station near the origin is linked by bike to "

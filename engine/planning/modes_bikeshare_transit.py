@@ -49,7 +49,7 @@ def _station_links(q: Query):
 
 def _station_ends(q: Query, fac: np.ndarray) -> bs.Ends:
     pk = q.network.parking
-    bikes = [bs._system_bike(q.network, str(pk.facility_ids[f])) for f in fac]
+    bikes = [bs.system_bike(q.network, str(pk.facility_ids[f])) for f in fac]
     return bs.Ends(facility_idx=fac, bike_row=np.full(fac.size, -1),
                    walk_node=np.asarray(pk.walk_node_idx)[fac].astype(np.int64),
                    bike_node=np.asarray(pk.car_node_idx)[fac].astype(np.int64), walk_s=np.zeros(fac.size),
@@ -59,7 +59,7 @@ def _station_ends(q: Query, fac: np.ndarray) -> bs.Ends:
 def _dock_choice(q: Query, docks: bs.Ends, drive_s: np.ndarray, walk_s: np.ndarray, depart_utc_s: int):
     """(FacilityChoice, StationOutlook) of docks reached after ``drive_s`` with ``walk_s`` on."""
     at = depart_utc_s + np.round(drive_s).astype(np.int64)
-    view, so = bs._dock_view(q, docks, at)
+    view, so = bs.dock_view(q, docks, at)
     policy = dataclasses.replace(q.options.parking, park_s=bs.BIKE_DOCK_S)
     return rank(view, drive_s, walk_s, policy=policy, depart_utc_s=depart_utc_s), so
 
@@ -68,11 +68,12 @@ def _ride_leg(q: Query, plan: bs.Plan, start_s: int) -> tuple[list[Leg], dict]:
     """WALK to the pick-up and the ride to the dock of ``plan`` from ``start_s``."""
     i, j = int(plan.pick_choice.chosen), int(plan.dock_choice.chosen)
     walk1 = q.walk_from_origin_tree().path(int(plan.pick.walk_node[i]))
-    ride = bs.street.shortest_path(q.graph, bs._bike(q, plan.pick.speed_mps[i]), int(plan.pick.bike_node[i]),
-                                   int(plan.docks.bike_node[j]), deadline=q.deadline)
+    ride = bs.street.shortest_path(q.graph, bs.bike_profile(q, plan.pick.speed_mps[i]),
+                                   int(plan.pick.bike_node[i]), int(plan.docks.bike_node[j]),
+                                   deadline=q.deadline)
     if ride is None:
         raise LeftOut(NO_BIKE_SHARE, "no way by bike between the chosen stations")
-    a, b = bs._place(q, plan.pick, i), bs._place(q, plan.docks, j)
+    a, b = bs.place_of(q, plan.pick, i), bs.place_of(q, plan.docks, j)
     info = _info(q, plan, ride.duration_s)
     t1 = start_s + ceil_s(walk1.duration_s)
     t2 = t1 + ceil_s(bs.BIKE_UNLOCK_S + ride.duration_s + bs.BIKE_DOCK_S + info["extra_s"])
@@ -87,7 +88,7 @@ def _ride(a, b, t1: int, t2: int, path, info: dict) -> Leg:
 
 def _info(q: Query, plan: bs.Plan, ride_s: float) -> dict:
     i = int(plan.pick_choice.chosen)
-    pickup, dropoff = bs._end_object(q, plan, bs.words.PICKUP), bs._end_object(q, plan, bs.words.DROPOFF)
+    pickup, dropoff = bs.end_object(q, plan, bs.words.PICKUP), bs.end_object(q, plan, bs.words.DROPOFF)
     return {"pickup": pickup, "dropoff": dropoff, "p_bike": pickup["p_bike"], "p_dock": dropoff["p_dock"],
             "vehicle_type": {"name": plan.pick.vehicle[i],
                              "speed_mps": round(float(plan.pick.speed_mps[i]), 2)},
@@ -100,10 +101,10 @@ def bike_share_then_transit(q: Query) -> list[Candidate]:
     l_stop, l_walk_s, l_walk_m, l_fac = _station_links(q)
     if l_stop.size == 0:
         raise LeftOut(NO_BIKE_SHARE, "no bike-share station lies near a stop")
-    pick = bs._pickups(q)
+    pick = bs.pickups(q)
     fac, inverse = np.unique(l_fac, return_inverse=True)
     docks = _station_ends(q, fac)
-    ride = bs._rides(q, pick, docks)
+    ride = bs.rides(q, pick, docks)
     best_link = np.full(fac.size, np.inf)
     np.minimum.at(best_link, inverse, l_walk_s)
     rest = (ride + bs.BIKE_DOCK_S + best_link[None, :]).min(axis=1)
@@ -113,13 +114,13 @@ def bike_share_then_transit(q: Query) -> list[Candidate]:
                       "near a stop")
     pick, ride, rest = pick.take(ok), ride[ok], rest[ok]
     t0 = q.utc_s
-    view, pick_so = bs._pickup_view(q, pick, t0 + np.round(pick.walk_s).astype(np.int64))
+    view, pick_so = bs.pickup_view(q, pick, t0 + np.round(pick.walk_s).astype(np.int64))
     policy = dataclasses.replace(q.options.parking, park_s=bs.BIKE_UNLOCK_S)
-    between = bs._matrix(q, q.walk, pick.walk_node, pick.walk_node)
+    between = bs.street_matrix(q, q.walk, pick.walk_node, pick.walk_node)
     pick_choice = rank(view, pick.walk_s, rest, policy=policy, depart_utc_s=t0, drive_between_s=between)
-    i = bs._chosen(q, pick_choice, pick, pick_so, bs.words.PICKUP, "a bike on arrival near the origin")
+    i = bs.chosen_row(q, pick_choice, pick, pick_so, bs.words.PICKUP, "a bike on arrival near the origin")
     drive = pick.walk_s[i] + bs.BIKE_UNLOCK_S + view.expected_search_s[i] + ride[i]
-    dview, _ = bs._dock_view(q, docks, t0 + np.round(np.nan_to_num(drive, posinf=0)).astype(np.int64))
+    dview, _ = bs.dock_view(q, docks, t0 + np.round(np.nan_to_num(drive, posinf=0)).astype(np.int64))
     usable = np.isfinite(drive) & (dview.p_free >= q.options.parking.min_p_free)
     per_dock = np.where(usable, drive + bs.BIKE_DOCK_S + dview.expected_search_s, np.inf)
     # a stop the traveller walks to from the destination is the direct trip's (no ride between)
@@ -157,7 +158,7 @@ def _rides_to_docks(q: Query, picks: bs.Ends, docks: bs.Ends) -> np.ndarray:
     out = np.full((picks.size, docks.size), np.inf)
     for speed in np.unique(picks.speed_mps):
         rows = np.flatnonzero(picks.speed_mps == speed)
-        m = bs.street.many_to_many(q.graph, bs._bike(q, speed), docks.bike_node.astype(np.int32),
+        m = bs.street.many_to_many(q.graph, bs.bike_profile(q, speed), docks.bike_node.astype(np.int32),
                                    picks.bike_node[rows].astype(np.int32), reverse=True, deadline=q.deadline)
         out[rows] = np.where(m >= bs.street.UNREACHED, np.inf, m).T
     out[picks.facility_idx[:, None] == docks.facility_idx[None, :]] = np.inf
@@ -173,7 +174,7 @@ def _egress_search(q: Query, egress):
 def transit_then_bike_share(q: Query) -> list[Candidate]:
     q.router()
     l_stop, l_walk_s, l_walk_m, l_fac = _station_links(q)
-    docks = bs._stations(q, q.walk_to_destination_tree(), nearest=bs.MAX_DOCKS)
+    docks = bs.stations_near(q, q.walk_to_destination_tree(), nearest=bs.MAX_DOCKS)
     if l_stop.size == 0 or docks.size == 0:
         raise LeftOut(NO_BIKE_SHARE, "no bike-share station near a stop, or none near the destination")
     fac, inverse = np.unique(l_fac, return_inverse=True)
@@ -184,7 +185,7 @@ def transit_then_bike_share(q: Query) -> list[Candidate]:
     if first.n_journeys == 0:
         raise LeftOut(NO_BIKE_SHARE, "no transit connection to ride before the bike")
     at = int(q.utc(int(np.min(first.arrive_s) if not q.arrive_by else np.max(first.arrive_s))))
-    view, pick_so = bs._pickup_view(q, picks, np.full(picks.size, at, dtype=np.int64))
+    view, pick_so = bs.pickup_view(q, picks, np.full(picks.size, at, dtype=np.int64))
     usable = np.isfinite(rest) & (view.p_free >= q.options.parking.min_p_free)
     per_pick = np.where(usable, bs.BIKE_UNLOCK_S + view.expected_search_s + rest, np.inf)
     # a stop the traveller walks to from the origin is the direct trip's (no ride before)
@@ -218,7 +219,7 @@ def _with_bike_share_egress(q: Query, it: Itinerary, s: int, egress_s: int, link
     sub = picks.take(inverse[rows])
     sub = dataclasses.replace(sub, walk_s=l_walk_s[rows])
     t_utc = int(q.utc(t_stop))
-    view, so = bs._pickup_view(q, sub, t_utc + np.round(sub.walk_s).astype(np.int64))
+    view, so = bs.pickup_view(q, sub, t_utc + np.round(sub.walk_s).astype(np.int64))
     rest = (ride[inverse[rows]] + bs.BIKE_DOCK_S + docks.walk_s[None, :]).min(axis=1)
     policy = dataclasses.replace(q.options.parking, park_s=bs.BIKE_UNLOCK_S)
     pick_choice = rank(view, sub.walk_s, rest, policy=policy, depart_utc_s=t_utc)
@@ -231,8 +232,8 @@ def _with_bike_share_egress(q: Query, it: Itinerary, s: int, egress_s: int, link
     plan = bs.Plan(sub, dk, pick_choice, dock_choice, so, dock_so, ride)
     f = int(sub.facility_idx[i])
     lon, lat, metres = walk_stop_path(q, f, s, float(l_walk_m[rows[i]]))
-    a, b = bs._place(q, sub, i), bs._place(q, dk, int(dock_choice.chosen))
-    path = bs.street.shortest_path(q.graph, bs._bike(q, sub.speed_mps[i]), int(sub.bike_node[i]),
+    a, b = bs.place_of(q, sub, i), bs.place_of(q, dk, int(dock_choice.chosen))
+    path = bs.street.shortest_path(q.graph, bs.bike_profile(q, sub.speed_mps[i]), int(sub.bike_node[i]),
                                    int(dk.bike_node[int(dock_choice.chosen)]), deadline=q.deadline)
     walk2 = q.walk_to_destination_tree().path(int(dk.walk_node[int(dock_choice.chosen)]))
     info = _info(q, plan, path.duration_s)
