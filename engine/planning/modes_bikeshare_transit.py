@@ -113,7 +113,7 @@ def bike_share_then_transit(q: Query) -> list[Candidate]:
         raise LeftOut(NO_BIKE_SHARE, "no bike-share station near the origin is linked by bike to one "
                       "near a stop")
     pick, ride, rest = pick.take(ok), ride[ok], rest[ok]
-    t0 = q.utc_s
+    t0 = _arrive_by_departure_utc_s(q, pick, ride, (l_stop, l_walk_s, inverse)) if q.arrive_by else q.utc_s
     view, pick_so = bs.pickup_view(q, pick, t0 + np.round(pick.walk_s).astype(np.int64))
     policy = dataclasses.replace(q.options.parking, park_s=bs.BIKE_UNLOCK_S)
     between = bs.street_matrix(q, q.walk, pick.walk_node, pick.walk_node)
@@ -150,6 +150,19 @@ def bike_share_then_transit(q: Query) -> list[Candidate]:
         it2 = _replace_access(q, it, s, int(secs[k]), first)
         out.append(Candidate("BIKE_SHARE", it2, parking_risk=1.0 - info["p_bike"] * info["p_dock"]))
     return out
+
+
+def _arrive_by_departure_utc_s(q: Query, pick: bs.Ends, ride: np.ndarray, links) -> int:
+    """Arrive-by, pass 1: RAPTOR with the static bike-share access (no unavailability) to learn
+    when the traveller must leave (UTC s), as park-and-ride does; the forecasts are then made for
+    that departure."""
+    l_stop, l_walk_s, inverse = links
+    static = (pick.walk_s[:, None] + bs.BIKE_UNLOCK_S + ride + bs.BIKE_DOCK_S).min(axis=0)
+    stops, secs, _ = _best_access(l_stop, static[inverse] + l_walk_s, q.network.timetable.n_stops)
+    js = transit_journeys(q, (stops, secs)) if stops.size else None
+    if js is None or js.n_journeys == 0:
+        raise LeftOut(NO_BIKE_SHARE, "no transit connection from a bike-share station near a stop")
+    return int(q.utc(int(np.max(js.depart_s))))
 
 
 def _rides_to_docks(q: Query, picks: bs.Ends, docks: bs.Ends) -> np.ndarray:

@@ -207,3 +207,17 @@ def test_a_decaying_reading_is_named_in_the_explanation(tmp_path):
     assert info["pickup"]["why"].endswith(   # the reading is 13 min old on arrival at 14:00:46
         "(4 bikes seen 13 min before; with too little history a reading fades to unknown with a "
         "half-life of 30 min)")
+
+
+def test_arrive_by_bike_share_then_the_bus_forecasts_for_the_departure(transit_city):
+    destination = (EAST_STOP[0] + 0.002, EAST_STOP[1])
+    (c,) = bike_share_then_transit(_query(transit_city, ORIGIN, destination, tuesday(8, 45), arrive_by=True))
+    legs = c.itinerary.legs
+    assert [leg.mode for leg in legs] == ["WALK", "BICYCLE", "WALK", "BUS", "WALK"]
+    assert legs[-1].end_s <= 8 * 3600 + 45 * 60 and legs[0].start_s < 8 * 3600 + 30 * 60
+    # the pick-up's forecast is for about when the traveller gets there (pass 1 of RAPTOR gives
+    # the departure within the bus headway), not for 08:45
+    info = legs[1].extra["bike_share"]
+    assert info["pickup"]["facility_id"] != facility(EMPTYING)
+    hh, mm = info["pickup"]["why"].rsplit(" at ", 1)[1].split(":")
+    assert abs(int(hh) * 3600 + int(mm) * 60 - legs[1].start_s) <= 10 * 60
