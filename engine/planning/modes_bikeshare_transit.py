@@ -7,7 +7,9 @@ p(bike) and the walks between pick-ups), the rest of the trip being the best rid
 within ``park_ride_walk_m`` of a stop (``engine.planning.links.stop_links``) plus that walk. Each
 stop's access time is then the best over its stations of walk + unlock + expected search + ride
 + dock + expected search for a dock + walk, stations whose p(dock) is under the threshold left
-out; one RAPTOR run takes them all, as ``BIKE_AND_RIDE`` does (``modes_ride``).
+out; one RAPTOR run takes them all, as ``BIKE_AND_RIDE`` does (``modes_ride``). Arrive-by: a first
+RAPTOR run with the static access (no unavailability) gives the departure the forecasts are made
+for, as park-and-ride does.
 
 *Last leg* (:func:`transit_then_bike_share`): each stop near a station gets an egress time: walk
 to the station, unlock, expected search for a bike, ride to the best likely dock near the
