@@ -18,6 +18,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from api import schemas
+from api.bikeshare import bike_share_feed
 from api.config import ApiConfig
 from api.errors import ApiError
 from api.serialize import plan_to_json
@@ -25,6 +26,7 @@ from api.state import Loaded, app_state
 from api.timeutil import default_departure, localize, service_day_and_seconds
 from engine.deadline import Deadline, DeadlineExceeded, check
 from engine.model import Network
+from engine.parking.bikes import BikeShareLive
 from engine.planning.bounds import COORDINATES_SWAPPED, coordinates_swapped, swapped_message
 from engine.planning.isochrone import IsochroneUnavailable, reachable_area
 from engine.planning.options import PlanOptions
@@ -145,7 +147,8 @@ def _plan_options(query: PlanQuery) -> PlanOptions:
 
 
 def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: float,
-              lang: str | None = None, deadline: Deadline | None = None
+              lang: str | None = None, bike_share: BikeShareLive | None = None,
+              deadline: Deadline | None = None
               ) -> tuple[list[dict], str | None, str | None, dict | None]:
     """(itineraries as JSON, no-route code, message, modes left out) for one query; on the
     real-time state when the server has feeds (a plan that fails on it is made without it:
@@ -156,7 +159,8 @@ def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: flo
         return plan_trip(network, (query.origin_lon, query.origin_lat),
                          (query.destination_lon, query.destination_lat), modes=query.modes,
                          options=_plan_options(query), live=loaded.live.snapshot(),
-                         now_utc_s=int(now_utc_s), realtime=realtime, deadline=deadline, **when)
+                         now_utc_s=int(now_utc_s), realtime=realtime, deadline=deadline,
+                         bike_share=bike_share, **when)
 
     realtime = loaded.realtime.current() if loaded.realtime is not None else None
     try:
@@ -234,8 +238,9 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
             response.update(code="OUTSIDE_BOUNDS",
                             message=f"'{outside}' lies outside the area this network covers")
             return response
+        bike_share = bike_share_feed(loaded).live() if "BIKE_SHARE" in query.modes else None
         itineraries, code, message, left_out = state.run(_run_plan, loaded.network, query, loaded,
-                                                         state.clock(), _language(args))
+                                                         state.clock(), _language(args), bike_share)
         response.update(itineraries=itineraries, code=code, message=message)
         if left_out:
             response["left_out"] = left_out

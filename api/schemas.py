@@ -21,7 +21,7 @@ from api.config import ApiConfig
 from api.errors import problem
 from api.timeutil import MAX_YEAR, MIN_YEAR, parse_iso
 from engine.planning.options import DEFAULT_WINDOW_MIN, PlanOptions
-from engine.planning.reasons import MODES
+from engine.planning.reasons import ALL_MODES, MODES
 
 MODE_ALIASES = {"CAR": "CAR_PARK", "BIKE": "BICYCLE", "FOOT": "WALK", "PR": "PARK_AND_RIDE",
                 "BUS": "TRANSIT", "PT": "TRANSIT"}
@@ -134,34 +134,36 @@ class IsoDateTime(fields.String):
 
 
 class ModeName(fields.String):
-    """One mode (case-insensitive, aliases accepted) -> its canonical name in :data:`MODES`.
+    """One mode (case-insensitive, aliases accepted) -> its canonical name among ``allowed``
+    (:data:`ALL_MODES` for plans, :data:`MODES` for isochrones: BIKE_SHARE has none).
     The document states the canonical names as an enum."""
 
-    def __init__(self, **kwargs):
-        super().__init__(metadata={"enum": list(MODES)}, **kwargs)
+    def __init__(self, allowed=ALL_MODES, **kwargs):
+        self.allowed = tuple(allowed)
+        super().__init__(metadata={"enum": list(self.allowed)}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         raw = super()._deserialize(value, attr, data, **kwargs).strip()
         name = MODE_ALIASES.get(raw.upper(), raw.upper())
-        if name not in MODES:
+        if name not in self.allowed:
             raise ma.ValidationError(problem(
-                "UNKNOWN_MODE", f"{raw[:40]!r} is not a mode; use {', '.join(MODES)}"))
+                "UNKNOWN_MODE", f"{raw[:40]!r} is not a mode; use {', '.join(self.allowed)}"))
         return name
 
 
 class Modes(DelimitedList):
     """Comma-separated modes -> tuple of canonical names, each once, in the order given.
 
-    Documented as an array of :data:`MODES` (``style: form, explode: false``: ``WALK,TRANSIT``)."""
+    Documented as an array of ``allowed`` (``style: form, explode: false``: ``WALK,TRANSIT``)."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, allowed=ALL_MODES, **kwargs):
         metadata = {"example": list(DEFAULT_MODES), "default": list(DEFAULT_MODES),
-                    "description": "Comma-separated modes among " + ", ".join(MODES)
+                    "description": "Comma-separated modes among " + ", ".join(allowed)
                     + " (also accepted: lower case and the aliases "
                     + ", ".join(f"{k}={v}" for k, v in MODE_ALIASES.items()) + ")",
                     **kwargs.pop("metadata", {})}
-        super().__init__(ModeName(), metadata=metadata, validate=validate.Length(
-            min=1, error=problem("UNKNOWN_MODE", f"give at least one mode among {', '.join(MODES)}")),
+        super().__init__(ModeName(allowed), metadata=metadata, validate=validate.Length(
+            min=1, error=problem("UNKNOWN_MODE", f"give at least one mode among {', '.join(allowed)}")),
             **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -252,7 +254,7 @@ def isochrone_args_schema(config: ApiConfig) -> type[ma.Schema]:
                         metadata={"description": "Origin, 'lat,lon' (WGS84 degrees)"})
         datetime = IsoDateTime(load_default=None, metadata={
             "description": "Departure time, ISO 8601 (default: as for /plan)"})
-        modes = Modes(load_default=DEFAULT_MODES)
+        modes = Modes(MODES, load_default=DEFAULT_MODES)
         minutes = fields.Integer(load_default=min(15, config.max_isochrone_minutes),
                                  validate=_range("minutes", 1, config.max_isochrone_minutes,
                                                  high_code="TOO_MANY_MINUTES", unit=" min"),
@@ -379,6 +381,32 @@ class ParkingFeatureSchema(FeatureSchema):
 
 class ParkingResponseSchema(FeatureCollectionSchema):
     features = fields.List(fields.Nested(ParkingFeatureSchema), required=True)
+    at = fields.String(required=True, metadata={"description": "The forecast instant (ISO 8601)"})
+
+
+class BikeSharePropertiesSchema(_Open):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "BIKE_SHARE (a station) or FREE_BIKE"})
+    p_bike = fields.Float(required=True, allow_none=True, metadata={
+        "description": "Probability of at least one bike at `at` (a free bike: that it is still there)"})
+    p_dock = fields.Float(allow_none=True, metadata={
+        "description": "Probability of at least one free dock at `at`"})
+    capacity = fields.Integer(allow_none=True)
+    bikes_now = fields.Integer(allow_none=True, metadata={"description": "Bikes in the latest GBFS snapshot"})
+    docks_now = fields.Integer(allow_none=True, metadata={"description": "Free docks in the latest snapshot"})
+    expected_bikes = fields.Float(allow_none=True)
+    expected_docks = fields.Float(allow_none=True)
+    bikes_basis = fields.String(metadata={"description": "live, profile, decaying_reading or unknown"})
+    docks_basis = fields.String(metadata={"description": "live, profile, decaying_reading or unknown"})
+
+
+class BikeShareFeatureSchema(FeatureSchema):
+    properties = fields.Nested(BikeSharePropertiesSchema, required=True)
+
+
+class BikeShareResponseSchema(FeatureCollectionSchema):
+    features = fields.List(fields.Nested(BikeShareFeatureSchema), required=True)
     at = fields.String(required=True, metadata={"description": "The forecast instant (ISO 8601)"})
 
 

@@ -486,6 +486,10 @@ class Parking:
     source: np.ndarray              # facility_idx -> where the record came from ('osm', 'ngsi', ...)
     history: OccupancyHistory | None = None
     profile: OccupancyProfile | None = None
+    # Bike-share stations: the profile of *bikes* available (the history mirrored, bikes as the
+    # free spaces; engine.parking.bikes), beside ``profile`` (free docks). None in bundles built
+    # before it existed or without bike-share history: the forecaster then treats bikes as unknown.
+    bikes_profile: OccupancyProfile | None = None
 
     @property
     def n_facilities(self) -> int:

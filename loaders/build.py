@@ -6,8 +6,9 @@ Order of work:
    (``loaders.bike_lanes``);
 3. stops linked to the nearest node of the walk component; walking footpaths between nearby stops
    (``engine.transit.footpaths``) added to the feed's transfers;
-4. parking facilities (OSM, NGSI, French CSV) and occupancy history (``loaders.parking``), the
-   occupancy profile fitted (``engine.parking``);
+4. parking facilities (OSM, NGSI, French CSV), bike-share stations (GBFS, ``loaders.bikeshare``)
+   and occupancy history (``loaders.parking``), the occupancy profiles fitted (``engine.parking``;
+   for bike-share stations also the bikes profile, ``engine.parking.bikes``);
 5. counts, bbox, report -> bundle (``loaders.bundle``).
 
 Every step writes its problems into one :class:`BuildReport`; fatal ones raise LoaderError.
@@ -47,6 +48,7 @@ class BuildOptions:
     bike_lane_status_property: str = "status"
     bike_lane_statuses: tuple[str, ...] = ("done",)
     parking_facilities: list[Path] = field(default_factory=list)
+    gbfs: list[str] = field(default_factory=list)   # GBFS systems: folder, gbfs.json path or URL
     parking_history: Path | None = None
     parking_history_preset: str | None = None
     parking_history_columns: dict = field(default_factory=dict)  # occupancy_from_csv keywords
@@ -134,16 +136,21 @@ def _holiday_days(country: str | None, years: range, report: BuildReport) -> np.
 
 
 def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilities,
-                  timezone: str, report: BuildReport) -> Parking:
+                  timezone: str, report: BuildReport) -> tuple[Parking, dict]:
+    """(the parking with its fitted profiles, the bike-share systems' metadata)."""
     from loaders import parking as parking_loader
+    from loaders.bikeshare import bike_share_facilities
 
     frames = []
     if osm_facilities is not None and len(osm_facilities):
         frames.append(osm_facilities)
     for path in options.parking_facilities:
         frames.append(parking_loader.facilities_from_file(path, report))
+    stations, bike_share = bike_share_facilities(options.gbfs, report)
+    if stations is not None:
+        frames.append(stations)
     if not frames and options.parking_history is None:
-        return Parking.empty()
+        return Parking.empty(), bike_share
     import pandas as pd
 
     facilities = (pd.concat(frames, ignore_index=True) if frames
@@ -166,7 +173,12 @@ def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilit
         profile = fit_occupancy_profile(parking.history, parking.capacity, timezone,
                                         holiday_days=holidays)
         parking = dataclasses.replace(parking, profile=profile)
-    return parking
+        if stations is not None:
+            from engine.parking.bikes import fit_bikes_profile
+
+            parking = dataclasses.replace(parking, bikes_profile=fit_bikes_profile(
+                parking, timezone, holiday_days=holidays))
+    return parking, bike_share
 
 
 def build_network(options: BuildOptions, report: BuildReport) -> tuple[Network, dict]:
@@ -187,12 +199,13 @@ def build_network(options: BuildOptions, report: BuildReport) -> tuple[Network, 
         street, osm_facilities = _read_streets(options, steps, report)
         stop_node, stop_offset = _stop_links(street, timetable, report)
         with steps.step("parking"):
-            parking = _load_parking(options, street, osm_facilities, timezone, report)
+            parking, bike_share = _load_parking(options, street, osm_facilities, timezone, report)
         network = Network(timezone=timezone, projection=_projection(street, timetable),
                           bbox=_bbox(street, timetable), street=street, timetable=timetable,
                           parking=parking, stop_walk_node_idx=stop_node,
                           stop_walk_offset_m=stop_offset,
-                          walk_detour_factor=options.walk_detour_factor)
+                          walk_detour_factor=options.walk_detour_factor,
+                          metadata={"bike_share": bike_share} if bike_share else {})
         if timetable is not None:
             network = _add_walking_transfers(network, options, steps)
     finally:
@@ -323,6 +336,7 @@ def network_counts(network: Network) -> dict:
         parking_facilities=pk.n_facilities,
         car_parks=int(np.isin(kinds, (0, 1, 2)).sum()),
         bike_parkings=int(np.isin(kinds, (3, 4)).sum()),
+        bike_share_stations=int((kinds == 4).sum()),
         occupancy_observations=pk.history.n_observations if pk.history is not None else 0,
     )
     counts.update(timezone=network.timezone, bbox=list(network.bbox))
@@ -347,7 +361,8 @@ def _inputs_with_sha256(options: BuildOptions) -> dict:
               "osm": [entry(options.osm)] if options.osm else [],
               "bike_lanes": [entry(p) for p in options.bike_lanes],
               "parking_facilities": [entry(p) for p in options.parking_facilities],
-              "parking_history": [entry(options.parking_history)] if options.parking_history else []}
+              "parking_history": [entry(options.parking_history)] if options.parking_history else [],
+              "gbfs": [entry(Path(p)) if Path(p).exists() else {"url": str(p)} for p in options.gbfs]}
     return {k: v for k, v in inputs.items() if v}
 
 
@@ -378,7 +393,7 @@ def build_bundle(options: BuildOptions, out_dir: str | Path, report: BuildReport
     counts = network_counts(network)
     counts["warning_count"] = sum(report.counts.values())
     timings["total"] = round(time.perf_counter() - t0, 3)
-    network = dataclasses.replace(network, metadata={"timings_s": timings})
+    network = dataclasses.replace(network, metadata={**network.metadata, "timings_s": timings})
     save_bundle(network, out_dir, inputs=_inputs_with_sha256(options), report=report.to_json(),
                 counts=counts)
     return network, counts

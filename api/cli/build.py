@@ -64,6 +64,9 @@ def _with_sample(options, sample: str, history_preset: str | None, holidays_coun
 @click.option("--parking-facilities", "parking_facilities", multiple=True,
               type=click.Path(path_type=Path),
               help="Car parks: FIWARE NGSI JSON or the French national parking CSV.")
+@click.option("--gbfs", "gbfs", multiple=True, metavar="SOURCE",
+              help="A bike-share system (GBFS v2.x/v3.0): a folder holding gbfs.json, its path or its "
+                   "URL; its stations become bike-share facilities. Repeat for several systems.")
 @click.option("--parking-history", type=click.Path(path_type=Path),
               help="Occupancy history CSV (timestamp, facility, free or occupied, capacity).")
 @click.option("--history-preset", help="Column layout of --parking-history (montpellier, generic).")
@@ -82,7 +85,7 @@ def _with_sample(options, sample: str, history_preset: str | None, holidays_coun
 @click.option("--street-hierarchy", is_flag=True,
               help="Also store the street contraction hierarchy (per mode) in the bundle.")
 def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_property,
-          parking_facilities, parking_history, history_preset, history_columns, holidays_country,
+          parking_facilities, gbfs, parking_history, history_preset, history_columns, holidays_country,
           footpath_radius_m, walk_detour_factor, timezone, out_dir, quiet, street_hierarchy):
     """Build a network bundle from GTFS, OSM, bike-lane and parking data."""
     from loaders.build import BuildOptions, build_bundle
@@ -91,7 +94,7 @@ def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_pr
         gtfs=list(gtfs), osm=osm, bike_lanes=list(bike_lanes),
         bike_lane_statuses=tuple(bike_lane_statuses),
         bike_lane_status_property=bike_lane_status_property,
-        parking_facilities=list(parking_facilities), parking_history=parking_history,
+        parking_facilities=list(parking_facilities), gbfs=list(gbfs), parking_history=parking_history,
         parking_history_preset=history_preset,
         parking_history_columns=_parse_columns(history_columns),
         holidays_country=holidays_country, footpath_radius_m=footpath_radius_m,

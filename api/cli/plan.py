@@ -31,7 +31,7 @@ from api.cli.options import (
 )
 from api.cli.realtime import itinerary_lines, leg_lines, load_realtime, print_report, realtime_option
 
-PLANNER_MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
+PLANNER_MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "BIKE_SHARE", "TRANSIT")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,6 +185,14 @@ def _print_parking(parking: dict) -> None:
         click.echo(f"                 {parking['return_trip']}")
 
 
+def _print_bike_share(info: dict) -> None:
+    """The pick-up and drop-off of a bike-share ride: why each, and the stations passed over."""
+    for end in ("pickup", "dropoff"):
+        click.echo(f"                 {end}: {info[end]['why']}")
+        for a in info[end]["avoided"]:
+            click.echo(f"                 avoided: {a['reason']}")
+
+
 def _print_itineraries(result, lang: str | None = None) -> None:
     tz = result.timezone
     for n, it in enumerate(result.itineraries, 1):
@@ -206,6 +214,8 @@ def _print_itineraries(result, lang: str | None = None) -> None:
             parking = leg.extra.get("parking") if leg.extra else None
             if parking:
                 _print_parking(parking)
+            if leg.extra and leg.extra.get("bike_share"):
+                _print_bike_share(leg.extra["bike_share"])
             for line in leg_lines(leg, hhmm, lang):
                 click.echo(f"                 {line}")
         for line in itinerary_lines(it, hhmm):

@@ -160,8 +160,19 @@
     if (s.note) { $("date-note").textContent = s.note; $("date-note").hidden = false; }
   }
 
-  // car parks are coloured for the chosen time
-  ["date", "time"].forEach((id) => $(id).addEventListener("change", () => drawParking(whenIso())));
+  // car parks (and the layers of other scripts: bikeshare.js) are drawn for the chosen time
+  ["date", "time"].forEach((id) => $(id).addEventListener("change", () => {
+    drawParking(whenIso()); hook("when", whenIso());
+  }));
+
+  // hooks for the page's other scripts (bikeshare.js): "when" (the chosen time changed),
+  // "itinerary" (an itinerary's list item was made), "draw" (an itinerary was drawn)
+  const hooks = { when: [], itinerary: [], draw: [] };
+  function hook(name, ...args) {
+    hooks[name].forEach((fn) => { try { fn(...args); } catch (e) { console.error(e); } });
+  }
+  window.trajet = { map, API, getJSON, escapeHtml, whenIso, on: (name, fn) => hooks[name].push(fn),
+                    legLayer: () => state.legLayer };
 
   function whenIso() {
     if (!$("date").value || !$("time").value) return null;
@@ -209,6 +220,7 @@
     });
     document.querySelectorAll("#itineraries li").forEach((li, i) => li.classList.toggle("selected", i === index));
     if (bounds.isValid()) map.fitBounds(bounds.pad(0.2), { maxZoom: 17 });
+    hook("draw", it, state.legLayer);
     drawVehicles(it, index);
   }
 
@@ -337,6 +349,7 @@
       detail.textContent = facts.join(" · ");
       li.appendChild(detail);
       renderRealtime(li, it);
+      hook("itinerary", li, it);
       (it.legs || []).forEach((leg) => {
         const pk = leg.parking || leg.facility;
         if (!pk) return;
@@ -401,6 +414,7 @@
         showMessage(`No itinerary: ${result.message || result.code || "no route found"}. ${notes}`, "error");
       else showMessage(`${result.itineraries.length} itinerar${result.itineraries.length === 1 ? "y" : "ies"}. ${notes}`, "ok");
       drawParking(result.request && result.request.when);
+      hook("when", result.request && result.request.when);
     } catch (err) {
       renderItineraries({ itineraries: [] });
       showMessage(`${err.code ? err.code + ": " : ""}${err.message}`, "error");
@@ -433,6 +447,7 @@
     setDefaultWhen(state.info);
     await drawBackground();
     await drawParking(whenIso());
+    hook("when", whenIso());
     document.body.dataset.ready = "true";
   }
   start();

@@ -19,10 +19,12 @@ from engine.planning.itinerary import (
     plan_walk_transit,
 )
 from engine.planning.reasons import (
+    ALL_MODES,
     DOMINATED,
     LOCATION_NOT_ACCESSIBLE,
     MODES,
     NO_BIKE_PARKING,
+    NO_BIKE_SHARE,
     NO_PARKING_AVAILABLE,
     NO_ROUTE,
     NO_STREET_NETWORK,
@@ -45,6 +47,7 @@ from engine.planning.matrix import (
 from engine.planning.isochrone import IsochroneUnavailable, ReachableArea, reachable_area
 
 __all__ = [
+    "ALL_MODES", "NO_BIKE_SHARE",
     "BREAKDOWN_FIELDS", "DOMINATED", "LABELS", "LOCATION_NOT_ACCESSIBLE", "MODES", "NO_BIKE_PARKING",
     "NO_PARKING_AVAILABLE", "NO_ROUTE", "NO_STREET_NETWORK", "NO_TRANSIT_CONNECTION", "NOT_SELECTED",
     "OUTSIDE_BOUNDS", "OUTSIDE_SERVICE_PERIOD", "PARETO_SLACK", "IsochroneUnavailable", "Itinerary",

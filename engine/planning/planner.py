@@ -19,6 +19,11 @@
   out); one RAPTOR run takes them all. The car stays at the facility: the itinerary says so.
 * ``BIKE_AND_RIDE``: cycle to a bicycle parking (or a bike-share station) within
   ``park_ride_walk_m`` of a stop, lock the bike (``bike_lock_s``), walk to the stop, ride, walk.
+* ``BIKE_SHARE`` (planned when named): walk to a bike-share station (or a free-floating bike)
+  likely to have a bike on arrival, ride, dock at a station likely to have a free dock near the
+  destination, walk; and bike share as the first or last leg of a transit trip
+  (``engine.planning.modes_bikeshare``). p(bike) and p(dock) come from
+  ``engine.parking.bikes``; the choice is ``engine.parking.choice.rank``, as for car parks.
 
 Times. The query instant is an int (seconds since the Unix epoch) or an aware datetime (a naive
 one is read in the network's timezone). Itineraries count seconds after the reference of the
@@ -68,9 +73,11 @@ from engine import transit
 from engine.deadline import Deadline, check
 from engine.model import Network
 from engine.parking import LiveObservations
+from engine.parking.bikes import BikeShareLive
 from engine.parking.choice import CAR_KINDS
 from engine.planning.itinerary import PlanResult
 from engine.planning.links import prepare
+from engine.planning.modes_bikeshare_transit import bike_share_mode
 from engine.planning.modes_car import car_park_mode
 from engine.planning.modes_ride import bike_and_ride_mode, park_and_ride_mode
 from engine.planning.modes_street import bicycle_mode, walk_mode
@@ -81,6 +88,7 @@ from engine.planning.query import Query, as_instant, is_outside, location, stree
 from engine.planning.realtime import RealtimeState
 from engine.planning.realtime_legs import annotate_itineraries
 from engine.planning.reasons import (
+    ALL_MODES,
     CODE_PRIORITY,
     DOMINATED,
     MODES,
@@ -111,7 +119,7 @@ def warm_up(network: Network) -> None:
         return
     noon_utc_s = day * 86_400 + 12 * 3600
     for when in ({"depart_at": noon_utc_s}, {"arrive_by": noon_utc_s}):
-        plan_trip(network, ends[0], ends[1], modes=MODES, **when)
+        plan_trip(network, ends[0], ends[1], modes=ALL_MODES, **when)
 
 
 def car_park_times(network: Network, origin, destination, *, options: PlanOptions | None = None
@@ -134,7 +142,7 @@ def car_park_times(network: Network, origin, destination, *, options: PlanOption
 
 _MODE_BUILDERS = {"WALK": walk_mode, "BICYCLE": bicycle_mode, "CAR_PARK": car_park_mode,
                   "PARK_AND_RIDE": park_and_ride_mode, "BIKE_AND_RIDE": bike_and_ride_mode,
-                  "TRANSIT": transit_mode}
+                  "BIKE_SHARE": bike_share_mode, "TRANSIT": transit_mode}
 
 
 def _parse_modes(modes) -> tuple[str, ...]:
@@ -145,8 +153,8 @@ def _parse_modes(modes) -> tuple[str, ...]:
         name = str(m).strip().upper()
         if not name:
             continue
-        if name not in MODES:
-            raise ValueError(f"plan_trip: unknown mode {m!r}; modes are {', '.join(MODES)}")
+        if name not in ALL_MODES:
+            raise ValueError(f"plan_trip: unknown mode {m!r}; modes are {', '.join(ALL_MODES)}")
         if name not in out:
             out.append(name)
     if not out:
@@ -157,7 +165,8 @@ def _parse_modes(modes) -> tuple[str, ...]:
 def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_by=None,
               modes: Iterable[str] | str = MODES, options: PlanOptions | None = None,
               live: LiveObservations | None = None, now_utc_s: int | None = None,
-              realtime: RealtimeState | None = None, deadline: Deadline | None = None) -> PlanResult:
+              realtime: RealtimeState | None = None, deadline: Deadline | None = None,
+              bike_share: BikeShareLive | None = None) -> PlanResult:
     """Itineraries from ``origin`` to ``destination`` in the ``modes`` asked, best few first.
 
     ``origin``/``destination``: an ``engine.planning.itinerary.Point``, a ``StopRef`` (the stop's
@@ -167,7 +176,9 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
     forecast. ``realtime``: GTFS-Realtime state (``engine.planning.realtime``): transit runs on
     its overlay on the overlay's day, and every itinerary is annotated (scheduled times and
     delays, alerts, vehicles, cancelled trips, transfer reliability;
-    ``engine.planning.realtime_legs``). Returns a PlanResult whose itineraries carry the
+    ``engine.planning.realtime_legs``). ``bike_share``: the bikes' live state, the latest GBFS
+    snapshot's station flags and free-floating bikes (``engine.parking.bikes.BikeShareLive``);
+    the docks' live state is ``live``. Returns a PlanResult whose itineraries carry the
     planner mode and labels; an empty answer has a reason code and every mode left out its
     reason (module docstring).
     Raises ValueError/TypeError for arguments no user input should produce (unknown mode, both
@@ -193,7 +204,7 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
             return PlanResult((), tz, OUTSIDE_BOUNDS, msg,
                               left_out={m: ModeLeftOut(OUTSIDE_BOUNDS, msg) for m in modes})
     q = Query(network, o_place, d_place, utc_s, arrive_by is not None, options, live, now_utc_s,
-              realtime=realtime, deadline=deadline)
+              realtime=realtime, deadline=deadline, bike_share=bike_share)
     candidates: list[Candidate] = []
     left_out: dict[str, ModeLeftOut] = {}
     for mode in modes:

@@ -89,12 +89,13 @@ class Query:
 
     def __init__(self, network: Network, origin: Place, destination: Place, utc_s: int,
                  arrive_by: bool, options: PlanOptions, live, now_utc_s, realtime=None, *,
-                 deadline: Deadline | None = None):
+                 deadline: Deadline | None = None, bike_share=None):
         self.network = network
         self.graph = network.street if network.street is not None and network.street.n_nodes else None
         self.origin, self.destination = origin, destination
         self.utc_s, self.arrive_by, self.options = utc_s, arrive_by, options
         self.live, self.now_utc_s = live, now_utc_s
+        self.bike_share = bike_share   # engine.parking.bikes.BikeShareLive, or None
         self.deadline = deadline
         self.tz = network.timezone
         self.day, self.time_s = service_time(self.tz, utc_s)
@@ -175,6 +176,18 @@ class Query:
                                 reverse=True, deadline=self.deadline)
             return StreetTree(self.graph, self.walk, ends, res, backward=True)
         return self.memo("walk_tree", make)
+
+    def walk_from_origin_tree(self) -> StreetTree:
+        """Forward walk search from the origin, within ``max_walk_m`` (to bike-share stations)."""
+        def make():
+            s = self.snap("origin", Mode.WALK)
+            ends = point_ends(self.graph, self.walk, s, leaving=True,
+                              walk_speed_mps=self.options.walk_speed_mps)
+            limit = max(self.options.max_walk_m / self.options.walk_speed_mps - ends.off_street_s, 0.0)
+            res = street.search(self.graph, self.walk, ends.nodes, ends.cost, max_cost=limit,
+                                deadline=self.deadline)
+            return StreetTree(self.graph, self.walk, ends, res, backward=False)
+        return self.memo("walk_from_origin_tree", make)
 
     @property
     def transit_network(self) -> Network:

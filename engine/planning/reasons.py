@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MODES = ("WALK", "BICYCLE", "CAR_PARK", "PARK_AND_RIDE", "BIKE_AND_RIDE", "TRANSIT")
-"""Modes of :func:`plan_trip`, in the order their itineraries are built."""
+"""Modes :func:`plan_trip` plans when none are named, in the order their itineraries are built."""
+
+ALL_MODES = MODES + ("BIKE_SHARE",)
+"""Every mode :func:`plan_trip` accepts: :data:`MODES` and ``BIKE_SHARE`` (bike-share stations or
+free-floating bikes: walk, ride, dock, walk; also as the first or last leg of a transit trip),
+which is planned when named, as it needs a bike-share system in the network."""
 
 # Reason codes of an empty answer or of a mode left out.
 LOCATION_NOT_ACCESSIBLE = "LOCATION_NOT_ACCESSIBLE"
@@ -18,6 +23,7 @@ OUTSIDE_SERVICE_PERIOD = "OUTSIDE_SERVICE_PERIOD"
 NO_TRANSIT_CONNECTION = "NO_TRANSIT_CONNECTION"
 NO_PARKING_AVAILABLE = "NO_PARKING_AVAILABLE"
 NO_BIKE_PARKING = "NO_BIKE_PARKING"
+NO_BIKE_SHARE = "NO_BIKE_SHARE"   # no station (or free bike) likely to have a bike, or a dock
 NO_STREET_NETWORK = "NO_STREET_NETWORK"
 NO_ROUTE = "NO_ROUTE"
 DOMINATED = "DOMINATED"
@@ -25,7 +31,7 @@ NOT_SELECTED = "NOT_SELECTED"
 
 # When no itinerary is left, the answer's code is the first of these among the modes' reasons.
 CODE_PRIORITY = (LOCATION_NOT_ACCESSIBLE, OUTSIDE_SERVICE_PERIOD, NO_PARKING_AVAILABLE,
-                 NO_TRANSIT_CONNECTION, NO_BIKE_PARKING, NO_STREET_NETWORK, NO_ROUTE)
+                 NO_TRANSIT_CONNECTION, NO_BIKE_PARKING, NO_BIKE_SHARE, NO_STREET_NETWORK, NO_ROUTE)
 
 
 @dataclass(frozen=True)
