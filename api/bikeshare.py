@@ -27,6 +27,7 @@ import numpy as np
 from flask_smorest import Blueprint
 
 from api import schemas
+from api.feeds import gbfs_snapshot_dirs
 from api.observations import ObservationStore, usable
 from api.state import Loaded, app_state
 from api.timeutil import iso, localize, to_utc_s
@@ -45,18 +46,6 @@ from loaders.bikeshare import Snapshot, snapshot_state
 from loaders.gbfs import GbfsFeedError, read_gbfs
 
 log = logging.getLogger("trajet.api")
-
-
-def snapshot_dirs(state_dir: Path | None) -> list[Path]:
-    """The GBFS snapshot folders (``api.feeds.gbfs_snapshot_dirs`` when the poller is there)."""
-    try:
-        from api.feeds import gbfs_snapshot_dirs
-    except ImportError:
-        if state_dir is None or not (Path(state_dir) / "gbfs").is_dir():
-            return []
-        return sorted(p for p in (Path(state_dir) / "gbfs").iterdir()
-                      if p.is_dir() and (p / "gbfs.json").is_file())
-    return gbfs_snapshot_dirs(state_dir)
 
 
 class BikeShareFeed:
@@ -107,7 +96,7 @@ class BikeShareFeed:
 
     def _sync_snapshots(self) -> None:
         changed = False
-        for folder in snapshot_dirs(self._state_dir):
+        for folder in gbfs_snapshot_dirs(self._state_dir):
             try:   # a new folder (the poller's atomic swap) or a file rewritten in place
                 st = folder.stat()
                 key = (str(folder.resolve()), st.st_ino, st.st_mtime_ns,
