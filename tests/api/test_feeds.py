@@ -77,6 +77,7 @@ def test_ngsi_readings_land_in_sqlite_move_the_forecast_and_survive_a_restart(ma
     client = app.test_client()
     before = _feature(client, "urn:ngsi-ld:parking:001")["forecast"]    # the profile alone
     assert before["basis"] == "profile" and 90 <= before["free_spaces"] <= 210
+    _wait(client, lambda f: f[0]["last_error"] is not None)   # the first poll met the 500
     server.mode.pop("/ngsi/parking")
     feeds = _wait(client, lambda f: f[0]["accepted"] == 24 and f[1]["accepted"] == 57, timeout_s=30)
     assert _rows(tmp_path / "obs.sqlite") == 24 + 57
