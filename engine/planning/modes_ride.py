@@ -163,7 +163,7 @@ def _park_ride_access(q: Query, links: _RideLinks, drive_s: np.ndarray, depart_u
     pk, policy = q.network.parking, q.options.parking
     reachable = np.isfinite(drive_s)
     view = outlook(pk, links.fac, depart_utc_s + np.round(np.where(reachable, drive_s, 0)).astype(np.int64),
-                   policy=policy, live=q.live, now_utc_s=q.now_utc_s)
+                   policy=policy, live=q.live, now_utc_s=q.now_utc_s, pending=q.pending)
     usable = reachable & (view.p_free >= policy.min_p_free)
     per_fac = np.where(usable, drive_s + view.expected_search_s + policy.park_s, np.inf)
     stops, secs, pick = _best_access(links.stop, per_fac[links.inverse] + links.walk_s,

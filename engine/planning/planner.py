@@ -69,6 +69,7 @@ from engine.deadline import Deadline, check
 from engine.model import Network
 from engine.parking import LiveObservations
 from engine.parking.choice import CAR_KINDS
+from engine.parking.pending import PendingArrivals
 from engine.planning.itinerary import PlanResult
 from engine.planning.links import prepare
 from engine.planning.modes_car import car_park_mode
@@ -157,7 +158,8 @@ def _parse_modes(modes) -> tuple[str, ...]:
 def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_by=None,
               modes: Iterable[str] | str = MODES, options: PlanOptions | None = None,
               live: LiveObservations | None = None, now_utc_s: int | None = None,
-              realtime: RealtimeState | None = None, deadline: Deadline | None = None) -> PlanResult:
+              realtime: RealtimeState | None = None, deadline: Deadline | None = None,
+              pending: PendingArrivals | None = None) -> PlanResult:
     """Itineraries from ``origin`` to ``destination`` in the ``modes`` asked, best few first.
 
     ``origin``/``destination``: an ``engine.planning.itinerary.Point``, a ``StopRef`` (the stop's
@@ -167,7 +169,9 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
     forecast. ``realtime``: GTFS-Realtime state (``engine.planning.realtime``): transit runs on
     its overlay on the overlay's day, and every itinerary is annotated (scheduled times and
     delays, alerts, vehicles, cancelled trips, transfer reliability;
-    ``engine.planning.realtime_legs``). Returns a PlanResult whose itineraries carry the
+    ``engine.planning.realtime_legs``). ``pending``: drivers the server has already sent to
+    each car park (``engine.parking.pending``): the car modes' forecasts take their cars off and
+    the car park choice spreads drivers by room. Returns a PlanResult whose itineraries carry the
     planner mode and labels; an empty answer has a reason code and every mode left out its
     reason (module docstring).
     Raises ValueError/TypeError for arguments no user input should produce (unknown mode, both
@@ -193,7 +197,7 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
             return PlanResult((), tz, OUTSIDE_BOUNDS, msg,
                               left_out={m: ModeLeftOut(OUTSIDE_BOUNDS, msg) for m in modes})
     q = Query(network, o_place, d_place, utc_s, arrive_by is not None, options, live, now_utc_s,
-              realtime=realtime, deadline=deadline)
+              realtime=realtime, deadline=deadline, pending=pending)
     candidates: list[Candidate] = []
     left_out: dict[str, ModeLeftOut] = {}
     for mode in modes:
