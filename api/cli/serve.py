@@ -42,8 +42,14 @@ def _duration_s(text: str, option: str) -> float:
               help="Time between polls (e.g. 30s, 2m).")
 @click.option("--realtime-max-age", default="5m", show_default=True, metavar="DURATION",
               help="Feeds older than this are ignored and reported stale (off: never).")
+@click.option("--recommendations/--no-recommendations", default=True, show_default=True,
+              help="Record the car parks plans send drivers to and take the drivers already sent "
+                   "off the forecast, so that the next driver is sent elsewhere before a car park "
+                   "fills (docs/recommendations.md).")
+@click.option("--compliance-share", type=click.FloatRange(0.0, 1.0), default=None, metavar="SHARE",
+              help="Extra cars per driver sent, 0..1 (default 0.5).")
 def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observations_db, access_log,
-          realtime_feeds, realtime_every, realtime_max_age):
+          realtime_feeds, realtime_every, realtime_max_age, recommendations, compliance_share):
     """Serve the API and the demo page for a bundle with gunicorn."""
     import os
 
@@ -61,6 +67,10 @@ def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observatio
         settings["ingest_token"] = os.environ[ingest_token_env]
     if observations_db:
         settings["observations_db"] = observations_db
+    if not recommendations:
+        settings["recommendations"] = "false"
+    if compliance_share is not None:
+        settings["compliance_share"] = compliance_share
     if realtime_feeds:
         if any("," in f for f in realtime_feeds):
             fail("--realtime: a URL with a comma cannot be passed to the workers")
