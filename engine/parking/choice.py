@@ -60,7 +60,7 @@ import numpy as np
 from engine.model import Parking, ParkingKind
 from engine.parking.forecasting import ForecastBasis, forecast
 from engine.parking.live import LiveObservations
-from engine.parking.pending import PendingArrivals, spread_choice, subtract_pending
+from engine.parking.pending import NO_SINCE, PendingArrivals, spread_choice, subtract_pending
 from engine.parking.search_time import SearchTimeModel
 
 DEFAULT_MIN_P_FREE = 0.2
@@ -145,7 +145,13 @@ def outlook(parking: Parking, facility_idx, arrive_utc_s, *, policy: ParkingPoli
     p_free, search_s, free = fc.p_free, fc.expected_search_s, fc.expected_free
     drivers = base_search_s = None
     if pending is not None:
-        drivers = pending.drivers_at(f, at)
+        # a live count already holds the drivers who arrived before it was read (a count read
+        # after the arrival instant, as when replaying a history, holds none of them)
+        since = None
+        if live is not None:
+            read = live.time_utc_s[f]
+            since = np.where((fc.basis == ForecastBasis.LIVE) & (read <= at), read, NO_SINCE)
+        drivers = pending.drivers_at(f, at, since)
         free, p_free = subtract_pending(free, fc.free_std, p_free, cap,
                                         pending.compliance_share * drivers)
         occupancy = np.clip(np.where(cap > 0, 1.0 - free / np.where(cap > 0, cap, 1.0), np.nan),
@@ -285,12 +291,14 @@ def rank(view: Outlook, drive_s, walk_s, *, policy: ParkingPolicy = ParkingPolic
 
 def spread_among(view: Outlook, facility_idx: np.ndarray, usable: np.ndarray, total_s: np.ndarray,
                  pending: PendingArrivals) -> int:
-    """The row chosen among ``usable`` (best first) once drivers have been sent: the best when
-    nobody else is heading to it (so a lone driver gets what a planner without recommendations
-    gives), else :func:`engine.parking.pending.spread_choice` among those within
-    ``pending.spread_within_s`` of it, by expected room."""
+    """The row chosen among ``usable`` (best first) once drivers have been sent: the best while
+    the drivers heading to it take little of its room (``PendingArrivals.crowds``: so a lone
+    driver gets what a planner without recommendations gives), else
+    :func:`engine.parking.pending.spread_choice` among those within ``pending.spread_within_s``
+    of it, by expected room."""
     best = int(usable[0])
-    if view.pending_drivers is None or view.pending_drivers[best] < 0.5:
+    if view.pending_drivers is None or not pending.crowds(view.pending_drivers[best],
+                                                          view.expected_free[best]):
         return best
     u = pending.spread_u(facility_idx[usable])
     return spread_choice(usable, total_s, view.expected_free, pending.spread_within_s, u)

@@ -17,6 +17,10 @@ with probability ``Phi((t - a) / arrival_spread_s) * exp(-max(t - a, 0) / mean_s
 * the stay is exponential with mean ``mean_stay_s`` (2 h by default: the order of the mean
   stay in a French city-centre car park; an assumption, a parameter of the API and the bench).
 
+A forecast resting on a live count read at ``t_obs`` already holds the drivers who arrived
+before it: only arrivals after it are added, ``Phi((t - a) / s) - Phi((t_obs - a) / s)`` instead
+of ``Phi((t - a) / s)`` (``since_utc_s`` of :meth:`PendingArrivals.drivers_at`).
+
 *Compliance.* Not everyone told to go to f goes there, and some would have gone there anyway
 (they are already in the history the profile was fitted on): the extra cars are
 ``compliance_share`` (0.5 by default) times the drivers sent. The share is a parameter, and
@@ -29,9 +33,13 @@ forecaster's own distribution of the count (log-normal on ``free + c``, ``c`` = 
 capacity, with the forecast's mean and standard deviation; :func:`subtract_pending`). With
 ``k = 0`` the forecast is unchanged; a facility of unknown occupancy (no mean) is left as it is.
 
-*Spreading.* Among the facilities whose expected door-to-door time is within ``spread_within_s``
-(2 min by default) of the best, the driver is sent to one with probability proportional to its
-expected free spaces after the pending arrivals (:func:`spread_choice`). The draw is
+*Spreading.* Once the drivers already sent to the best facility take a noticeable part of its
+room (their extra cars at least ``spread_from_share``, 10 %, of the free spaces the forecast
+gave without them: below that, what is best for each driver is best for all, and a lone driver
+gets what a planner without recommendations gives), the driver is sent, among the facilities
+whose expected door-to-door time is within ``spread_within_s`` (2 min by default) of the best,
+to one with probability proportional to its expected free spaces after the pending arrivals
+(:func:`spread_choice`). The draw is
 deterministic: ``u = frac((n + 1) * golden ratio)``, ``n`` the number of recommendations
 already pending at those candidates, so that a stream of drivers to the same area is split in
 proportion to the room (the golden-ratio sequence is equidistributed), and a test or a replay
@@ -60,6 +68,10 @@ DEFAULT_ARRIVAL_SPREAD_S = 300.0
 DEFAULT_SPREAD_WITHIN_S = 120.0
 """Facilities within this many seconds of the best expected total share the drivers."""
 
+DEFAULT_SPREAD_FROM_SHARE = 0.1
+"""Drivers are spread once the extra cars already sent to the best facility are this share of
+its expected free spaces without them."""
+
 EXPIRE_AFTER_STAYS = 6.0
 """A recommendation older than this many mean stays (past its arrival) counts for nothing
 (e^-6 = 0.25 %) and is dropped."""
@@ -67,6 +79,9 @@ EXPIRE_AFTER_STAYS = 6.0
 FULL_THRESHOLD_SPACES = 0.5
 """Free spaces at or below which a driver cannot park (``engine.parking`` without a fitted
 threshold): the survival of the count is taken above it."""
+
+NO_SINCE = np.iinfo(np.int64).min
+"""``since_utc_s`` of a row without a live count: every driver sent counts."""
 
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
@@ -83,6 +98,7 @@ class PendingArrivals:
     mean_stay_s: float = DEFAULT_MEAN_STAY_S
     arrival_spread_s: float = DEFAULT_ARRIVAL_SPREAD_S
     spread_within_s: float = DEFAULT_SPREAD_WITHIN_S
+    spread_from_share: float = DEFAULT_SPREAD_FROM_SHARE
 
     def __post_init__(self):
         f = np.asarray(self.facility_idx, dtype=np.int64).ravel()
@@ -99,6 +115,9 @@ class PendingArrivals:
         for name in ("mean_stay_s", "arrival_spread_s"):
             if not (math.isfinite(float(getattr(self, name))) and float(getattr(self, name)) > 0):
                 raise ValueError(f"PendingArrivals: {name} must be > 0 seconds, got {getattr(self, name)}")
+        if not 0.0 <= float(self.spread_from_share) <= 1.0:
+            raise ValueError(f"PendingArrivals: spread_from_share must be between 0 and 1, "
+                             f"got {self.spread_from_share}")
         if not float(self.spread_within_s) >= 0:
             raise ValueError(f"PendingArrivals: spread_within_s must be >= 0, got {self.spread_within_s}")
         for name, value in (("facility_idx", f), ("arrive_utc_s", at), ("weight", w)):
@@ -122,11 +141,15 @@ class PendingArrivals:
         keep = self.arrive_utc_s >= int(now_utc_s) - EXPIRE_AFTER_STAYS * self.mean_stay_s
         return _replace_rows(self, self.facility_idx[keep], self.arrive_utc_s[keep], self.weight[keep])
 
-    def drivers_at(self, facility_idx, at_utc_s) -> np.ndarray:
+    def drivers_at(self, facility_idx, at_utc_s, since_utc_s=None) -> np.ndarray:
         """row -> expected number of drivers sent to ``facility_idx[row]`` who are parked there
-        at ``at_utc_s[row]`` (one instant each, or one for all), before compliance."""
+        at ``at_utc_s[row]`` (one instant each, or one for all), before compliance; with
+        ``since_utc_s`` (per row or one; ``NO_SINCE`` for none), only those who arrived after
+        it (a live count read then holds the others)."""
         f = np.atleast_1d(np.asarray(facility_idx, dtype=np.int64)).ravel()
         at = np.broadcast_to(np.asarray(at_utc_s, dtype=np.int64), f.shape)
+        since = np.broadcast_to(np.asarray(NO_SINCE if since_utc_s is None else since_utc_s,
+                                           dtype=np.int64), f.shape)
         out = np.zeros(f.size)
         if self.n_rows == 0 or f.size == 0:
             return out
@@ -136,13 +159,27 @@ class PendingArrivals:
                 continue
             rows = f == fac
             lag_s = (at[rows][:, None] - self.arrive_utc_s[mine][None, :]).astype(np.float64)
-            there = ndtr(lag_s / self.arrival_spread_s) * np.exp(-np.maximum(lag_s, 0.0) / self.mean_stay_s)
+            seen_s = (since[rows][:, None] - self.arrive_utc_s[mine][None, :]).astype(np.float64)
+            came = ndtr(lag_s / self.arrival_spread_s) - np.where(
+                since[rows][:, None] == NO_SINCE, 0.0, ndtr(seen_s / self.arrival_spread_s))
+            there = np.clip(came, 0.0, None) * np.exp(-np.maximum(lag_s, 0.0) / self.mean_stay_s)
             out[rows] = there @ self.weight[mine]
         return out
 
     def cars_at(self, facility_idx, at_utc_s) -> np.ndarray:
         """row -> expected extra cars: ``compliance_share`` x :meth:`drivers_at`."""
         return self.compliance_share * self.drivers_at(facility_idx, at_utc_s)
+
+    def crowds(self, drivers: float, expected_free_after: float) -> bool:
+        """Whether ``drivers`` sent to a facility whose expected free spaces after their cars are
+        ``expected_free_after`` take at least ``spread_from_share`` of its room (NaN: unknown
+        room, spread as soon as one driver is heading there)."""
+        cars = self.compliance_share * float(drivers)
+        if cars <= 0 or float(drivers) < 0.5:
+            return False
+        if not math.isfinite(float(expected_free_after)):
+            return True
+        return cars >= self.spread_from_share * (float(expected_free_after) + cars)
 
     def spread_u(self, facility_idx) -> float:
         """The deterministic draw in [0, 1) of the next driver choosing among ``facility_idx``:
@@ -153,7 +190,8 @@ class PendingArrivals:
 
 def _replace_rows(p: PendingArrivals, f, at, w) -> PendingArrivals:
     return PendingArrivals(f, at, w, compliance_share=p.compliance_share, mean_stay_s=p.mean_stay_s,
-                           arrival_spread_s=p.arrival_spread_s, spread_within_s=p.spread_within_s)
+                           arrival_spread_s=p.arrival_spread_s, spread_within_s=p.spread_within_s,
+                           spread_from_share=p.spread_from_share)
 
 
 def subtract_pending(expected_free, free_std, p_free, capacity, cars) -> tuple[np.ndarray, np.ndarray]:

@@ -173,3 +173,19 @@ def test_the_estimator_needs_windows_with_drivers_sent():
         estimate_compliance([0.0, 0.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="values"):
         estimate_compliance([1.0], [1.0, 2.0])
+
+
+def test_a_live_count_already_holds_the_drivers_who_arrived_before_it(parking):
+    from engine.parking import LiveObservations
+
+    p = PendingArrivals([GARE, GARE], [T10 - 1800, T10 + 600], [1.0, 1.0])
+    # read at T10: the driver due half an hour before is in the count, the one due later is not
+    assert p.drivers_at([GARE], T10 + 1200, since_utc_s=T10)[0] == pytest.approx(
+        (ndtr(10.0) - ndtr(6.0)) * np.exp(-3000 / 7200) + (ndtr(2.0) - ndtr(-2.0)) * np.exp(-600 / 7200))
+    assert p.drivers_at([GARE], T10 + 1200, since_utc_s=T10)[0] < 0.9 < p.drivers_at([GARE], T10 + 1200)[0]
+    live = LiveObservations.empty(parking.n_facilities)
+    live.update([GARE], [T10], [9], parking=parking)
+    v = outlook(parking, [GARE], T10 + 1200, live=live, now_utc_s=T10, pending=p)
+    assert v.pending_drivers[0] == pytest.approx(p.drivers_at([GARE], T10 + 1200, T10)[0])
+    assert outlook(parking, [GARE], T10 + 1200, pending=p).pending_drivers[0] == pytest.approx(
+        p.drivers_at([GARE], T10 + 1200)[0])
