@@ -254,9 +254,10 @@ def _pr_choice(fac, drive_s, view: Outlook, policy, l_stop, l_walk_s, inverse, s
     frow = inverse[rows]
     ok = np.isfinite(drive_s[frow])
     rows, frow = rows[ok], frow[ok]
-    sub = Outlook(*(np.asarray(getattr(view, name))[frow] for name in
-                    ("facility_idx", "arrive_utc_s", "p_free", "expected_free", "occupancy",
-                     "expected_search_s", "basis")))
+    sub = Outlook(*(None if getattr(view, name) is None else np.asarray(getattr(view, name))[frow]
+                    for name in ("facility_idx", "arrive_utc_s", "p_free", "expected_free",
+                                 "occupancy", "expected_search_s", "basis", "pending_drivers",
+                                 "search_without_pending_s")))
     return rank(sub, drive_s[frow], l_walk_s[rows], policy=policy)
 
 
