@@ -147,6 +147,8 @@ def test_rows_survive_a_restart_and_are_seen_by_another_worker(app_on, tmp_path)
     first.extensions["trajet"].close()
     restarted = app_on()
     assert len(restarted.extensions["trajet"].loaded.recommendations) == 3
+    info = restarted.test_client().get("/api/v1/info").get_json()
+    assert info["recommendations"] == {"pending": 3, "compliance_share": 1.0}
 
 
 def test_an_answer_with_several_itineraries_records_a_share_of_a_driver(app_on, tmp_path):
