@@ -182,3 +182,22 @@ def test_the_compliance_share_is_checked():
     with pytest.raises(ConfigError, match="compliance_share"):
         load_config({"compliance_share": 1.5}, environ={})
     assert load_config({"compliance_share": "0.3"}, environ={}).compliance_share == 0.3
+
+
+def test_serve_passes_the_recommendation_flags_to_the_workers(town_bundle, monkeypatch):
+    from click.testing import CliRunner
+
+    import api.serve
+    from api.cli import main
+
+    seen = {}
+    monkeypatch.setattr(api.serve, "serve", lambda bundle, **kw: seen.update(kw["settings"]))
+    result = CliRunner().invoke(main, ["serve", str(town_bundle), "--no-recommendations",
+                                       "--compliance-share", "0.3"])
+    assert result.exit_code == 0, result.output
+    assert seen == {"recommendations": "false", "compliance_share": 0.3}
+    env = {f"TRAJET_{k.upper()}": str(v) for k, v in seen.items()}
+    config = load_config(environ=env)
+    assert (config.recommendations, config.compliance_share) == (False, 0.3)
+    bad = CliRunner().invoke(main, ["serve", str(town_bundle), "--compliance-share", "1.5"])
+    assert bad.exit_code == 2 and "--compliance-share" in bad.output
