@@ -97,6 +97,18 @@ feeds_stale_factor                    3.0                         a feed is stal
 feeds_poll_in_app                     False                       poll in the app's own process
                                                                   (``trajet serve`` runs a feeds
                                                                   process beside gunicorn instead)
+recommendations                       True                        record the car parks /plan sends
+                                                                  drivers to (api.recommendations,
+                                                                  same SQLite file as observations)
+                                                                  and take the drivers already sent
+                                                                  off the forecast; False: neither
+compliance_share                      0.5                         extra cars per driver sent
+                                                                  (engine.parking.pending)
+mean_stay_s                           7,200 (2 h)                 mean stay of a driver sent
+spread_within_s                       120                         drivers are spread by room among
+                                                                  car parks this close to the best
+recommend_horizon_s                   86,400 (1 day)              plans arriving later than this
+                                                                  after now are not recorded
 ====================================  ==========================  ====================================
 
 Raises :class:`ConfigError` naming the key (and its source) for unknown keys or values of the
@@ -172,6 +184,11 @@ class ApiConfig:
     feeds_max_bytes: int = 20 * 1024 * 1024
     feeds_stale_factor: float = 3.0
     feeds_poll_in_app: bool = False
+    recommendations: bool = True
+    compliance_share: float = 0.5
+    mean_stay_s: float = 7200.0
+    spread_within_s: float = 120.0
+    recommend_horizon_s: float = 86_400.0
 
     def __post_init__(self) -> None:
         positive = ("max_body_bytes", "max_observations_per_post", "max_itineraries",
@@ -180,13 +197,17 @@ class ApiConfig:
                     "max_observation_age_s", "max_unknown_capacity", "max_json_depth",
                     "max_isochrone_mode_minutes", "heavy_concurrency", "heavy_queue_wait_s",
                     "realtime_every_s", "realtime_timeout_s", "realtime_max_bytes",
-                    "feeds_every_s", "feeds_timeout_s", "feeds_max_bytes", "feeds_stale_factor")
+                    "feeds_every_s", "feeds_timeout_s", "feeds_max_bytes", "feeds_stale_factor",
+                    "mean_stay_s", "recommend_horizon_s")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("future_tolerance_s", "max_transfers", "network_simplify_m", "realtime_max_age_s"):
+        for name in ("future_tolerance_s", "max_transfers", "network_simplify_m", "realtime_max_age_s",
+                     "spread_within_s"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative, got {getattr(self, name)!r}")
+        if not 0 <= self.compliance_share <= 1:
+            raise ConfigError(f"compliance_share must be between 0 and 1, got {self.compliance_share!r}")
         if self.max_capacity_factor < 1:
             raise ConfigError(f"max_capacity_factor must be at least 1, got {self.max_capacity_factor!r}")
         if self.max_unknown_capacity > INT32_MAX:

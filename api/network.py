@@ -54,6 +54,9 @@ def make_blueprint() -> Blueprint:
             "feeds": list(counts.get("feeds", [])),
             "live_observations": int(loaded.live.history().n_observations),
             "skipped_observations": loaded.live.skipped,
+            "recommendations": (None if loaded.recommendations is None else
+                                {"pending": loaded.recommendations.pending(int(state.clock())).n_rows,
+                                 "compliance_share": state.config.compliance_share}),
             "ingest_enabled": state.config.ingest_token is not None,
             "suggested_departure": {"datetime": when.isoformat(timespec="minutes"), "note": note},
             "realtime": loaded.realtime.info() if loaded.realtime is not None else None,

@@ -155,12 +155,15 @@ def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: flo
     nothing in a feed may cause a 500). Raises DeadlineExceeded once ``deadline`` has passed."""
     when = {"arrive_by" if query.arrive_by else "depart_at": query.when}
 
+    sent = loaded.recommendations
+    pending = None if sent is None else sent.pending(int(now_utc_s))
+
     def run(realtime):
         return plan_trip(network, (query.origin_lon, query.origin_lat),
                          (query.destination_lon, query.destination_lat), modes=query.modes,
                          options=_plan_options(query), live=loaded.live.snapshot(),
                          now_utc_s=int(now_utc_s), realtime=realtime, deadline=deadline,
-                         bike_share=bike_share, **when)
+                         bike_share=bike_share, pending=pending, **when)
 
     realtime = loaded.realtime.current() if loaded.realtime is not None else None
     try:
@@ -172,6 +175,8 @@ def _run_plan(network: Network, query: PlanQuery, loaded: Loaded, now_utc_s: flo
             raise
         logging.getLogger("trajet.api").exception("trajet: planning on the real-time state failed")
         result = run(None)
+    if sent is not None:
+        sent.record_plan(result, network.timezone, int(now_utc_s))
     out = plan_to_json(result, lang=lang)
     return out["itineraries"], out["code"], out["message"], out.get("left_out")
 

@@ -454,6 +454,9 @@ class InfoSchema(_Open):
         "description": "What the bundle holds (trajet info): stops, trips, street_nodes..."})
     feeds = fields.List(fields.String(), required=True)
     live_observations = fields.Integer(required=True)
+    recommendations = fields.Dict(allow_none=True, metadata={
+        "description": "Drivers sent to car parks and still counted (pending), and the compliance "
+                       "share used; null when recommendations are off (docs/recommendations.md)"})
     ingest_enabled = fields.Boolean(required=True)
     suggested_departure = fields.Nested(SuggestedDepartureSchema, required=True)
     limits = fields.Dict(required=True)

@@ -25,8 +25,10 @@ from api.feeds import start_feeds
 from api.geojson import street_geojson
 from api.observations import LiveFeed, ObservationStore
 from api.realtime import RealtimeStore, start_pollers
+from api.recommendations import RecommendationLog, RecommendationStore
 from engine.deadline import Deadline, DeadlineExceeded
 from engine.model import Network
+from engine.parking.pending import PendingArrivals
 from engine.planning import planner
 from loaders.bundle import BundleError, load_bundle, read_manifest
 
@@ -62,6 +64,7 @@ class Loaded:
     store: ObservationStore | None
     loaded_in_s: float
     realtime: RealtimeStore | None = None   # GTFS-Realtime feeds of --realtime (api.realtime)
+    recommendations: RecommendationLog | None = None   # drivers sent (api.recommendations)
 
 
 def _stop_index(network: Network) -> StopIndex:
@@ -178,10 +181,29 @@ class AppState:
             log.warning("trajet: %d stored observations name facilities this bundle does not have",
                         live.skipped_unknown)
         realtime = RealtimeStore(self.config, network) if self.config.realtime_feeds else None
+        recommendations = self._recommendations(network, db_path)
         return Loaded(network=network, manifest=manifest, data_version=data_version,
                       stops=_stop_index(network), network_geojson=body,
                       network_geojson_gzip=body_gz, network_etag=etag, live=live, store=store,
-                      loaded_in_s=round(time.perf_counter() - t0, 3), realtime=realtime)
+                      loaded_in_s=round(time.perf_counter() - t0, 3), realtime=realtime,
+                      recommendations=recommendations)
+
+    def _recommendations(self, network: Network, db_path: Path | None) -> RecommendationLog | None:
+        """The log of drivers sent (None when ``recommendations`` is off), in the observations'
+        SQLite file when there is one. Raises BundleError naming a file that cannot be opened."""
+        c = self.config
+        if not c.recommendations:
+            return None
+        store = None
+        if db_path is not None:
+            try:
+                store = RecommendationStore(db_path)
+            except Exception as exc:
+                raise BundleError(f"cannot open the recommendations table in {db_path}: {exc}") from None
+        template = PendingArrivals(compliance_share=c.compliance_share, mean_stay_s=c.mean_stay_s,
+                                   spread_within_s=c.spread_within_s)
+        return RecommendationLog(network.parking.facility_ids, store, template,
+                                 horizon_s=c.recommend_horizon_s)
 
     # -- use -------------------------------------------------------------------------------
     def require(self) -> Loaded:
@@ -222,6 +244,8 @@ class AppState:
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.loaded is not None and self.loaded.store is not None:
             self.loaded.store.close()
+        if self.loaded is not None and self.loaded.recommendations is not None:
+            self.loaded.recommendations.close()
 
 
 def _over_budget(budget_s: float, what: str) -> ApiError:

@@ -66,8 +66,15 @@ def _feed_settings(live_feeds: tuple[str, ...], feed_every: str) -> dict:
                    "gbfs.json, v2.x or v3.0). Repeat for several feeds.")
 @click.option("--feed-every", default="60s", show_default=True, metavar="DURATION",
               help="Time between polls of each --feed (a GBFS file: at least its ttl).")
+@click.option("--recommendations/--no-recommendations", default=True, show_default=True,
+              help="Record the car parks plans send drivers to and take the drivers already sent "
+                   "off the forecast, so that the next driver is sent elsewhere before a car park "
+                   "fills (docs/recommendations.md).")
+@click.option("--compliance-share", type=click.FloatRange(0.0, 1.0), default=None, metavar="SHARE",
+              help="Extra cars per driver sent, 0..1 (default 0.5).")
 def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observations_db, access_log,
-          realtime_feeds, realtime_every, realtime_max_age, live_feeds, feed_every):
+          realtime_feeds, realtime_every, realtime_max_age, live_feeds, feed_every, recommendations,
+          compliance_share):
     """Serve the API and the demo page for a bundle with gunicorn.
 
     With --feed, a process beside gunicorn polls each feed, checks every reading like POST
@@ -91,6 +98,10 @@ def serve(bundle_dir, host, port, workers, threads, ingest_token_env, observatio
         settings["ingest_token"] = os.environ[ingest_token_env]
     if observations_db:
         settings["observations_db"] = observations_db
+    if not recommendations:
+        settings["recommendations"] = "false"
+    if compliance_share is not None:
+        settings["compliance_share"] = compliance_share
     if realtime_feeds:
         if any("," in f for f in realtime_feeds):
             fail("--realtime: a URL with a comma cannot be passed to the workers")

@@ -14,6 +14,8 @@ described in :mod:`engine.parking.forecasting`). One module per idea:
 * ``forecasting``  availability at an instant (:func:`forecast`)
 * ``kernels``      the numba kernels behind profile, deviation and forecasting
 * ``choice``       which facility to drive to: the expected door-to-door cost rule
+* ``pending``      drivers already sent to a facility: their cars taken off the forecast, the
+                   spreading of drivers by room, the compliance estimator
 
 Everything here is numpy, scipy and numba; local time comes from :mod:`zoneinfo`; public holidays
 are given by the caller as local dates (``loaders.calendar_days.public_holidays``).
@@ -31,6 +33,7 @@ from engine.parking.forecasting import (
 )
 from engine.parking.live import LiveObservations
 from engine.parking.local_time import day_types, local_day_and_second
+from engine.parking.pending import PendingArrivals, estimate_compliance
 from engine.parking.profile import LEVEL_OFFSET_SHARE, level_offsets, observed_p_free, profile_values
 from engine.parking.readings import STUCK_AFTER_S, unchanged_since, usable_readings
 from engine.parking.search_time import SearchTimeModel
@@ -38,7 +41,8 @@ from engine.parking.search_time import SearchTimeModel
 __all__ = [
     "DEFAULT_BIN_S", "LEVEL_OFFSET_SHARE", "MIN_FULL_EVENTS", "NO_OBSERVATION", "PROFILE_PRIOR_N",
     "STALE_AFTER_S", "STUCK_AFTER_S", "UNKNOWN_P_FREE",
-    "DeviationState", "ForecastBasis", "LiveObservations", "ParkingForecast", "SearchTimeModel",
+    "DeviationState", "ForecastBasis", "LiveObservations", "ParkingForecast", "PendingArrivals",
+    "SearchTimeModel", "estimate_compliance",
     "day_types", "deviation_correlation", "deviation_states", "fit_occupancy_profile", "forecast",
     "forecast_from_observations", "level_offsets", "local_day_and_second", "observed_p_free",
     "profile_values", "unchanged_since", "usable_readings",

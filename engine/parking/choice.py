@@ -29,6 +29,12 @@ choice:
   occupancy than the facility chosen.
 * **Choice.** The facility with the least expected total among the others; ties go to the higher
   p_free, then to the lower facility index.
+* **Drivers already sent** (``pending``, :mod:`engine.parking.pending`): when given, the forecast
+  loses the expected extra cars of the drivers the planner has already sent to each facility
+  (their p_free, free spaces and search time move accordingly), and when other drivers are
+  heading to the best facility the choice is spread among the facilities within
+  ``pending.spread_within_s`` of it, in proportion to their expected room
+  (:func:`engine.parking.pending.spread_choice`). Without it the choice is today's.
 * **Fallback.** When the chosen facility's p_free is below ``fallback_below_p_free`` (0.8), the
   next best facility by expected total among those with a strictly higher p_free is named, so
   that the driver knows where to go if it is full.
@@ -54,6 +60,7 @@ import numpy as np
 from engine.model import Parking, ParkingKind
 from engine.parking.forecasting import ForecastBasis, forecast
 from engine.parking.live import LiveObservations
+from engine.parking.pending import NO_SINCE, PendingArrivals, spread_choice, subtract_pending
 from engine.parking.search_time import SearchTimeModel
 
 DEFAULT_MIN_P_FREE = 0.2
@@ -113,13 +120,18 @@ class Outlook:
     occupancy: np.ndarray           # row -> expected occupied share 0..1, NaN when unknown
     expected_search_s: np.ndarray   # row -> expected search or queue time (s)
     basis: np.ndarray               # row -> engine.parking.ForecastBasis (int8)
+    pending_drivers: np.ndarray | None = None          # row -> drivers already sent, parked then
+    search_without_pending_s: np.ndarray | None = None  # row -> expected search ignoring them (s)
 
 
 def outlook(parking: Parking, facility_idx, arrive_utc_s, *, policy: ParkingPolicy = ParkingPolicy(),
-            live: LiveObservations | None = None, now_utc_s=None) -> Outlook:
+            live: LiveObservations | None = None, now_utc_s=None,
+            pending: PendingArrivals | None = None) -> Outlook:
     """Availability of ``facility_idx`` at ``arrive_utc_s`` (one instant each or one for all).
 
     One call to :func:`engine.parking.forecast`; ``live``/``now_utc_s`` are passed on.
+    ``pending``: drivers already sent, whose expected extra cars are taken off the forecast
+    (:func:`engine.parking.pending.subtract_pending`).
     """
     f = np.asarray(facility_idx, dtype=np.int64).ravel()
     at = np.broadcast_to(np.asarray(arrive_utc_s, dtype=np.int64), f.shape).copy()
@@ -130,10 +142,26 @@ def outlook(parking: Parking, facility_idx, arrive_utc_s, *, policy: ParkingPoli
     cap = np.asarray(parking.capacity, dtype=np.float64)[f]
     occupancy = np.clip(np.where(cap > 0, 1.0 - fc.expected_free / np.where(cap > 0, cap, 1.0),
                                  np.nan), 0.0, 1.0)
-    p_free, search_s = fc.p_free, fc.expected_search_s
+    p_free, search_s, free = fc.p_free, fc.expected_search_s, fc.expected_free
+    drivers = base_search_s = None
+    if pending is not None:
+        # a live count already holds the drivers who arrived before it was read (a count read
+        # after the arrival instant, as when replaying a history, holds none of them)
+        since = None
+        if live is not None:
+            read = live.time_utc_s[f]
+            since = np.where((fc.basis == ForecastBasis.LIVE) & (read <= at), read, NO_SINCE)
+        drivers = pending.drivers_at(f, at, since)
+        free, p_free = subtract_pending(free, fc.free_std, p_free, cap,
+                                        pending.compliance_share * drivers)
+        occupancy = np.clip(np.where(cap > 0, 1.0 - free / np.where(cap > 0, cap, 1.0), np.nan),
+                            0.0, 1.0)
+        base_search_s = search_s
+        search_s = np.where(drivers > 0, policy.search.expected_s(p_free, occupancy), search_s)
     return Outlook(facility_idx=f.astype(np.int32), arrive_utc_s=at, p_free=p_free,
-                   expected_free=fc.expected_free, occupancy=occupancy,
-                   expected_search_s=search_s, basis=fc.basis)
+                   expected_free=free, occupancy=occupancy,
+                   expected_search_s=search_s, basis=fc.basis, pending_drivers=drivers,
+                   search_without_pending_s=base_search_s)
 
 
 @dataclass(frozen=True)
@@ -166,13 +194,14 @@ class FacilityChoice:
 def choose_facility(parking: Parking, facility_idx, drive_s, walk_s, *, depart_utc_s: int | None = None,
                     arrive_by_utc_s: int | None = None, policy: ParkingPolicy = ParkingPolicy(),
                     live: LiveObservations | None = None, now_utc_s=None,
-                    drive_between_s=None) -> FacilityChoice:
+                    drive_between_s=None, pending: PendingArrivals | None = None) -> FacilityChoice:
     """Forecast every candidate at its arrival instant and choose one (module docstring).
 
     ``facility_idx``, ``drive_s`` and ``walk_s`` are aligned arrays (seconds; inf = unreachable,
     such rows are dropped). Give exactly one of ``depart_utc_s`` and ``arrive_by_utc_s``.
     ``drive_between_s`` (optional, candidates x candidates, seconds, inf = no way) is the drive
     from each candidate's entrance to each other's: it prices the diversion when one is full.
+    ``pending``: drivers already sent (module docstring, *Drivers already sent*).
     Raises ValueError for arrays of different lengths or a missing/double time.
     """
     if (depart_utc_s is None) == (arrive_by_utc_s is None):
@@ -193,7 +222,8 @@ def choose_facility(parking: Parking, facility_idx, drive_s, walk_s, *, depart_u
         drive_between_s = drive_between_s[np.ix_(ok, ok)]
     if depart_utc_s is not None:
         at = int(depart_utc_s) + np.round(drive).astype(np.int64)
-        view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s)
+        view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s,
+                       pending=pending)
     else:
         search_s = np.zeros(f.size)
         at = np.zeros(f.size, dtype=np.int64)
@@ -202,19 +232,22 @@ def choose_facility(parking: Parking, facility_idx, drive_s, walk_s, *, depart_u
             at = int(arrive_by_utc_s) - np.round(walk + policy.park_s + search_s).astype(np.int64)
             if f.size and np.abs(at - previous).max() < 1:
                 break
-            view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s)
+            view = outlook(parking, f, at, policy=policy, live=live, now_utc_s=now_utc_s,
+                       pending=pending)
             search_s = view.expected_search_s
     return rank(view, drive, walk, policy=policy, depart_utc_s=depart_utc_s,
-                arrive_by_utc_s=arrive_by_utc_s, drive_between_s=drive_between_s)
+                arrive_by_utc_s=arrive_by_utc_s, drive_between_s=drive_between_s,
+                pending=pending)
 
 
 def rank(view: Outlook, drive_s, walk_s, *, policy: ParkingPolicy = ParkingPolicy(),
          depart_utc_s: int | None = None, arrive_by_utc_s: int | None = None,
-         drive_between_s=None) -> FacilityChoice:
+         drive_between_s=None, pending: PendingArrivals | None = None) -> FacilityChoice:
     """Choose among candidates whose forecast is ``view`` (rows aligned with ``drive_s`` and
     ``walk_s``): the rules of the module docstring. With neither time given, the
     ``depart_utc_s``/``arrive_utc_s`` of the result are 0 (walks to a stop, say).
-    ``drive_between_s`` (rows x rows, seconds) adds the expected diversion when full."""
+    ``drive_between_s`` (rows x rows, seconds) adds the expected diversion when full.
+    ``pending`` (with ``view`` made with it) spreads the choice (:func:`spread_among`)."""
     f = np.asarray(view.facility_idx, dtype=np.int64)
     drive = np.asarray(drive_s, dtype=np.float64)
     walk = np.asarray(walk_s, dtype=np.float64)
@@ -234,6 +267,8 @@ def rank(view: Outlook, drive_s, walk_s, *, policy: ParkingPolicy = ParkingPolic
     order = np.lexsort((f, -view.p_free, total))
     usable = order[~avoided[order]]
     chosen = int(usable[0]) if usable.size else NO_CHOICE
+    if pending is not None and chosen != NO_CHOICE:
+        chosen = spread_among(view, f, usable, total, pending)
     fallback = NO_CHOICE
     if chosen != NO_CHOICE and view.p_free[chosen] < policy.fallback_below_p_free:
         better = usable[view.p_free[usable] > view.p_free[chosen]]
@@ -252,6 +287,21 @@ def rank(view: Outlook, drive_s, walk_s, *, policy: ParkingPolicy = ParkingPolic
                           total_s=total, static_s=static, avoided=avoided, chosen=chosen,
                           fallback=fallback, listed_avoided=listed, depart_utc_s=depart,
                           arrive_utc_s=arrive)
+
+
+def spread_among(view: Outlook, facility_idx: np.ndarray, usable: np.ndarray, total_s: np.ndarray,
+                 pending: PendingArrivals) -> int:
+    """The row chosen among ``usable`` (best first) once drivers have been sent: the best while
+    the drivers heading to it take little of its room (``PendingArrivals.crowds``: so a lone
+    driver gets what a planner without recommendations gives), else
+    :func:`engine.parking.pending.spread_choice` among those within ``pending.spread_within_s``
+    of it, by expected room."""
+    best = int(usable[0])
+    if view.pending_drivers is None or not pending.crowds(view.pending_drivers[best],
+                                                          view.expected_free[best]):
+        return best
+    u = pending.spread_u(facility_idx[usable])
+    return spread_choice(usable, total_s, view.expected_free, pending.spread_within_s, u)
 
 
 def passed_over(avoided: np.ndarray, walk_s: np.ndarray, static_s: np.ndarray, chosen: int
@@ -299,12 +349,44 @@ def avoided_reason(parking: Parking, view: Outlook, row: int, timezone: str, *,
     when = local_hhmm(timezone, int(view.arrive_utc_s[row]))
     p = float(view.p_free[row])
     live = view.basis[row] == ForecastBasis.LIVE
+    others = _others_heading(view, row)
     if p < min_p_free:
         how = "is expected to be full" if live else "is usually full"
-        return f"{name} {how} at {when} ({_percent(p)} chance of a space)"
+        return f"{name} {how} at {when} ({_percent(p)} chance of a space{others})"
     how = ("is likely to be full" if live else "is often full") if p < 0.5 else "may be full"
     return (f"{name} {how} at {when} ({_percent(p)} chance of a space, "
-            f"{_minutes(view.expected_search_s[row])} expected to find one)")
+            f"{_minutes(view.expected_search_s[row])} expected to find one{others})")
+
+
+def _drivers(view: Outlook, row: int) -> int:
+    """Drivers already sent to the facility of ``row`` and there at its arrival (rounded)."""
+    return 0 if view.pending_drivers is None else int(round(float(view.pending_drivers[row])))
+
+
+def _others_heading(view: Outlook, row: int) -> str:
+    n = _drivers(view, row)
+    if n < 1:
+        return ""
+    return f", {n} other driver{'s' if n > 1 else ''} heading there"
+
+
+def heading_note(parking: Parking, choice: FacilityChoice, row: int) -> str | None:
+    """"3 other drivers are heading to Parking Comédie; Parking Corum is the better bet": said
+    when a facility that would have been at least as good as the chosen one (``row``) without
+    the drivers already sent there lost because of them; None otherwise."""
+    view = choice.outlook
+    if view.pending_drivers is None or view.search_without_pending_s is None:
+        return None
+    base_total = choice.static_s + view.search_without_pending_s
+    n = np.round(view.pending_drivers)
+    lost = (n >= 1) & (base_total <= choice.total_s[row]) & (np.arange(n.size) != row)
+    if not lost.any():
+        return None
+    other = int(np.flatnonzero(lost)[np.argmin(base_total[lost])])
+    k = int(n[other])
+    verb = "drivers are" if k > 1 else "driver is"
+    return (f"{k} other {verb} heading to {facility_label(parking, int(view.facility_idx[other]))}; "
+            f"{facility_label(parking, int(view.facility_idx[row]))} is the better bet")
 
 
 def chosen_reason(parking: Parking, view: Outlook, row: int, walk_s: float) -> str:
@@ -337,4 +419,6 @@ def facility_summary(parking: Parking, choice: FacilityChoice, row: int, timezon
         "walk_s": round(float(choice.walk_s[row]), 1),
         "expected_total_s": round(float(choice.total_s[row]), 1),
         "below_threshold": bool(choice.avoided[row]),
+        **({} if view.pending_drivers is None
+           else {"drivers_heading_there": round(float(view.pending_drivers[row]), 1)}),
     }

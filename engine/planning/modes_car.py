@@ -20,6 +20,7 @@ from engine.parking.choice import (
     choose_facility,
     chosen_reason,
     facility_summary,
+    heading_note,
 )
 from engine.planning.itinerary import Itinerary
 from engine.planning.legs import ceil_s, facility_place, make_leg, node_place
@@ -41,6 +42,9 @@ def parking_object(q: Query, choice: FacilityChoice, row: int, *, avoided_rows=N
     pk = q.network.parking
     obj = facility_summary(pk, choice, row, q.tz)
     obj["why"] = chosen_reason(pk, choice.outlook, row, choice.walk_s[row])
+    note = heading_note(pk, choice, row)
+    if note:
+        obj["why"] = f"{note}: {obj['why']}"
     rows = choice.listed_avoided if avoided_rows is None else avoided_rows
     obj["avoided"] = [_avoided_entry(q, choice, int(r)) for r in rows]
     if fallback_row != NO_CHOICE:
@@ -74,7 +78,7 @@ def car_park_mode(q: Query) -> list[Candidate]:
     between = np.full((fac.size, fac.size), np.inf)
     between[np.ix_(near, near)] = drive_between(net, q.car, fac[near], deadline=q.deadline)
     choice = choose_facility(pk, fac, drive_s, walk_s, policy=q.options.parking, live=q.live,
-                             now_utc_s=q.now_utc_s, drive_between_s=between, **kw)
+                             now_utc_s=q.now_utc_s, drive_between_s=between, pending=q.pending, **kw)
     if choice.n_candidates == 0:
         raise LeftOut(NO_PARKING_AVAILABLE, f"no car park within {q.options.max_walk_m:,.0f} m on "
                       "foot of the destination is reachable by car")

@@ -163,7 +163,7 @@ def _park_ride_access(q: Query, links: _RideLinks, drive_s: np.ndarray, depart_u
     pk, policy = q.network.parking, q.options.parking
     reachable = np.isfinite(drive_s)
     view = outlook(pk, links.fac, depart_utc_s + np.round(np.where(reachable, drive_s, 0)).astype(np.int64),
-                   policy=policy, live=q.live, now_utc_s=q.now_utc_s)
+                   policy=policy, live=q.live, now_utc_s=q.now_utc_s, pending=q.pending)
     usable = reachable & (view.p_free >= policy.min_p_free)
     per_fac = np.where(usable, drive_s + view.expected_search_s + policy.park_s, np.inf)
     stops, secs, pick = _best_access(links.stop, per_fac[links.inverse] + links.walk_s,
@@ -254,9 +254,10 @@ def _pr_choice(fac, drive_s, view: Outlook, policy, l_stop, l_walk_s, inverse, s
     frow = inverse[rows]
     ok = np.isfinite(drive_s[frow])
     rows, frow = rows[ok], frow[ok]
-    sub = Outlook(*(np.asarray(getattr(view, name))[frow] for name in
-                    ("facility_idx", "arrive_utc_s", "p_free", "expected_free", "occupancy",
-                     "expected_search_s", "basis")))
+    sub = Outlook(*(None if getattr(view, name) is None else np.asarray(getattr(view, name))[frow]
+                    for name in ("facility_idx", "arrive_utc_s", "p_free", "expected_free",
+                                 "occupancy", "expected_search_s", "basis", "pending_drivers",
+                                 "search_without_pending_s")))
     return rank(sub, drive_s[frow], l_walk_s[rows], policy=policy)
 
 

@@ -75,6 +75,7 @@ from engine.model import Network
 from engine.parking import LiveObservations
 from engine.parking.bikes import BikeShareLive
 from engine.parking.choice import CAR_KINDS
+from engine.parking.pending import PendingArrivals
 from engine.planning.itinerary import PlanResult
 from engine.planning.links import prepare
 from engine.planning.modes_bikeshare_transit import bike_share_mode
@@ -166,7 +167,8 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
               modes: Iterable[str] | str = MODES, options: PlanOptions | None = None,
               live: LiveObservations | None = None, now_utc_s: int | None = None,
               realtime: RealtimeState | None = None, deadline: Deadline | None = None,
-              bike_share: BikeShareLive | None = None) -> PlanResult:
+              bike_share: BikeShareLive | None = None,
+              pending: PendingArrivals | None = None) -> PlanResult:
     """Itineraries from ``origin`` to ``destination`` in the ``modes`` asked, best few first.
 
     ``origin``/``destination``: an ``engine.planning.itinerary.Point``, a ``StopRef`` (the stop's
@@ -178,7 +180,9 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
     delays, alerts, vehicles, cancelled trips, transfer reliability;
     ``engine.planning.realtime_legs``). ``bike_share``: the bikes' live state, the latest GBFS
     snapshot's station flags and free-floating bikes (``engine.parking.bikes.BikeShareLive``);
-    the docks' live state is ``live``. Returns a PlanResult whose itineraries carry the
+    the docks' live state is ``live``. ``pending``: drivers the server has already sent to
+    each car park (``engine.parking.pending``): the car modes' forecasts take their cars off and
+    the car park choice spreads drivers by room. Returns a PlanResult whose itineraries carry the
     planner mode and labels; an empty answer has a reason code and every mode left out its
     reason (module docstring).
     Raises ValueError/TypeError for arguments no user input should produce (unknown mode, both
@@ -204,7 +208,7 @@ def plan_trip(network: Network, origin, destination, *, depart_at=None, arrive_b
             return PlanResult((), tz, OUTSIDE_BOUNDS, msg,
                               left_out={m: ModeLeftOut(OUTSIDE_BOUNDS, msg) for m in modes})
     q = Query(network, o_place, d_place, utc_s, arrive_by is not None, options, live, now_utc_s,
-              realtime=realtime, deadline=deadline, bike_share=bike_share)
+              realtime=realtime, deadline=deadline, bike_share=bike_share, pending=pending)
     candidates: list[Candidate] = []
     left_out: dict[str, ModeLeftOut] = {}
     for mode in modes:

@@ -89,13 +89,14 @@ class Query:
 
     def __init__(self, network: Network, origin: Place, destination: Place, utc_s: int,
                  arrive_by: bool, options: PlanOptions, live, now_utc_s, realtime=None, *,
-                 deadline: Deadline | None = None, bike_share=None):
+                 deadline: Deadline | None = None, bike_share=None, pending=None):
         self.network = network
         self.graph = network.street if network.street is not None and network.street.n_nodes else None
         self.origin, self.destination = origin, destination
         self.utc_s, self.arrive_by, self.options = utc_s, arrive_by, options
         self.live, self.now_utc_s = live, now_utc_s
         self.bike_share = bike_share   # engine.parking.bikes.BikeShareLive, or None
+        self.pending = pending      # engine.parking.pending.PendingArrivals: drivers already sent
         self.deadline = deadline
         self.tz = network.timezone
         self.day, self.time_s = service_time(self.tz, utc_s)
