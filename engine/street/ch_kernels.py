@@ -305,6 +305,15 @@ def _bucket_matrix(f_ptr, f_head, f_w, f_arc, b_ptr, b_head, b_w, b_arc, parent,
     searches fill per-node buckets; each forward search scans the buckets of its nodes."""
     start, b_tgt, b_cost = _fill_buckets(b_ptr, b_head, b_w, b_arc, parent, tgt_ptr, tgt_node,
                                          tgt_cost, max_cost, db, pb, mb, ob)
+    _bucket_scan(f_ptr, f_head, f_w, f_arc, parent, src_ptr, src_node, src_cost, max_cost, start,
+                 b_tgt, b_cost, df, pf, mf, of, out)
+
+
+@numba.njit(cache=True, nogil=True)
+def _bucket_scan(f_ptr, f_head, f_w, f_arc, parent, src_ptr, src_node, src_cost, max_cost, start,
+                 b_tgt, b_cost, df, pf, mf, of, out):
+    """The forward half of :func:`_bucket_matrix` over buckets filled once (a matrix computed a
+    chunk of sources at a time reuses its targets' buckets)."""
     out[:, :] = np.inf
     for q in range(src_ptr.shape[0] - 1):
         s, t = src_ptr[q], src_ptr[q + 1]
