@@ -24,8 +24,10 @@ A bundle stores the topology and the default metric of each mode (``loaders/bund
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -285,13 +287,52 @@ def _workspace(n: int) -> _ChWorkspace:
     return ws
 
 
+MIN_QUERIES_PER_THREAD = 512
+"""A batch of queries (pairs, or the sources of a bucket scan) is split over threads (the kernels
+release the GIL; each thread has its own workspace) once each thread gets at least this many,
+as pandana's batched queries run on OpenMP threads."""
+
+_pool_lock = threading.Lock()
+_pool: list = []
+
+
+def _n_threads() -> int:
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:   # not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def in_threads(n_queries: int, run) -> None:
+    """``run(lo, hi)`` over slices of ``range(n_queries)``: in this thread for a small batch, else
+    over a shared pool of threads (one slice per thread). ``run`` writes its own slice."""
+    threads = min(_n_threads(), n_queries // MIN_QUERIES_PER_THREAD)
+    if threads <= 1:
+        run(0, n_queries)
+        return
+    with _pool_lock:
+        if not _pool:
+            _pool.append(ThreadPoolExecutor(max_workers=_n_threads(), thread_name_prefix="trajet-ch"))
+    bounds = np.linspace(0, n_queries, threads + 1).astype(np.int64)
+    futures = [_pool[0].submit(run, int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    for f in futures:
+        f.result()
+
+
 def _run_pairs(graph, met, src_ptr, src_node, src_cost, tgt_ptr, tgt_node, tgt_cost, max_cost):
     """Costs of queries given as CSR lists of (node, offset) per side; nodes are node indices."""
     topo = hierarchy(graph)
     out = np.empty(src_ptr.size - 1)
-    _pairs_kernel(*met.query_graphs(), topo.parent, src_ptr,
-                  topo.rank[src_node], src_cost, tgt_ptr, topo.rank[tgt_node], tgt_cost, max_cost,
-                  *_workspace(graph.n_nodes).state(), out)
+    src_rank, tgt_rank = topo.rank[src_node], topo.rank[tgt_node]
+    graphs = met.query_graphs()
+
+    def run(lo: int, hi: int) -> None:
+        s0, s1, t0, t1 = src_ptr[lo], src_ptr[hi], tgt_ptr[lo], tgt_ptr[hi]
+        _pairs_kernel(*graphs, topo.parent, src_ptr[lo:hi + 1] - s0, src_rank[s0:s1], src_cost[s0:s1],
+                      tgt_ptr[lo:hi + 1] - t0, tgt_rank[t0:t1], tgt_cost[t0:t1], max_cost,
+                      *_workspace(graph.n_nodes).state(), out[lo:hi])
+
+    in_threads(out.size, run)
     return out
 
 

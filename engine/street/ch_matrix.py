@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.model import StreetGraph
-from engine.street.ch import CchMetric, _workspace, hierarchy
+from engine.street.ch import CchMetric, _workspace, hierarchy, in_threads
 from engine.street.ch_kernels import _bucket_scan, _fill_buckets
 from engine.street.searches import _check_limit
 
@@ -66,11 +66,17 @@ def ch_scan(graph: StreetGraph, buckets: CchBuckets, src_ptr, src_node, src_cost
     if src_node.size and (src_node.min() < 0 or src_node.max() >= graph.n_nodes):
         raise ValueError("ch_scan: a source node is outside the graph")
     topo = hierarchy(graph)
-    ws = _workspace(graph.n_nodes)
     met = buckets.metric
     out = np.empty((src_ptr.size - 1, buckets.n_targets))
+    src_rank = topo.rank[src_node]
+
+    def run(lo: int, hi: int) -> None:
+        ws = _workspace(graph.n_nodes)
+        s0, s1 = src_ptr[lo], src_ptr[hi]
+        _bucket_scan(met.f_ptr, met.f_head, met.f_w, met.f_arc, topo.parent, src_ptr[lo:hi + 1] - s0,
+                     src_rank[s0:s1], src_cost[s0:s1], buckets.max_cost, buckets.start,
+                     buckets.target, buckets.cost, ws.df, ws.pf, ws.mf, ws.of, out[lo:hi])
+
     if out.size:
-        _bucket_scan(met.f_ptr, met.f_head, met.f_w, met.f_arc, topo.parent, src_ptr,
-                     topo.rank[src_node], src_cost, buckets.max_cost, buckets.start,
-                     buckets.target, buckets.cost, ws.df, ws.pf, ws.mf, ws.of, out)
+        in_threads(out.shape[0], run)
     return out
