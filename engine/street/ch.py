@@ -259,7 +259,7 @@ def metric(graph: StreetGraph, profile_or_costs) -> CchMetric:
 class _ChWorkspace:
     """Per-thread search state of the hierarchy queries (reset by each query itself)."""
 
-    __slots__ = ("df", "db", "pf", "pb", "mf", "mb", "of", "ob", "meet")
+    __slots__ = ("df", "db", "pf", "pb", "mf", "mb", "of", "ob", "meet", "path", "chain", "stack")
 
     def __init__(self, n: int):
         self.df, self.db = np.full(n, np.inf), np.full(n, np.inf)
@@ -267,6 +267,9 @@ class _ChWorkspace:
         self.mf, self.mb = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
         self.of, self.ob = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         self.meet = np.empty(1, dtype=np.int64)
+        self.path = np.empty(n, dtype=np.int32)    # the street edges of the last path unpacked
+        self.chain = np.empty(n, dtype=np.int64)   # scratch of the unpacking
+        self.stack = np.empty((n + 2, 2), dtype=np.int64)
 
     def state(self) -> tuple:
         return self.df, self.db, self.pf, self.pb, self.mf, self.mb, self.of, self.ob
@@ -392,10 +395,10 @@ def _ch_search_between(graph, met, src_nodes, src_cost, tgt_nodes, tgt_cost, max
                      *ws.state(), ws.meet)
     if not math.isfinite(best):
         return UNREACHED, np.zeros(0, np.int32), -1
-    out = np.empty(graph.n_nodes, dtype=np.int32)
     k, first, _ = _path_edges(topo.up_indptr, topo.up_head, topo.arc_tail, met.up_mid, met.dn_mid,
-                              met.up_edge, met.dn_edge, int(ws.meet[0]), ws.pf, ws.pb, out)
-    return float(best), out[:k].copy(), int(topo.node_of_rank[first])
+                              met.up_edge, met.dn_edge, int(ws.meet[0]), ws.pf, ws.pb, ws.path,
+                              ws.chain, ws.stack)
+    return float(best), ws.path[:k].copy(), int(topo.node_of_rank[first])
 
 
 def ch_shortest_path(graph: StreetGraph, profile: StreetProfile, source_node: int, target_node: int,
