@@ -59,7 +59,7 @@ class BuildOptions:
     progress: bool = True
     # Store the street graph's contraction hierarchy (engine.street.ch) in the bundle; the
     # planner's street queries and matrices then use it. Off by default: ~1.7 s and ~40 MB for a
-    # 40k-node city, minutes for a 250k-node grid. The samples build it (~0.1 s, +8 MB on Monaco).
+    # 40k-node city, minutes for a 250k-node grid. The samples build it (~0.1 s, +9 MB on Monaco).
     street_hierarchy: bool = False
 
 
