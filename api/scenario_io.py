@@ -24,7 +24,7 @@ Scenario files (YAML or JSON)
     origins: {grid: {spacing_m: 400}}
     destinations: stops
     departure: "2026-01-10T15:00"      # local time of the network; or departures: [...]
-    modes: [CAR_PARK]                  # WALK, BICYCLE, CAR_PARK, TRANSIT
+    modes: [CAR_PARK]                  # WALK, BICYCLE, CAR, CAR_PARK, TRANSIT
     window_min: 0                      # > 0: every minute of the window, median and percentiles
     percentiles: [25, 50, 75]
     max_time_min: 60

@@ -91,7 +91,17 @@ class PerObject(Generic[V]):
         return entry[1]
 
     def __call__(self, *objs) -> V:
-        key = tuple(id(obj) for obj in objs)
+        if len(objs) == 1:   # the common case, on every street query: no generators
+            obj = objs[0]
+            key = (id(obj),)
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and entry[0][0]() is obj:
+                    if self.size is not None:
+                        self._entries.move_to_end(key)
+                    return entry[1]
+        else:
+            key = tuple(id(obj) for obj in objs)
         with self._lock:
             hit = self._lookup(key, objs)
         if hit is not _MISSING:

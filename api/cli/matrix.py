@@ -79,7 +79,8 @@ def _report(job, table, report, workers: int, seconds: float, out_file: Path) ->
 @click.option("--departure", required=True, metavar="ISO",
               help="Local departure time (the network's timezone unless it has an offset).")
 @click.option("--modes", default="TRANSIT", show_default=True,
-              help="Comma-separated: WALK, BICYCLE, CAR_PARK, TRANSIT (the fastest counts).")
+              help="Comma-separated: WALK, BICYCLE, CAR (door to door, no parking), CAR_PARK, TRANSIT "
+                   "(the fastest counts).")
 @click.option("--window", "window_min", type=click.IntRange(0, 24 * 60), default=0,
               help="Every minute of this window after --departure: travel_time_s is the median.")
 @click.option("--percentiles", default="", metavar="P,P,...",

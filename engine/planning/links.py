@@ -14,7 +14,7 @@ from engine.cache import Memo, PerObject
 from engine.deadline import Deadline
 from engine.model import NO_INDEX, Mode, Network, haversine_m
 from engine.parking.choice import BIKE_KINDS, CAR_KINDS
-from engine.planning.options import DEFAULT_PARK_RIDE_WALK_M
+from engine.planning.options import DEFAULT_PARK_RIDE_WALK_M, PlanOptions
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,18 @@ _cache_of = PerObject(lambda network: _NetworkCache())
 def prepare(network: Network, *, park_ride_walk_m: float = DEFAULT_PARK_RIDE_WALK_M) -> None:
     """Build once what queries would build on first use: the street landmarks and snapping trees
     of every mode, the transit router, and the facility-to-stop walks (for a server's start-up
-    and for benchmarks)."""
+    and for benchmarks). When the street graph has its contraction hierarchy, the metrics of the
+    planner's default profiles are customised too (a bundle stores those of the graph's stored
+    costs only; the default bike-lane preference is another metric), so that single queries use it."""
     if network.street is not None and network.street.n_nodes:
         street.prepare(network.street, tuple(Mode))
+        if street.has_hierarchy(network.street):
+            o = PlanOptions()
+            for profile in (street.StreetProfile(Mode.WALK, walk_speed_mps=o.walk_speed_mps),
+                            street.StreetProfile(Mode.BICYCLE, bike_speed_mps=o.bike_speed_mps,
+                                                 bike_lane_preference=o.bike_lane_preference),
+                            street.StreetProfile(Mode.CAR)):
+                street.ready_metric(network.street, profile, customise=True)
     if network.timetable is not None:
         transit.router_for(network.timetable)
     stop_links(network, park_ride_walk_m)
@@ -65,8 +74,8 @@ def drive_between(network: Network, profile: street.StreetProfile, facility_idx:
     def drives_from(f: int) -> np.ndarray:
         row = np.full(pk.n_facilities, np.inf)
         if nodes[f] != NO_INDEX:
-            costs = street.one_to_many(network.street, profile, int(nodes[f]), nodes[linked],
-                                       deadline=deadline)
+            costs = street.fast_many_to_many(network.street, profile, [int(nodes[f])], nodes[linked],
+                                             deadline=deadline)[0]
             row[linked] = np.where(costs >= street.UNREACHED, np.inf, costs)
         return row
 

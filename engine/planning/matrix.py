@@ -11,7 +11,17 @@ minute of a departure window, summarised by percentiles. Modes:
   straight at ``walk_speed_mps`` (pushing the bike) and count in every time, car park drives
   and walks included. With a bike-lane preference
   the search minimises generalized cost and the time is the travel time along that path.
+  When the street graph has its contraction hierarchy (``trajet build --street-hierarchy``,
+  sample bundles) and the profile's cost is its time (walking, driving, cycling without a
+  bike-lane preference), the same times come from a bucket many-to-many on it instead
+  (``engine.planning.matrix_ch``): the destinations' buckets once per destination set, one
+  upward search per origin. A profile whose metric is not customised yet (another walking
+  speed, a scenario's street costs) is customised first, once per graph and profile.
   Without a street graph, walking is the straight line times ``Network.walk_detour_factor``.
+* ``CAR``: driving door to door, as r5py's ``CAR``: the origin's and destination's snapped
+  car segments joined by the least-time drive, the walks between each point and its street
+  added at ``walk_speed_mps``, and nothing for parking (no car park is sought and no
+  ``park_s`` is added: ask for ``CAR_PARK`` for that). Points snap to the car network.
 * ``CAR_PARK``: drive to a car park, park, walk, as ``engine.planning.planner`` plans it. One car search
   per origin reaches every car facility's entrance; one walk search per facility (cached per
   destination set, within ``max_walk_m``) reaches every destination; the forecast at each
@@ -59,11 +69,12 @@ from engine.cache import Memo, PerObject
 from engine.deadline import Deadline, check
 from engine.model import NO_INDEX, Mode, Network, haversine_m
 from engine.parking.choice import CAR_KINDS, outlook
+from engine.planning import matrix_ch
 from engine.planning.access import LocationNotAccessible, walk_access
 from engine.planning.matrix_kernels import car_choice, cheapest_edges, times_along_tree, window_stats
 from engine.planning.options import PlanOptions
 
-MODES = ("WALK", "BICYCLE", "CAR_PARK", "TRANSIT")
+MODES = ("WALK", "BICYCLE", "CAR", "CAR_PARK", "TRANSIT")
 """Modes a matrix can be asked for."""
 
 CHUNK_ORIGINS = 32
@@ -311,8 +322,13 @@ def _street_times(network: Network, profile: streets.StreetProfile, origins, des
         out = metres / profile.walk_speed_mps
         return np.where(out <= max_time_s, out, np.inf)
     o = _ends(graph, profile, origins[0], origins[1], max_snap_m, walk_speed_mps)
-    t = _ends(graph, profile, destinations[0], destinations[1], max_snap_m, walk_speed_mps)
     limit = _limit(profile, max_time_s)
+    on_hierarchy = _on_hierarchy(graph, profile, destinations, limit, max_snap_m, walk_speed_mps)
+    if on_hierarchy is not None:
+        check(deadline, f"{n_o} x {n_d} {profile.mode.name.lower()} street times")
+        out = matrix_ch.street_times(graph, on_hierarchy[0], o, on_hierarchy[1], limit)
+        return np.where(out <= max_time_s, out, np.inf)
+    t = _ends(graph, profile, destinations[0], destinations[1], max_snap_m, walk_speed_mps)
     for i in np.flatnonzero(o.ok):
         f = o.fraction[i]
         node_cost, node_time = _search(
@@ -333,6 +349,27 @@ def _street_times(network: Network, profile: streets.StreetProfile, origins, des
             cost = np.where(better, d_cost, cost)
         out[i] = np.where(cost <= limit, tm + o.off_s[i], np.inf)
     return np.where(out <= max_time_s, out, np.inf)
+
+
+def _on_hierarchy(graph, profile: streets.StreetProfile, destinations, limit: float, max_snap_m: float,
+                  walk_speed_mps: float):
+    """(buckets, snapped destinations) to compute street times on the contraction hierarchy
+    (cached per destination set), or None to run the searches: the graph has no hierarchy, or
+    the profile's cost is not its time (a bike-lane preference). A metric not customised yet
+    (another speed, a scenario's costs) is customised here, once: a matrix pays for it."""
+    if _generalized(profile):
+        return None
+    met = streets.ready_metric(graph, profile, customise=True)
+    if met is None:
+        return None
+    lon, lat = destinations
+    key = ("ch-buckets", _points_key(lon, lat), max_snap_m, walk_speed_mps, float(limit))
+
+    def compute():
+        t = _ends(graph, profile, lon, lat, max_snap_m, walk_speed_mps)
+        return matrix_ch.destination_buckets(graph, met, t, limit), t
+
+    return _CACHE(graph, met).get(key, compute)
 
 
 def _node_times(network: Network, profile: streets.StreetProfile, origins, nodes: np.ndarray,
@@ -398,11 +435,8 @@ def _drive_between(network: Network, fac: np.ndarray, deadline: Deadline | None 
     def compute():
         car = streets.StreetProfile(Mode.CAR)
         nodes = np.asarray(pk.car_node_idx)[fac].astype(np.int64)
-        out = np.full((fac.size, fac.size), np.inf)
-        for row, node in enumerate(nodes):
-            costs = streets.one_to_many(graph, car, int(node), nodes, deadline=deadline)
-            out[row] = np.where(costs >= streets.UNREACHED, np.inf, costs)
-        return out
+        costs = streets.fast_many_to_many(graph, car, nodes, nodes, deadline=deadline)
+        return np.where(costs >= streets.UNREACHED, np.inf, costs)
 
     return _CACHE(graph, pk).get(key, compute)
 
@@ -472,7 +506,7 @@ def parse_modes(modes) -> tuple[str, ...]:
             key = part.strip().upper()
             if not key:
                 continue
-            key = {"BIKE": "BICYCLE", "CAR": "CAR_PARK"}.get(key, key)
+            key = {"BIKE": "BICYCLE"}.get(key, key)
             if key not in MODES:
                 raise MatrixError(f"modes: unknown mode {part.strip()!r}; one of {', '.join(MODES)}")
             if key not in out:
@@ -637,6 +671,9 @@ def _street_mode_times(network: Network, q: _MatrixQuery, orig) -> tuple[np.ndar
         elif mode == "BICYCLE":
             times = _street_times(network, bike_profile, orig, q.destinations, q.max_time_s,
                                   options.max_snap_m, options.walk_speed_mps, q.deadline)
+        elif mode == "CAR":
+            times = _street_times(network, streets.StreetProfile(Mode.CAR), orig, q.destinations,
+                                  q.max_time_s, options.max_snap_m, options.walk_speed_mps, q.deadline)
         else:
             times = _car_park_times(network, orig, q.destinations, q.depart_utc_s, q.max_time_s, options,
                                     q.deadline)

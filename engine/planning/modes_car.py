@@ -51,7 +51,7 @@ def parking_object(q: Query, choice: FacilityChoice, row: int, *, avoided_rows=N
         fb = facility_summary(pk, choice, fallback_row, q.tz)
         a = int(pk.car_node_idx[choice.facility_idx[row]])
         b = int(pk.car_node_idx[choice.facility_idx[fallback_row]])
-        drive = street.one_to_one(q.graph, q.car, a, b, deadline=q.deadline)
+        drive = street.fast_one_to_one(q.graph, q.car, a, b, deadline=q.deadline)
         fb["drive_from_chosen_s"] = round(drive, 1) if math.isfinite(drive) else None
         fb["reason"] = chosen_reason(pk, choice.outlook, fallback_row, choice.walk_s[fallback_row])
         obj["fallback"] = fb

@@ -2,7 +2,9 @@
 factor when the network has no streets) and ``BICYCLE`` (one cycling route, with the share of
 it on bike lanes). Both start and end at the given points: the stretches between them and the
 streets they snapped to are walked straight at the walking speed (a cyclist pushes the bike) and
-count in the leg's metres and time (``engine.planning.street_trees``)."""
+count in the leg's metres and time (``engine.planning.street_trees``). The route runs on the street
+contraction hierarchy when the bundle has one and the profile's metric is ready
+(``engine.street.fast_route``), else on the searches; the cost is the same."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +24,8 @@ def walk_mode(q: Query) -> list[Candidate]:
         metres = float(haversine_m(o.lon, o.lat, d.lon, d.lat)) * q.network.walk_detour_factor
         start, end = q.span(metres / q.options.walk_speed_mps)
         return [Candidate("WALK", Itinerary(q.day, (make_leg("WALK", o, d, start, end, distance_m=metres),)))]
-    path = street.route(q.graph, q.snap("origin", Mode.WALK), q.snap("destination", Mode.WALK), q.walk,
-                        deadline=q.deadline)
+    path = street.fast_route(q.graph, q.snap("origin", Mode.WALK), q.snap("destination", Mode.WALK),
+                             q.walk, deadline=q.deadline)
     if path is None:
         raise LeftOut(NO_ROUTE, "no walking path joins the origin and the destination")
     lon, lat, off_m = _door_to_door(q, path, Mode.WALK)
@@ -46,8 +48,8 @@ def _door_to_door(q: Query, path: street.StreetPath, mode: Mode) -> tuple[np.nda
 
 def bicycle_mode(q: Query) -> list[Candidate]:
     q.need_streets("cycling")
-    path = street.route(q.graph, q.snap("origin", Mode.BICYCLE), q.snap("destination", Mode.BICYCLE),
-                        q.bike, deadline=q.deadline)
+    path = street.fast_route(q.graph, q.snap("origin", Mode.BICYCLE),
+                             q.snap("destination", Mode.BICYCLE), q.bike, deadline=q.deadline)
     if path is None:
         raise LeftOut(NO_ROUTE, "no cycling path joins the origin and the destination")
     lon, lat, off_m = _door_to_door(q, path, Mode.BICYCLE)

@@ -15,7 +15,12 @@ The package owns everything that moves on the street graph; one file per idea:
 * ``ch_order``, ``ch_kernels``, ``ch`` and ``ch_routing``: the customizable contraction hierarchy
   (:func:`hierarchy`, :func:`customize`, :func:`ch_pair_costs`, :func:`ch_many_to_many`,
   :func:`ch_route_points`, :func:`ch_point_costs`, :func:`ch_point_matrix`), exact like the
-  searches above; ``snap_grid``: :func:`snap_points`, batch snapping through a grid of segments.
+  searches above; ``ch_matrix``: bucket many-to-many with the targets' buckets filled once
+  (:func:`ch_buckets`, :func:`ch_scan`); ``snap_grid``: :func:`snap_points`, batch snapping
+  through a grid of segments;
+* ``fast``: :func:`fast_route`, :func:`fast_one_to_one`, :func:`fast_many_to_many`, what the
+  planner calls: the hierarchy when the graph has one and the profile's metric is ready
+  (:func:`ready_metric`), else the searches; equal costs either way.
 
 Search state lives in preallocated per-thread workspaces; a search resets only the nodes the
 previous search touched, so a short query on a 250,000-node graph costs what it explores, not
@@ -48,9 +53,12 @@ from engine.street.ch import (
     ch_pair_costs,
     ch_shortest_path,
     customize,
+    has_hierarchy,
     hierarchy,
     prepare_hierarchy,
+    ready_metric,
 )
+from engine.street.ch_matrix import CchBuckets, ch_buckets, ch_scan
 from engine.street.ch_routing import ch_point_costs, ch_point_matrix, ch_route, ch_route_points
 from engine.street.constants import (
     AUTO_LANDMARK_QUERIES,
@@ -61,6 +69,7 @@ from engine.street.constants import (
     NO_PREDECESSOR,
     UNREACHED,
 )
+from engine.street.fast import fast_many_to_many, fast_one_to_one, fast_route
 from engine.street.isochrones import Isochrone, isochrone, isochrone_geojson_points, isochrone_segments
 from engine.street.landmarks import prepare
 from engine.street.paths import StreetPath, shortest_path
@@ -89,4 +98,6 @@ __all__ = [
     "CchMetric", "CchTopology", "attach_hierarchy", "built_hierarchy", "ch_many_to_many", "ch_pair_costs",
     "ch_point_costs", "ch_point_matrix", "ch_route", "ch_route_points", "ch_shortest_path",
     "customize", "hierarchy", "prepare_hierarchy", "snap_points",
+    "CchBuckets", "ch_buckets", "ch_scan", "has_hierarchy", "ready_metric",
+    "fast_many_to_many", "fast_one_to_one", "fast_route",
 ]

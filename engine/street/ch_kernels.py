@@ -305,6 +305,15 @@ def _bucket_matrix(f_ptr, f_head, f_w, f_arc, b_ptr, b_head, b_w, b_arc, parent,
     searches fill per-node buckets; each forward search scans the buckets of its nodes."""
     start, b_tgt, b_cost = _fill_buckets(b_ptr, b_head, b_w, b_arc, parent, tgt_ptr, tgt_node,
                                          tgt_cost, max_cost, db, pb, mb, ob)
+    _bucket_scan(f_ptr, f_head, f_w, f_arc, parent, src_ptr, src_node, src_cost, max_cost, start,
+                 b_tgt, b_cost, df, pf, mf, of, out)
+
+
+@numba.njit(cache=True, nogil=True)
+def _bucket_scan(f_ptr, f_head, f_w, f_arc, parent, src_ptr, src_node, src_cost, max_cost, start,
+                 b_tgt, b_cost, df, pf, mf, of, out):
+    """The forward half of :func:`_bucket_matrix` over buckets filled once (a matrix computed a
+    chunk of sources at a time reuses its targets' buckets)."""
     out[:, :] = np.inf
     for q in range(src_ptr.shape[0] - 1):
         s, t = src_ptr[q], src_ptr[q + 1]
@@ -351,12 +360,13 @@ def _unpack_hop(up_indptr, up_head, up_mid, dn_mid, up_edge, dn_edge, a, b, stac
 
 
 @numba.njit(cache=True, nogil=True)
-def _path_edges(up_indptr, up_head, arc_tail, up_mid, dn_mid, up_edge, dn_edge, meet, pf, pb, out):
+def _path_edges(up_indptr, up_head, arc_tail, up_mid, dn_mid, up_edge, dn_edge, meet, pf, pb, out,
+                chain, stack):
     """Street edges of the path found by the last ``_et_query`` (meeting at ``meet``) into out;
     returns (number of edges, first node, last node), nodes as ranks. A node whose predecessor
-    arc is -1 is where the search was seeded (a source, or a target going backward)."""
-    n = pf.shape[0]
-    chain = np.empty(n, dtype=np.int64)
+    arc is -1 is where the search was seeded (a source, or a target going backward). ``chain``
+    (n) and ``stack`` (n + 2, 2) are scratch (int64), kept by the caller: allocating them per
+    route cost more than unpacking it."""
     n_up = 0
     v = meet
     while pf[v] >= 0:      # forward half, from the meeting node back to a source
@@ -364,7 +374,6 @@ def _path_edges(up_indptr, up_head, arc_tail, up_mid, dn_mid, up_edge, dn_edge, 
         n_up += 1
         v = arc_tail[pf[v]]
     first = v
-    stack = np.empty((n + 2, 2), dtype=np.int64)
     k = 0
     for i in range(n_up - 1, -1, -1):
         w = chain[i]

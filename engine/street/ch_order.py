@@ -84,6 +84,122 @@ def _best_cut(cell_nodes, cell_id, cell_of, indptr, adj, x, y, directions, pos, 
 
 
 @numba.njit(cache=True, nogil=True)
+def _crossing_graph(nodes, cid, cell_of, indptr, adj, side, loc):
+    """The bipartite graph of the edges crossing a cut of a cell: (left nodes (side 0), right
+    nodes (side 1), CSR ptr and right-local neighbours of each left node); ``loc`` maps each
+    endpoint to its local index (the caller resets it)."""
+    k = nodes.shape[0]
+    left, right = np.empty(k, np.int64), np.empty(k, np.int64)
+    n_l, n_r, m = 0, 0, 0
+    for i in range(k):
+        u = nodes[i]
+        if side[u] != 0:
+            continue
+        for a in range(indptr[u], indptr[u + 1]):
+            v = adj[a]
+            if cell_of[v] == cid and side[v] == 1:
+                if loc[u] < 0:
+                    loc[u] = n_l
+                    left[n_l] = u
+                    n_l += 1
+                if loc[v] < 0:
+                    loc[v] = n_r
+                    right[n_r] = v
+                    n_r += 1
+                m += 1
+    ptr = np.zeros(n_l + 1, np.int64)
+    nbr = np.empty(m, np.int64)
+    j = 0
+    for li in range(n_l):
+        u = left[li]
+        for a in range(indptr[u], indptr[u + 1]):
+            v = adj[a]
+            if cell_of[v] == cid and side[v] == 1:
+                nbr[j] = loc[v]
+                j += 1
+        ptr[li + 1] = j
+    return left[:n_l], right[:n_r], ptr, nbr
+
+
+@numba.njit(cache=True, nogil=True)
+def _max_matching(n_l, n_r, ptr, nbr):
+    """(match of each left, match of each right; -1 unmatched): augmenting paths (Kuhn), with
+    an explicit stack (cuts cross tens to hundreds of streets)."""
+    match_l, match_r = np.full(n_l, -1, np.int64), np.full(n_r, -1, np.int64)
+    seen = np.full(n_r, -1, np.int64)
+    stack, via, it = np.empty(n_l + 1, np.int64), np.empty(n_l + 1, np.int64), np.empty(n_l, np.int64)
+    for root in range(n_l):
+        depth, found = 0, -1
+        stack[0] = root
+        it[root] = ptr[root]
+        while depth >= 0 and found < 0:
+            lv = stack[depth]
+            advanced = False
+            while it[lv] < ptr[lv + 1]:
+                r = nbr[it[lv]]
+                it[lv] += 1
+                if seen[r] == root:
+                    continue
+                seen[r] = root
+                via[depth] = r
+                if match_r[r] < 0:
+                    found = depth
+                    break
+                depth += 1
+                stack[depth] = match_r[r]
+                it[match_r[r]] = ptr[match_r[r]]
+                advanced = True
+                break
+            if found < 0 and not advanced:
+                depth -= 1
+        for d in range(found, -1, -1):     # flip the augmenting path
+            match_l[stack[d]] = via[d]
+            match_r[via[d]] = stack[d]
+    return match_l, match_r
+
+
+@numba.njit(cache=True, nogil=True)
+def _min_vertex_separator(nodes, cid, cell_of, indptr, adj, side, loc):
+    """Mark (side 2) a minimum vertex cover of the edges crossing the cut between sides 0 and 1
+    of a cell: the smallest separator this cut allows (König: from a maximum matching, the left
+    nodes not reached by alternating paths from unmatched left nodes, and the right nodes
+    reached), never larger than either side's endpoints."""
+    left, right, ptr, nbr = _crossing_graph(nodes, cid, cell_of, indptr, adj, side, loc)
+    n_l, n_r = left.shape[0], right.shape[0]
+    match_l, match_r = _max_matching(n_l, n_r, ptr, nbr)
+    in_z_l, in_z_r = np.zeros(n_l, np.bool_), np.zeros(n_r, np.bool_)
+    queue = np.empty(n_l, np.int64)
+    q_end = 0
+    for li in range(n_l):
+        if match_l[li] < 0:
+            in_z_l[li] = True
+            queue[q_end] = li
+            q_end += 1
+    q = 0
+    while q < q_end:
+        li = queue[q]
+        q += 1
+        for j in range(ptr[li], ptr[li + 1]):
+            r = nbr[j]
+            if in_z_r[r] or match_l[li] == r:
+                continue
+            in_z_r[r] = True
+            back = match_r[r]
+            if back >= 0 and not in_z_l[back]:
+                in_z_l[back] = True
+                queue[q_end] = back
+                q_end += 1
+    for li in range(n_l):
+        if not in_z_l[li]:
+            side[left[li]] = 2
+        loc[left[li]] = -1
+    for r in range(n_r):
+        if in_z_r[r]:
+            side[right[r]] = 2
+        loc[right[r]] = -1
+
+
+@numba.njit(cache=True, nogil=True)
 def _nested_dissection(n, tail, head, x, y, directions):
     """rank[node] (0 = contracted first) from recursive geometric bisection with separators."""
     indptr, adj = _undirected_csr(n, tail, head)
@@ -92,6 +208,7 @@ def _nested_dissection(n, tail, head, x, y, directions):
     pos = np.zeros(n, dtype=np.int64)
     side = np.zeros(n, dtype=np.int8)   # 0 / 1 half, 2 separator
     diff = np.zeros(n + 2, dtype=np.int64)
+    loc = np.full(n, -1, dtype=np.int64)    # scratch of _min_vertex_separator
     perm = np.arange(n).astype(np.int64)   # cells are ranges of perm
     # stack of cells: (start in perm, size, id, highest rank + 1 of the cell)
     stack = np.empty((2 * n + 2, 4), dtype=np.int64)
@@ -113,25 +230,7 @@ def _nested_dissection(n, tail, head, x, y, directions):
         order = np.argsort(proj, kind="mergesort")
         for i in range(k):
             side[nodes[order[i]]] = 0 if i < split else 1
-        # separator: the endpoints on the side that has fewer of them
-        n_end = np.zeros(2, dtype=np.int64)
-        for i in range(k):
-            u = nodes[i]
-            for a in range(indptr[u], indptr[u + 1]):
-                v = adj[a]
-                if cell_of[v] == cid and side[v] != side[u] and side[v] != 2 and side[u] != 2:
-                    n_end[side[u]] += 1
-                    break
-        sep_side = 0 if n_end[0] <= n_end[1] else 1
-        for i in range(k):
-            u = nodes[i]
-            if side[u] != sep_side:
-                continue
-            for a in range(indptr[u], indptr[u + 1]):
-                v = adj[a]
-                if cell_of[v] == cid and side[v] == 1 - sep_side:
-                    side[u] = 2
-                    break
+        _min_vertex_separator(nodes, cid, cell_of, indptr, adj, side, loc)
         # lay the cell out again as [half 0 | half 1 | separator]
         buf = nodes.copy()
         counts = np.zeros(3, dtype=np.int64)

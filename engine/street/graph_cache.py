@@ -21,6 +21,7 @@ class _GraphCache:
         self.snap_index: Memo = Memo()                          # Mode -> _SnapIndex
         self.landmarks: Memo = Memo()                           # Mode -> ALT table
         self.chord_m: np.ndarray | None = None
+        self.path_arrays: tuple | None = None
         self.topology: _Topology | None = None
 
 
@@ -62,3 +63,18 @@ def _chord_m(graph: StreetGraph) -> np.ndarray:
         dy = graph.node_y_m[graph.indices] - graph.node_y_m[graph.edge_tail]
         cache.chord_m = np.hypot(dx, dy)
     return cache.chord_m
+
+
+def _path_arrays(graph: StreetGraph) -> tuple:
+    """(edge length m, edge -> way, way -> name id (equal names, equal ids), node lon, node lat) as
+    plain ndarrays for :func:`engine.street.path_kernels._path_geometry`."""
+    cache = _cache_of(graph)
+    if cache.path_arrays is None:
+        names = np.asarray(graph.way_name)
+        name_id = (np.unique(names, return_inverse=True)[1].astype(np.int64).reshape(-1) if names.size
+                   else np.zeros(0, np.int64))
+        cache.path_arrays = (np.ascontiguousarray(graph.edge_length_m, dtype=np.float64),
+                             np.ascontiguousarray(graph.edge_way_idx, dtype=np.int64), name_id,
+                             np.ascontiguousarray(graph.node_lon, dtype=np.float64),
+                             np.ascontiguousarray(graph.node_lat, dtype=np.float64))
+    return cache.path_arrays

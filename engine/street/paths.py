@@ -10,9 +10,10 @@ import numpy as np
 from engine.deadline import Deadline, check, flag_of
 from engine.model import StreetGraph
 from engine.street.constants import DEFAULT_METHOD, N_ACTIVE_LANDMARKS, UNREACHED
-from engine.street.graph_cache import _topology
+from engine.street.graph_cache import _path_arrays, _topology
 from engine.street.kernels import _astar, _bidirectional, _dijkstra, _trace
 from engine.street.landmarks import _NO_LANDMARKS, _landmarks
+from engine.street.path_kernels import _path_geometry
 from engine.street.profiles import StreetProfile, _profile_arrays
 from engine.street.searches import _as_nodes, _check_limit, _resolve_method
 from engine.street.workspace import _I_PRED, _Workspace, _workspaces
@@ -52,29 +53,30 @@ class StreetPath:
 def _make_path(graph: StreetGraph, profile: StreetProfile, cost: float, nodes: np.ndarray,
                edges: np.ndarray, fractions: np.ndarray, start_lonlat=None, end_lonlat=None
                ) -> StreetPath:
+    """The StreetPath of edges (each used for its fraction) through nodes, from start_lonlat to
+    end_lonlat when given (lon, lat degrees), costing ``cost``."""
     arrays = _profile_arrays(graph, profile)
-    edges = np.asarray(edges, dtype=np.int32)
-    fractions = np.asarray(fractions, dtype=np.float64)
-    lengths = np.asarray(graph.edge_length_m)[edges] * fractions
-    durations = arrays.time_s[edges] * fractions
-    lon = np.asarray(graph.node_lon)[nodes]
-    lat = np.asarray(graph.node_lat)[nodes]
-    if start_lonlat is not None:
-        lon, lat = np.r_[start_lonlat[0], lon], np.r_[start_lonlat[1], lat]
-    if end_lonlat is not None:
-        lon, lat = np.r_[lon, end_lonlat[0]], np.r_[lat, end_lonlat[1]]
-    if lon.size > 1:  # drop repeated points (a snap exactly on a node)
-        keep = np.r_[True, (np.diff(lon) != 0) | (np.diff(lat) != 0)]
-        lon, lat = lon[keep], lat[keep]
+    edges = np.ascontiguousarray(edges, dtype=np.int32)
+    fractions = np.ascontiguousarray(fractions, dtype=np.float64)
+    nodes = np.ascontiguousarray(nodes, dtype=np.int32)
+    length_m, way, name_id, node_lon, node_lat = _path_arrays(graph)
+    ends = np.array([start_lonlat[0] if start_lonlat is not None else 0.0,
+                     start_lonlat[1] if start_lonlat is not None else 0.0,
+                     end_lonlat[0] if end_lonlat is not None else 0.0,
+                     end_lonlat[1] if end_lonlat is not None else 0.0], dtype=np.float64)
+    n, m = edges.size, nodes.size + 2
+    lengths, durations, sums = np.empty(n), np.empty(n), np.empty(n)
+    lon, lat, starts = np.empty(m), np.empty(m), np.empty(n, dtype=np.int64)
+    n_pts, n_st = _path_geometry(edges, fractions, nodes, length_m, arrays.time_s, way, name_id,
+                                 node_lon, node_lat, ends, start_lonlat is not None,
+                                 end_lonlat is not None, lengths, durations, lon, lat, starts, sums)
     streets: tuple = ()
-    used = lengths > 0
-    if used.any():
-        names = np.asarray(graph.way_name)[np.asarray(graph.edge_way_idx)[edges[used]]]
-        starts = np.r_[0, np.flatnonzero(names[1:] != names[:-1]) + 1]
-        sums = np.add.reduceat(lengths[used], starts)
-        streets = tuple((str(names[i]), float(s)) for i, s in zip(starts, sums, strict=True))
-    return StreetPath(profile=profile, node_idx=np.asarray(nodes, dtype=np.int32), edge_idx=edges,
-                      edge_fraction=fractions, lon=lon, lat=lat, length_m=float(lengths.sum()),
+    if n_st:
+        used = np.flatnonzero(lengths > 0)
+        names = np.asarray(graph.way_name)[way[edges[used[starts[:n_st]]]]]
+        streets = tuple(zip(names.tolist(), sums[:n_st].tolist(), strict=True))
+    return StreetPath(profile=profile, node_idx=nodes, edge_idx=edges, edge_fraction=fractions,
+                      lon=lon[:n_pts].copy(), lat=lat[:n_pts].copy(), length_m=float(lengths.sum()),
                       duration_s=float(durations.sum()), cost=float(cost), streets=streets)
 
 
@@ -87,7 +89,10 @@ def _path_edges(graph: StreetGraph, ws_f: _Workspace, end_node: int, forward_tre
 
 
 def _nodes_of(graph: StreetGraph, edges: np.ndarray, first_node: int) -> np.ndarray:
-    return np.r_[np.int32(first_node), np.asarray(graph.indices)[edges]].astype(np.int32)
+    out = np.empty(edges.size + 1, dtype=np.int32)
+    out[0] = first_node
+    out[1:] = np.asarray(graph.indices)[edges]
+    return out
 
 
 def _search_between(graph, profile, src_nodes, src_cost, tgt_nodes, tgt_cost, goal_xy, max_cost,

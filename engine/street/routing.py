@@ -71,8 +71,10 @@ def _assemble_route(graph: StreetGraph, profile: StreetProfile, origin: Snap, de
         e1, f1 = ld.fwd_edge, destination.fraction
     else:
         e1, f1 = ld.bwd_edge, 1.0 - destination.fraction
-    all_edges = np.r_[e0, edges, e1].astype(np.int32)
-    fractions = np.r_[f0, np.ones(edges.size), f1]
+    all_edges = np.empty(edges.size + 2, dtype=np.int32)
+    all_edges[0], all_edges[1:-1], all_edges[-1] = e0, edges, e1
+    fractions = np.ones(edges.size + 2)
+    fractions[0], fractions[-1] = f0, f1
     used = fractions > 0  # a point exactly on a node does not use its partial edge
     all_edges, fractions = all_edges[used], fractions[used]
     return _make_path(graph, profile, best, nodes, all_edges, fractions, start, end)

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from engine.model import Mode, StreetGraph
-from engine.street.graph_cache import _cache_of
+from engine.street.graph_cache import _cache_of, _topology
 from engine.street.snapping import DEFAULT_MAX_SNAP_M, Snaps, _mode_segments
 
 _TARGET_SEGMENTS_PER_CELL = 2.0
@@ -139,6 +139,24 @@ def _snap_kernel(px, py, max_d, seg_xy, x0, y0, cell_m, n_cols, n_rows, cell_ptr
             out_seg[p], out_f[p], out_d[p] = -1, np.nan, min(best[0], max(lower, 0.0))
 
 
+@numba.njit(cache=True, nogil=True)
+def _snap_ends(seg, frac, seg_edge, edge_tail, indices, node_x, node_y, edge, tail, head, f_out, sx, sy):
+    """The edge, its end nodes and the snapped position (m) of each snapped segment (-1 and NaN
+    for points not snapped): the per-point steps after :func:`_snap_kernel`, in one loop rather
+    than a dozen numpy calls on tiny arrays (a route from coordinates snaps two points)."""
+    for p in range(seg.shape[0]):
+        if seg[p] < 0:
+            edge[p], tail[p], head[p] = -1, -1, -1
+            f_out[p], sx[p], sy[p] = np.nan, np.nan, np.nan
+            continue
+        e = seg_edge[seg[p]]
+        a, b = edge_tail[e], indices[e]
+        f = frac[p]
+        edge[p], tail[p], head[p], f_out[p] = e, a, b, f
+        sx[p] = node_x[a] * (1 - f) + node_x[b] * f
+        sy[p] = node_y[a] * (1 - f) + node_y[b] * f
+
+
 def snap_points(graph: StreetGraph, lon, lat, mode: Mode, *,
                 max_distance_m: float = DEFAULT_MAX_SNAP_M) -> Snaps:
     """Snap many lon/lat points (degrees) to the nearest street segment the mode may use.
@@ -163,16 +181,12 @@ def snap_points(graph: StreetGraph, lon, lat, mode: Mode, *,
     seg, frac, dist = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
     _snap_kernel(px, py, float(max_distance_m), grid.seg_xy, grid.origin_xy[0], grid.origin_xy[1],
                  grid.cell_m, grid.n_cols, grid.n_rows, grid.cell_ptr, grid.cell_seg, seg, frac, dist)
-    ok = seg >= 0
-    edge = np.where(ok, grid.seg_edge[np.maximum(seg, 0)] if grid.seg_edge.size else -1, -1)
-    edge = edge.astype(np.int32)
-    tail = np.where(ok, np.asarray(graph.edge_tail)[np.maximum(edge, 0)], -1).astype(np.int32)
-    head = np.where(ok, np.asarray(graph.indices)[np.maximum(edge, 0)], -1).astype(np.int32)
-    f0 = np.nan_to_num(frac)
-    x, y = np.asarray(graph.node_x_m), np.asarray(graph.node_y_m)
-    sx = np.where(ok, x[np.maximum(tail, 0)] * (1 - f0) + x[np.maximum(head, 0)] * f0, np.nan)
-    sy = np.where(ok, y[np.maximum(tail, 0)] * (1 - f0) + y[np.maximum(head, 0)] * f0, np.nan)
+    topo = _topology(graph)
+    edge, tail, head = np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int32)
+    f_out, sx, sy = np.empty(n), np.empty(n), np.empty(n)
+    _snap_ends(seg, frac, grid.seg_edge, topo.edge_tail, topo.indices, topo.node_x, topo.node_y, edge, tail,
+               head, f_out, sx, sy)
     slon, slat = graph.projection.to_lonlat(sx, sy)
     return Snaps(mode=mode, edge_idx=edge, tail_node=tail, head_node=head,
-                 fraction=np.where(ok, frac, np.nan), lon=np.atleast_1d(slon), lat=np.atleast_1d(slat),
+                 fraction=f_out, lon=np.atleast_1d(slon), lat=np.atleast_1d(slat),
                  distance_m=dist, input_lon=lon, input_lat=lat, max_distance_m=float(max_distance_m))
