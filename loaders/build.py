@@ -136,6 +136,7 @@ def _holiday_days(country: str | None, years: range, report: BuildReport) -> np.
 def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilities,
                   timezone: str, report: BuildReport) -> Parking:
     from loaders import parking as parking_loader
+    from loaders.parking.zones import with_street_zones
 
     frames = []
     if osm_facilities is not None and len(osm_facilities):
@@ -155,6 +156,7 @@ def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilit
             timezone=timezone, **options.parking_history_columns)
     parking = parking_loader.parking_from_records(facilities, history, street=street,
                                                   report=report)
+    parking = with_street_zones(parking, facilities)
     if parking.history is not None and parking.history.n_observations:
         from engine.parking import fit_occupancy_profile
 
@@ -226,6 +228,13 @@ def _read_streets(options: BuildOptions, steps: _Steps, report: BuildReport
                                         walk_speed_mps=options.walk_speed_mps,
                                         bike_speed_mps=options.bike_speed_mps)
     street, osm_facilities = extract.street, extract.facilities
+    if extract.street_zones:
+        import pandas as pd
+
+        from loaders.parking.schema import facilities_frame
+
+        osm_facilities = pd.concat([osm_facilities, facilities_frame(list(extract.street_zones))],
+                                   ignore_index=True)
     if options.bike_lanes:
         from loaders.bike_lanes import mark_bike_lanes
 
@@ -319,11 +328,15 @@ def network_counts(network: Network) -> dict:
         )
     pk = network.parking
     kinds = np.asarray(pk.kind)
+    n_zones = pk.zones.n_zones if pk.zones is not None else 0
     counts.update(
         parking_facilities=pk.n_facilities,
-        car_parks=int(np.isin(kinds, (0, 1, 2)).sum()),
+        car_parks=int(np.isin(kinds, (0, 1, 2)).sum()) - n_zones,  # street zones counted apart
         bike_parkings=int(np.isin(kinds, (3, 4)).sum()),
         occupancy_observations=pk.history.n_observations if pk.history is not None else 0,
+        street_zones=n_zones,
+        street_zone_spaces=(int(np.asarray(pk.capacity)[np.asarray(pk.zones.facility_idx)].sum())
+                            if pk.zones is not None else 0),
     )
     counts.update(timezone=network.timezone, bbox=list(network.bbox))
     return counts
