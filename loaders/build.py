@@ -136,6 +136,7 @@ def _holiday_days(country: str | None, years: range, report: BuildReport) -> np.
 def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilities,
                   timezone: str, report: BuildReport) -> Parking:
     from loaders import parking as parking_loader
+    from loaders.parking.street_names import named_by_street
     from loaders.parking.zones import with_street_zones
 
     frames = []
@@ -156,7 +157,7 @@ def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilit
             timezone=timezone, **options.parking_history_columns)
     parking = parking_loader.parking_from_records(facilities, history, street=street,
                                                   report=report)
-    parking = with_street_zones(parking, facilities)
+    parking = named_by_street(with_street_zones(parking, facilities), street)
     if parking.history is not None and parking.history.n_observations:
         from engine.parking import fit_occupancy_profile
 
