@@ -29,6 +29,26 @@ def _number(value, default: float) -> float:
     return out if not math.isnan(out) else default
 
 
+def street_zones_from_file(path, report, *, columns: dict | None = None) -> pd.DataFrame:
+    """Street zones of a file: NGSI ``OnStreetParking`` JSON (``.json``) or a kerb-segment CSV
+    (``street_csv.py``, ``columns`` naming its roles). Raises LoaderError ``unknown_format``."""
+    from pathlib import Path
+
+    from loaders.parking.ngsi import facilities_from_ngsi
+    from loaders.parking.street_csv import street_zones_from_csv
+    from loaders.report import LoaderError
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".json", ".jsonld"):
+        return facilities_from_ngsi(path, report)
+    if suffix in (".csv", ".txt"):
+        return street_zones_from_csv(path, report, columns=columns)
+    raise LoaderError.of("unknown_format", f"cannot tell the format of {path.name}: expected NGSI "
+                         "OnStreetParking JSON (.json) or a street-parking CSV (.csv)",
+                         file=path.name)
+
+
 def with_street_zones(parking: Parking, facilities: pd.DataFrame) -> Parking:
     """``parking`` with ``zones`` (facilities of ``facilities`` that carry a zone line and were
     kept) and ``capacity_estimated`` (the records' flag; False for every other facility).
@@ -68,4 +88,4 @@ def with_street_zones(parking: Parking, facilities: pd.DataFrame) -> Parking:
     return dataclasses.replace(parking, capacity_estimated=estimated, zones=zones)
 
 
-__all__ = ["ZONE_COLUMNS", "with_street_zones"]
+__all__ = ["ZONE_COLUMNS", "street_zones_from_file", "with_street_zones"]
