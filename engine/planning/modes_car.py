@@ -115,10 +115,16 @@ def _zone_route_itinerary(q: Query, choice: FacilityChoice, advice, car, walk, b
         if path is not None:
             lon.append(np.asarray(path.lon))
             lat.append(np.asarray(path.lat))
-    parking = parking_object(q, choice, row, fallback_row=advice.giveup_row)
+    # the car parks passed over still matter; the route's own zones are in the route
+    zone_rows = set(np.flatnonzero(np.isin(choice.facility_idx, pk.zones.facility_idx)).tolist())
+    avoided = [int(r) for r in choice.listed_avoided if int(r) not in zone_rows]
+    parking = parking_object(q, choice, row, avoided_rows=avoided, fallback_row=advice.giveup_row)
     parking["search_route"] = advice_object(pk, choice, advice, q.tz, base_utc_s,
                                             (np.concatenate(lon), np.concatenate(lat)))
     parking["why"] = parking["search_route"]["advice"]
+    first = parking["search_route"]["zones"][0]   # the route's reading of the first zone
+    parking.update(p_space_free=first["p_space_free"], forecast_basis=first["p_basis"],
+                   expected_search_s=round(advice.route.expected_search_s, 1))
     itinerary = _park_itinerary(q, choice, row, car, walk, advice.route.expected_search_s, parking)
     return Candidate("CAR_PARK", itinerary, parking_risk=advice.route.p_street_full)
 
