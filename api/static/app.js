@@ -99,7 +99,8 @@
         className: "parking-marker" }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        const lines = [`<b>${escapeHtml(p.name || p.id)}</b> <span class="muted">${escapeHtml(p.kind)}</span>`,
+        const kind = { CAR_PARK: "car park", PARK_AND_RIDE: "park and ride", ON_STREET: "street parking" }[p.kind] || "";
+        const lines = [`<b>${escapeHtml(p.name || p.id)}</b> <span class="muted">${kind}</span>`,
           `Capacity: ${p.capacity ?? "unknown"}${p.capacity_estimated ? " (estimated)" : ""}`];
         const basis = p.forecast && p.forecast.basis;
         if (p.free_spaces !== null && p.free_spaces !== undefined)

@@ -139,7 +139,9 @@
     const caption = document.createElement("div");
     caption.className = "muted";
     caption.textContent = chartCaption(doc);
-    box.append(caption, chart(doc));
+    const counts = doc.points.some((q) => q.free_spaces !== null);
+    box.append(caption);
+    if (counts || doc.basis === "prior") box.append(chart(doc));  // nothing to chart otherwise
     popup.update();
   }
 
