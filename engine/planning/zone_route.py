@@ -27,7 +27,14 @@ import numpy as np
 from scipy.special import gammaln
 
 from engine.model import ZONE_LEFT, ZONE_RIGHT, Parking
-from engine.parking.choice import NO_CHOICE, FacilityChoice, facility_label, local_hhmm, outlook
+from engine.parking.choice import (
+    NO_CHOICE,
+    FacilityChoice,
+    chance_words,
+    facility_label,
+    local_hhmm,
+    outlook,
+)
 from engine.parking.forecasting import ForecastBasis
 from engine.parking.search_route import DEFAULT_ROUTE_ZONES, SearchRoute, search_route
 
@@ -56,16 +63,6 @@ class ZoneAdvice:
     rows: np.ndarray            # route stop -> choice row
     p_basis: list               # route stop -> "live" | "profile" | "prior"
     giveup_row: int             # choice row of the car park to go to when all are full, or NO_CHOICE
-
-
-def chance_words(p: float) -> str:
-    """"70% chance of a space"; above 99 % "almost certainly a space", below 1 % "almost never
-    a space" (a forecast is never sure: "100%" would overstate it)."""
-    if p > 0.99:
-        return "almost certainly a space"
-    if p < 0.01:
-        return "almost never a space"
-    return f"{round(100 * p)}% chance of a space"
 
 
 def prior_p_free(spaces) -> np.ndarray:

@@ -7,8 +7,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from engine.parking.choice import chance_words
 from engine.planning.planner import plan_trip
-from engine.planning.zone_route import chance_words, prior_p_free
+from engine.planning.zone_route import prior_p_free
 from loaders.bundle import load_bundle, read_manifest
 from tests.porto_alegre import BUSY_DESTINATION, ORIGIN, poa_bundle
 
