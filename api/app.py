@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask, render_template, send_from_directory
 from flask_smorest import Api
 
-from api import bikeshare, guards, health, limits, network, parking, plan, stops, vehicles
+from api import bikeshare, guards, health, limits, network, parking, parking_zones, plan, stops, vehicles
 from api.config import ApiConfig, load_config
 from api.errors import ApiError, ErrorSchema, register_error_handlers
 from api.state import AppState
@@ -73,6 +73,7 @@ def create_app(config: dict | ApiConfig | None = None) -> Flask:
     api.register_blueprint(stops.make_blueprint(cfg))
     api.register_blueprint(parking.make_blueprint(cfg))
     api.register_blueprint(bikeshare.make_blueprint())
+    api.register_blueprint(parking_zones.make_blueprint(cfg))
     api.register_blueprint(plan.make_blueprint(cfg))
     api.register_blueprint(vehicles.make_blueprint())
     limits.install(app, cfg)

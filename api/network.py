@@ -8,6 +8,7 @@ lines (``shapely.line_merge``), simplified (Douglas-Peucker in metres) and round
 """
 from __future__ import annotations
 
+import numpy as np
 from flask import Response, request
 from flask_smorest import Blueprint
 
@@ -59,6 +60,10 @@ def make_blueprint() -> Blueprint:
                                  "compliance_share": state.config.compliance_share}),
             "ingest_enabled": state.config.ingest_token is not None,
             "suggested_departure": {"datetime": when.isoformat(timespec="minutes"), "note": note},
+            # the days with any service: the page drops its "no service" note on these
+            "served_days": [] if tt is None else [
+                day_to_iso(int(d) + tt.service_first_day)
+                for d in np.flatnonzero(np.asarray(tt.service_active).any(axis=0))],
             "realtime": loaded.realtime.info() if loaded.realtime is not None else None,
             "live_feeds": feeds_info(state.config, state.clock()),
             "limits": {"max_itineraries": state.config.max_itineraries,

@@ -259,6 +259,17 @@ class LiveFeed:
             return parking_engine.forecast(self._parking, None, int(at_utc_s),
                                            live=self.engine_state, now_utc_s=int(now_utc_s))
 
+    def forecast_at(self, facility_idx, at_utc_s, now_utc_s: int) -> parking_engine.ParkingForecast:
+        """The forecast of the given (facility, instant) rows, with the live observations as of
+        now (a day's chart, the street zones)."""
+        if self._parking is None:
+            raise ValueError("LiveFeed.forecast_at: this feed was built without the parking")
+        self.sync()
+        with self._lock:
+            return parking_engine.forecast(self._parking, np.asarray(facility_idx, dtype=np.int64),
+                                           np.asarray(at_utc_s, dtype=np.int64),
+                                           live=self.engine_state, now_utc_s=int(now_utc_s))
+
     def history(self) -> OccupancyHistory:
         """Every live observation as an OccupancyHistory, sorted by facility then time.
 

@@ -41,7 +41,7 @@ def _number(value: float, digits: int) -> float | None:
     return None if not np.isfinite(value) else round(float(value), digits)
 
 
-def _feature(loaded: Loaded, i: int, last: tuple, forecast) -> dict:
+def _feature(loaded: Loaded, i: int, last: tuple, forecast, is_zone: np.ndarray) -> dict:
     pk = loaded.network.parking
     tz = loaded.network.timezone
     cap = int(pk.capacity[i])
@@ -63,6 +63,9 @@ def _feature(loaded: Loaded, i: int, last: tuple, forecast) -> dict:
                 "id": str(pk.facility_ids[i]), "name": str(pk.facility_name[i]),
                 "kind": ParkingKind(kind).name if kind in ParkingKind._value2member_map_ else str(kind),
                 "capacity": None if cap == UNKNOWN_CAPACITY else cap,
+                "capacity_estimated": bool(pk.capacity_estimated[i])
+                if pk.capacity_estimated is not None else False,
+                "street_zone": bool(is_zone[i]),  # drawn as a line by /parking/zones
                 "forecast": fc,
                 "free_spaces": fc["free_spaces"],
                 "p_free": fc["p_free"],
@@ -143,8 +146,11 @@ def make_blueprint(config: ApiConfig) -> Blueprint:
         at_utc_s = now_utc_s if at is None else to_utc_s(localize(at, loaded.network.timezone))
         last = loaded.live.latest(at_utc_s)
         forecast = _forecast(loaded, at_utc_s, now_utc_s)
-        features = [_feature(loaded, i, last, forecast)
-                    for i in range(loaded.network.parking.n_facilities)]
+        pk = loaded.network.parking
+        is_zone = np.zeros(pk.n_facilities, dtype=bool)
+        if pk.zones is not None:
+            is_zone[np.asarray(pk.zones.facility_idx)] = True
+        features = [_feature(loaded, i, last, forecast, is_zone) for i in range(pk.n_facilities)]
         return {"type": "FeatureCollection", "features": features,
                 "at": iso(at_utc_s, loaded.network.timezone)}
 

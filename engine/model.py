@@ -34,6 +34,13 @@ UNKNOWN_CAPACITY = -1
 
 SECONDS_PER_DAY = 86_400
 
+ZONE_LEFT = 0
+"""``StreetZones.side`` of a zone on the left of its street segment (in the way's direction)."""
+ZONE_RIGHT = 1
+"""``StreetZones.side`` of a zone on the right of its street segment."""
+ZONE_SIDE_UNKNOWN = -1
+"""``StreetZones.side`` when the source does not say (NGSI, a city's CSV)."""
+
 # WGS84 ellipsoid, for the local projection's radii of curvature.
 _WGS84_A_M = 6_378_137.0
 _WGS84_E2 = 6.694_379_990_14e-3
@@ -472,8 +479,61 @@ class OccupancyProfile:
 
 
 @dataclass(frozen=True)
+class StreetZones:
+    """On-street parking zones: each one a street segment side (or a city's kerb segment) that is
+    also an ``ON_STREET`` facility of :class:`Parking`, with the line drawn for it.
+
+    Polylines are flat: zone ``z`` is drawn through ``line_lon/line_lat[line_offsets[z]:
+    line_offsets[z + 1]]`` (WGS84 degrees, already offset to its side of the street).
+    """
+
+    facility_idx: np.ndarray        # zone_idx -> facility_idx (int32)
+    side: np.ndarray                # zone_idx -> ZONE_LEFT, ZONE_RIGHT or ZONE_SIDE_UNKNOWN (int8)
+    length_m: np.ndarray            # zone_idx -> kerb length usable for parking (float64, metres)
+    fee: np.ndarray                 # zone_idx -> 1 paid, 0 free, -1 unknown (int8)
+    maxstay_s: np.ndarray           # zone_idx -> longest stay allowed (float64 s), inf when none
+    street_name: np.ndarray         # zone_idx -> str ('' when unnamed)
+    line_offsets: np.ndarray        # zone_idx -> first vertex in line_lon/line_lat (int64, n + 1)
+    line_lon: np.ndarray            # vertex -> degrees (WGS84)
+    line_lat: np.ndarray            # vertex -> degrees (WGS84)
+
+    @property
+    def n_zones(self) -> int:
+        return int(self.facility_idx.shape[0])
+
+    def line(self, zone_idx: int) -> tuple[np.ndarray, np.ndarray]:
+        """(lon, lat) vertices of one zone's line."""
+        a, b = int(self.line_offsets[zone_idx]), int(self.line_offsets[zone_idx + 1])
+        return np.asarray(self.line_lon[a:b]), np.asarray(self.line_lat[a:b])
+
+    def renumbered(self, new_facility_idx: np.ndarray) -> StreetZones | None:
+        """The zones after facilities were removed: ``new_facility_idx`` maps an old facility_idx
+        to its new one or NO_INDEX (removed). Zones of removed facilities go; None when none is
+        left."""
+        new = np.asarray(new_facility_idx)[np.asarray(self.facility_idx)]
+        keep = np.flatnonzero(new != NO_INDEX)
+        if keep.size == 0:
+            return None
+        offsets = np.asarray(self.line_offsets)
+        vertices = np.concatenate([np.arange(offsets[z], offsets[z + 1]) for z in keep])
+        lengths = offsets[keep + 1] - offsets[keep]
+        return StreetZones(
+            facility_idx=new[keep].astype(np.int32), side=np.asarray(self.side)[keep],
+            length_m=np.asarray(self.length_m)[keep], fee=np.asarray(self.fee)[keep],
+            maxstay_s=np.asarray(self.maxstay_s)[keep],
+            street_name=np.asarray(self.street_name)[keep],
+            line_offsets=np.r_[0, np.cumsum(lengths)].astype(np.int64),
+            line_lon=np.asarray(self.line_lon)[vertices], line_lat=np.asarray(self.line_lat)[vertices])
+
+
+@dataclass(frozen=True)
 class Parking:
-    """Parking facilities, their links to the street graph and their occupancy data."""
+    """Parking facilities, their links to the street graph and their occupancy data.
+
+    ``capacity_estimated`` (None in bundles built before street zones) marks capacities that are
+    an estimate (a zone's spaces from its kerb length) rather than a count; ``zones`` holds the
+    on-street zones' geometry and rules (None when the network has none).
+    """
 
     facility_ids: np.ndarray        # facility_idx -> id (str, stable across builds)
     facility_name: np.ndarray       # facility_idx -> str
@@ -486,6 +546,8 @@ class Parking:
     source: np.ndarray              # facility_idx -> where the record came from ('osm', 'ngsi', ...)
     history: OccupancyHistory | None = None
     profile: OccupancyProfile | None = None
+    capacity_estimated: np.ndarray | None = None  # facility_idx -> bool, capacity is an estimate
+    zones: StreetZones | None = None
     # Bike-share stations: the profile of *bikes* available (the history mirrored, bikes as the
     # free spaces; engine.parking.bikes), beside ``profile`` (free docks). None in bundles built
     # before it existed or without bike-share history: the forecaster then treats bikes as unknown.

@@ -52,6 +52,16 @@ class BuildOptions:
     parking_history: Path | None = None
     parking_history_preset: str | None = None
     parking_history_columns: dict = field(default_factory=dict)  # occupancy_from_csv keywords
+    street_parking: list[Path] = field(default_factory=list)      # kerb-segment CSV or NGSI JSON
+    street_parking_columns: dict = field(default_factory=dict)    # role -> column of the CSV
+    zone_sensors: Path | None = None                               # bay sensor records
+    zone_sensors_preset: str = "melbourne_events"
+    zone_sensors_columns: dict = field(default_factory=dict)
+    zone_payments: Path | None = None                              # meter payment records
+    zone_payments_preset: str = "transactions"
+    zone_payments_columns: dict = field(default_factory=dict)
+    payment_compliance: float = 0.75                               # loaders.parking.kerbside
+    timestamp_format: str | None = None                            # of the kerbside records
     holidays_country: str | None = None
     footpath_radius_m: float = 400.0
     walk_speed_mps: float = 1.3
@@ -141,6 +151,8 @@ def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilit
     """(the parking with its fitted profiles, the bike-share systems' metadata)."""
     from loaders import parking as parking_loader
     from loaders.bikeshare import bike_share_facilities
+    from loaders.parking.street_names import named_by_street
+    from loaders.parking.zones import street_zones_from_file, with_street_zones
 
     frames = []
     if osm_facilities is not None and len(osm_facilities):
@@ -150,19 +162,24 @@ def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilit
     stations, bike_share = bike_share_facilities(options.gbfs, report)
     if stations is not None:
         frames.append(stations)
+    for path in options.street_parking:
+        frames.append(street_zones_from_file(path, report, columns=options.street_parking_columns))
     if not frames and options.parking_history is None:
         return Parking.empty(), bike_share
     import pandas as pd
 
     facilities = (pd.concat(frames, ignore_index=True) if frames
                   else parking_loader.empty_facilities())
-    history = None
+    histories = []
     if options.parking_history is not None:
-        history = parking_loader.occupancy_from_csv(
+        histories.append(parking_loader.occupancy_from_csv(
             options.parking_history, report, preset=options.parking_history_preset,
-            timezone=timezone, **options.parking_history_columns)
+            timezone=timezone, **options.parking_history_columns))
+    histories += _kerbside_histories(options, facilities, timezone, report)
+    history = pd.concat(histories, ignore_index=True) if histories else None
     parking = parking_loader.parking_from_records(facilities, history, street=street,
                                                   report=report)
+    parking = named_by_street(with_street_zones(parking, facilities), street)
     if parking.history is not None and parking.history.n_observations:
         from engine.parking import fit_occupancy_profile
 
@@ -180,6 +197,27 @@ def _load_parking(options: BuildOptions, street: StreetGraph | None, osm_facilit
             parking = dataclasses.replace(parking, bikes_profile=fit_bikes_profile(
                 parking, timezone, holiday_days=holidays))
     return parking, bike_share
+
+
+def _kerbside_histories(options: BuildOptions, facilities, timezone: str, report: BuildReport
+                        ) -> list:
+    """Zone occupancy histories of the bay-sensor and meter-payment files, if given."""
+    from loaders.parking.kerbside import zone_occupancy_from_payments, zone_occupancy_from_sensors
+
+    zones = facilities[facilities["kind"] == "on_street"]
+    spaces = dict(zip(zones["facility_id"].astype(str), zones["capacity"], strict=True))
+    out = []
+    if options.zone_sensors is not None:
+        out.append(zone_occupancy_from_sensors(
+            options.zone_sensors, report, timezone=timezone, preset=options.zone_sensors_preset,
+            columns=options.zone_sensors_columns, spaces=spaces,
+            timestamp_format=options.timestamp_format))
+    if options.zone_payments is not None:
+        out.append(zone_occupancy_from_payments(
+            options.zone_payments, report, timezone=timezone, preset=options.zone_payments_preset,
+            columns=options.zone_payments_columns, compliance=options.payment_compliance,
+            spaces=spaces, timestamp_format=options.timestamp_format))
+    return out
 
 
 def build_network(options: BuildOptions, report: BuildReport) -> tuple[Network, dict]:
@@ -240,6 +278,13 @@ def _read_streets(options: BuildOptions, steps: _Steps, report: BuildReport
                                         walk_speed_mps=options.walk_speed_mps,
                                         bike_speed_mps=options.bike_speed_mps)
     street, osm_facilities = extract.street, extract.facilities
+    if extract.street_zones:
+        import pandas as pd
+
+        from loaders.parking.schema import facilities_frame
+
+        osm_facilities = pd.concat([osm_facilities, facilities_frame(list(extract.street_zones))],
+                                   ignore_index=True)
     if options.bike_lanes:
         from loaders.bike_lanes import mark_bike_lanes
 
@@ -333,12 +378,16 @@ def network_counts(network: Network) -> dict:
         )
     pk = network.parking
     kinds = np.asarray(pk.kind)
+    n_zones = pk.zones.n_zones if pk.zones is not None else 0
     counts.update(
         parking_facilities=pk.n_facilities,
-        car_parks=int(np.isin(kinds, (0, 1, 2)).sum()),
+        car_parks=int(np.isin(kinds, (0, 1, 2)).sum()) - n_zones,  # street zones counted apart
         bike_parkings=int(np.isin(kinds, (3, 4)).sum()),
         bike_share_stations=int((kinds == 4).sum()),
         occupancy_observations=pk.history.n_observations if pk.history is not None else 0,
+        street_zones=n_zones,
+        street_zone_spaces=(int(np.asarray(pk.capacity)[np.asarray(pk.zones.facility_idx)].sum())
+                            if pk.zones is not None else 0),
     )
     counts.update(timezone=network.timezone, bbox=list(network.bbox))
     return counts
@@ -363,7 +412,10 @@ def _inputs_with_sha256(options: BuildOptions) -> dict:
               "bike_lanes": [entry(p) for p in options.bike_lanes],
               "parking_facilities": [entry(p) for p in options.parking_facilities],
               "parking_history": [entry(options.parking_history)] if options.parking_history else [],
-              "gbfs": [entry(Path(p)) if Path(p).exists() else {"url": str(p)} for p in options.gbfs]}
+              "gbfs": [entry(Path(p)) if Path(p).exists() else {"url": str(p)} for p in options.gbfs],
+              "street_parking": [entry(p) for p in options.street_parking],
+              "zone_sensors": [entry(options.zone_sensors)] if options.zone_sensors else [],
+              "zone_payments": [entry(options.zone_payments)] if options.zone_payments else []}
     return {k: v for k, v in inputs.items() if v}
 
 
@@ -379,7 +431,11 @@ def build_bundle(options: BuildOptions, out_dir: str | Path, report: BuildReport
                         ("--bike-lanes", options.bike_lanes),
                         ("--parking-facilities", options.parking_facilities),
                         ("--parking-history",
-                         [options.parking_history] if options.parking_history else [])):
+                         [options.parking_history] if options.parking_history else []),
+                        ("--street-parking", options.street_parking),
+                        ("--zone-sensors", [options.zone_sensors] if options.zone_sensors else []),
+                        ("--zone-payments",
+                         [options.zone_payments] if options.zone_payments else [])):
         for p in paths:
             if not Path(p).exists():
                 raise LoaderError.of("missing_input", f"{role} {p}: no such file or folder",

@@ -32,7 +32,7 @@ MANIFEST = "manifest.json"
 # Nested dataclasses a bundle may hold, by the name written in the manifest.
 _CLASSES = {cls.__name__: cls for cls in (
     model.Network, model.StreetGraph, model.Timetable, model.Parking, model.OccupancyHistory,
-    model.OccupancyProfile, model.LocalProjection)}
+    model.OccupancyProfile, model.LocalProjection, model.StreetZones)}
 
 
 class BundleError(Exception):

@@ -22,6 +22,17 @@ def _parse_columns(pairs: tuple[str, ...]) -> dict:
     return out
 
 
+def _parse_roles(pairs: tuple[str, ...], flag: str) -> dict:
+    """ROLE=COLUMN pairs of a flag as a dict (click error naming the flag when malformed)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise click.BadParameter(f"{pair!r} is not ROLE=COLUMN", param_hint=flag)
+        out[key.strip()] = value.strip()
+    return out
+
+
 def _print_counts(counts: dict) -> None:
     for key, value in counts.items():
         if isinstance(value, int) and not isinstance(value, bool):
@@ -75,6 +86,31 @@ def _with_sample(options, sample: str, history_preset: str | None, holidays_coun
 @click.option("--history-column", "history_columns", multiple=True, metavar="ROLE=COLUMN",
               help="Column of a role in --parking-history: timestamp, facility, free, occupied, "
                    "capacity, status (e.g. --history-column occupied=occupancy).")
+@click.option("--street-parking", "street_parking", multiple=True, type=click.Path(path_type=Path),
+              help="Street parking zones: a kerb-segment CSV (id, geometry or lon/lat, spaces, "
+                   "fee, maxstay) or NGSI OnStreetParking JSON.")
+@click.option("--street-parking-column", "street_parking_columns", multiple=True,
+              metavar="ROLE=COLUMN", help="Column of a role in --street-parking CSV: id, geometry, "
+                                          "lon, lat, spaces, name, fee, maxstay.")
+@click.option("--zone-sensors", type=click.Path(path_type=Path),
+              help="Bay sensor records giving street-zone occupancy (Melbourne shapes).")
+@click.option("--zone-sensors-preset", default="melbourne_events", show_default=True,
+              type=click.Choice(["melbourne_events", "melbourne_status"]))
+@click.option("--zone-sensors-column", "zone_sensors_columns", multiple=True, metavar="ROLE=COLUMN",
+              help="Column of a role in --zone-sensors: bay, zone, arrival, departure, present, "
+                   "time, status.")
+@click.option("--zone-payments", type=click.Path(path_type=Path),
+              help="Parking-meter payments giving street-zone occupancy (transactions, or "
+                   "Seattle's paid occupancy).")
+@click.option("--zone-payments-preset", default="transactions", show_default=True,
+              type=click.Choice(["transactions", "seattle"]))
+@click.option("--zone-payments-column", "zone_payments_columns", multiple=True,
+              metavar="ROLE=COLUMN", help="Column of a role in --zone-payments: zone, start, "
+                                          "duration (minutes), end, time, paid, spaces.")
+@click.option("--payment-compliance", default=0.75, show_default=True, type=float,
+              help="Share of parked cars that pay (occupancy = active payments / this).")
+@click.option("--kerbside-timestamp-format",
+              help="strftime format of the sensor and payment timestamps (default ISO 8601).")
 @click.option("--holidays-country", help="ISO country code of public holidays (FR, MC...).")
 @click.option("--footpath-radius", "footpath_radius_m", default=400.0, show_default=True,
               help="Walking transfers between stops within this many metres.")
@@ -88,8 +124,11 @@ def _with_sample(options, sample: str, history_preset: str | None, holidays_coun
               help="Also store the street contraction hierarchy (per mode) in the bundle: street "
                    "routes and matrices use it (always on with --sample).")
 def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_property,
-          parking_facilities, gbfs, parking_history, history_preset, history_columns, holidays_country,
-          footpath_radius_m, walk_detour_factor, timezone, out_dir, quiet, street_hierarchy):
+          parking_facilities, gbfs, parking_history, history_preset, history_columns, street_parking,
+          street_parking_columns, zone_sensors, zone_sensors_preset, zone_sensors_columns,
+          zone_payments, zone_payments_preset, zone_payments_columns, payment_compliance,
+          kerbside_timestamp_format, holidays_country, footpath_radius_m, walk_detour_factor,
+          timezone, out_dir, quiet, street_hierarchy):
     """Build a network bundle from GTFS, OSM, bike-lane and parking data."""
     from loaders.build import BuildOptions, build_bundle
 
@@ -100,6 +139,13 @@ def build(sample, gtfs, osm, bike_lanes, bike_lane_statuses, bike_lane_status_pr
         parking_facilities=list(parking_facilities), gbfs=list(gbfs), parking_history=parking_history,
         parking_history_preset=history_preset,
         parking_history_columns=_parse_columns(history_columns),
+        street_parking=list(street_parking),
+        street_parking_columns=_parse_roles(street_parking_columns, "--street-parking-column"),
+        zone_sensors=zone_sensors, zone_sensors_preset=zone_sensors_preset,
+        zone_sensors_columns=_parse_roles(zone_sensors_columns, "--zone-sensors-column"),
+        zone_payments=zone_payments, zone_payments_preset=zone_payments_preset,
+        zone_payments_columns=_parse_roles(zone_payments_columns, "--zone-payments-column"),
+        payment_compliance=payment_compliance, timestamp_format=kerbside_timestamp_format,
         holidays_country=holidays_country, footpath_radius_m=footpath_radius_m,
         walk_detour_factor=walk_detour_factor, timezone=timezone, progress=not quiet,
         street_hierarchy=street_hierarchy)

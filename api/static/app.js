@@ -21,6 +21,14 @@
   map.createPane("parking").style.zIndex = 460;
   state.legLayer = L.layerGroup().addTo(map);
 
+  // a forecast is never sure: no "100 %" or "0 %"; `thing`: "space", "bike", "free dock"
+  function chanceText(p, thing = "space") {
+    if (p === null || p === undefined) return `chance of a ${thing} unknown`;
+    if (p > 0.99) return `almost certainly a ${thing}`;
+    if (p < 0.01) return `almost never a ${thing}`;
+    return `${Math.round(100 * p)} % chance of a ${thing}`;
+  }
+
   function streetStyle(feature) {
     const p = feature.properties || {};
     if (p.bike_lane) return { color: "#3a9d5d", weight: 2, opacity: 0.8 };
@@ -85,17 +93,18 @@
     try { fc = await getJSON(url); } catch (e) { return; }
     if (state.parkingLayer) map.removeLayer(state.parkingLayer);
     state.parkingLayer = L.geoJSON(fc, {
-      filter: (f) => !/BIKE/.test(f.properties.kind || ""),
+      filter: (f) => !/BIKE/.test(f.properties.kind || "") && !f.properties.street_zone,
       pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 7, weight: 2, color: "#ffffff",
         fillColor: parkingColour(f.properties), fillOpacity: 0.95, pane: "parking",
         className: "parking-marker" }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        const lines = [`<b>${escapeHtml(p.name || p.id)}</b> <span class="muted">${escapeHtml(p.kind)}</span>`,
-          `Capacity: ${p.capacity ?? "unknown"}`];
+        const kind = { CAR_PARK: "car park", PARK_AND_RIDE: "park and ride", ON_STREET: "street parking" }[p.kind] || "";
+        const lines = [`<b>${escapeHtml(p.name || p.id)}</b> <span class="muted">${kind}</span>`,
+          `Capacity: ${p.capacity ?? "unknown"}${p.capacity_estimated ? " (estimated)" : ""}`];
         const basis = p.forecast && p.forecast.basis;
         if (p.free_spaces !== null && p.free_spaces !== undefined)
-          lines.push(`Forecast: ${Math.round(p.free_spaces)} free, p(free) ${(100 * p.p_free).toFixed(0)} %` +
+          lines.push(`Forecast: ${Math.round(p.free_spaces)} free, ${chanceText(p.p_free)}` +
             (basis === "live" ? " (live data)" : " (usual occupancy)"));
         else lines.push("Forecast: unknown (no occupancy data)");
         if (p.last_observation)
@@ -160,18 +169,30 @@
     if (s.note) { $("date-note").textContent = s.note; $("date-note").hidden = false; }
   }
 
+  // the "no service" note holds only while the chosen day has none
+  function checkServedDay() {
+    const served = (state.info && state.info.served_days) || [];
+    if (!served.length || !$("date").value) return;
+    const ok = served.includes($("date").value);
+    $("date-note").hidden = ok;
+    if (!ok) $("date-note").textContent = `The timetable has no service on ${$("date").value}; ` +
+      `it runs on days from ${served[0]} to ${served[served.length - 1]}.`;
+  }
+  $("date").addEventListener("change", checkServedDay);
+
   // car parks (and the layers of other scripts: bikeshare.js) are drawn for the chosen time
   ["date", "time"].forEach((id) => $(id).addEventListener("change", () => {
     drawParking(whenIso()); hook("when", whenIso());
   }));
 
-  // hooks for the page's other scripts (bikeshare.js): "when" (the chosen time changed),
-  // "itinerary" (an itinerary's list item was made), "draw" (an itinerary was drawn)
-  const hooks = { when: [], itinerary: [], draw: [] };
+  // hooks for the page's other scripts (zones.js, bikeshare.js): "ready" (the page is drawn),
+  // "when" (the chosen time changed), "itinerary" (an itinerary's list item was made), "draw"
+  // (an itinerary was drawn; null: the itineraries were cleared)
+  const hooks = { ready: [], when: [], itinerary: [], draw: [] };
   function hook(name, ...args) {
     hooks[name].forEach((fn) => { try { fn(...args); } catch (e) { console.error(e); } });
   }
-  window.trajet = { map, API, getJSON, escapeHtml, whenIso, on: (name, fn) => hooks[name].push(fn),
+  window.trajet = { map, API, getJSON, escapeHtml, whenIso, chanceText, on: (name, fn) => hooks[name].push(fn),
                     legLayer: () => state.legLayer };
 
   function whenIso() {
@@ -356,8 +377,10 @@
         const p = document.createElement("div");
         p.className = "parking-note small";
         const pf = pk.p_space_free ?? pk.p_free;
-        p.textContent = `Park at ${pk.name || pk.id}` + (pf !== undefined && pf !== null ?
-          `: ${(100 * pf).toFixed(0)} % chance of a space` : "") +
+        const route = pk.search_route;
+        p.textContent = route ? `${route.advice} About ${Math.max(1, Math.round(route.expected_search_s / 60))} ` +
+          "min to find a space, then a walk." :
+          `Park at ${pk.name || pk.id}` + (pf !== undefined && pf !== null ? `: ${chanceText(pf)}` : "") +
           (pk.expected_search_s ? `, ~${Math.round(pk.expected_search_s / 60)} min to find one` : "");
         li.appendChild(p);
         (pk.avoided || []).forEach((a) => {
@@ -381,7 +404,7 @@
     Object.entries(plan.left_out || {}).forEach(([mode, why]) => {
       const li = document.createElement("li");
       li.className = "left-out small muted";
-      li.textContent = `${mode.replace(/_/g, " ").toLowerCase()} not shown: ${why.message || why.code}`;
+      li.textContent = leftOutText(mode, why, plan);
       (why.avoided || []).forEach((a) => {
         const n = document.createElement("div");
         n.className = "avoided small";
@@ -391,7 +414,28 @@
       list.appendChild(li);
     });
     if (state.itineraries.length) drawItinerary(0);
-    else state.legLayer.clearLayers();
+    else {
+      state.legLayer.clearLayers();
+      hook("draw", null, state.legLayer);
+    }
+  }
+
+  // why a mode has no itinerary, in plain words (no "dominated", no mode codes)
+  const MODE_WORDS = { WALK: "Walking", TRANSIT: "Public transport", BICYCLE: "Cycling",
+    CAR_PARK: "Driving and parking", PARK_AND_RIDE: "Park and ride", BIKE_AND_RIDE: "Bike and ride",
+    BIKE_SHARE: "Bike share" };
+  function modeWords(code) { return MODE_WORDS[code] || String(code).replace(/_/g, " ").toLowerCase(); }
+  function leftOutText(mode, why, plan) {
+    const label = modeWords(mode);
+    if (why.code === "DOMINATED") {
+      const m = /dominated by the (\w+) one/.exec(why.message || "");
+      const other = m ? modeWords(m[1]).toLowerCase() : "another option";
+      return `${label} is not shown: ${other} gets you there as soon or sooner, with no more ` +
+        "changes, no more walking or cycling and no more risk of finding no parking space.";
+    }
+    if (why.code === "NOT_SELECTED")
+      return `${label} is also a good option, but only ${(plan.itineraries || []).length} trips were asked for.`;
+    return `${label} is not shown: ${(why.message || why.code).replace(/\b[A-Z]+(?:_[A-Z]+)+\b/g, modeWords)}`;
   }
 
   async function plan(event) {
@@ -447,6 +491,7 @@
     setDefaultWhen(state.info);
     await drawBackground();
     await drawParking(whenIso());
+    hook("ready");
     hook("when", whenIso());
     document.body.dataset.ready = "true";
   }

@@ -10,7 +10,7 @@
   map.createPane("bikeshare").style.zIndex = 455;
   let layer = null;
 
-  const pct = (p) => (p === null || p === undefined ? "?" : `${Math.round(100 * p)} %`);
+  const chance = (p, thing) => T.chanceText(p, thing);
   const count = (n) => (n === null || n === undefined ? "?" : String(Math.round(n)));
 
   function stationClass(p) {
@@ -33,8 +33,8 @@
         (p.capacity ? ` (capacity ${p.capacity})` : "")];
     if (!p.renting) lines.push("Not renting bikes now");
     if (!p.returning) lines.push("Not taking bikes back now");
-    lines.push(`At the chosen time: ${pct(p.p_bike)} chance of a bike (≈ ${count(p.expected_bikes)}), ` +
-      `${pct(p.p_dock)} chance of a free dock (≈ ${count(p.expected_docks)})`);
+    lines.push(`At the chosen time: ${chance(p.p_bike, "bike")} (≈ ${count(p.expected_bikes)}), ` +
+      `${chance(p.p_dock, "free dock")} (≈ ${count(p.expected_docks)})`);
     lines.push(`<span class="muted small">bikes: ${basisText(p.bikes_basis)}; docks: ${basisText(p.docks_basis)}</span>`);
     return lines.join("<br>");
   }
@@ -44,7 +44,7 @@
     if (p.kind === "FREE_BIKE") {
       return L.circleMarker(latlng, { radius: 4, color: "#fff", weight: 1, fillColor: "#c2185b",
         fillOpacity: 0.9, pane: "bikeshare", className: "free-bike" })
-        .bindTooltip(`${T.escapeHtml(p.name)}: ${pct(p.p_bike)} chance it is still there`);
+        .bindTooltip(`${T.escapeHtml(p.name)}: ${chance(p.p_bike, "bike still there")}`);
     }
     const html = `<span class="bs-bikes">${count(p.bikes_now ?? p.expected_bikes)}</span>` +
       `<span class="bs-docks">${count(p.docks_now ?? p.expected_docks)}</span>`;
@@ -72,8 +72,8 @@
     bikeShareInfo(it).forEach((info) => {
       const note = document.createElement("div");
       note.className = "bikeshare-note small";
-      note.textContent = `Take a ${info.vehicle_type.name} at ${info.pickup.name} (${pct(info.p_bike)} ` +
-        `chance of a bike), leave it at ${info.dropoff.name} (${pct(info.p_dock)} chance of a free dock)`;
+      note.textContent = `Take a ${info.vehicle_type.name} at ${info.pickup.name} (${chance(info.p_bike, "bike")}` +
+        `), leave it at ${info.dropoff.name} (${chance(info.p_dock, "free dock")})`;
       li.appendChild(note);
       [...info.pickup.avoided, ...info.dropoff.avoided].forEach((a) => {
         const n = document.createElement("div");
@@ -86,17 +86,17 @@
 
   // the map: the ride in the bike-share colour over the bicycle leg, and the two stations
   T.on("draw", (it, legLayer) => {
+    if (!it) return;
     (it.legs || []).forEach((leg) => {
       const info = leg.bike_share;
       if (!info || !leg.geometry) return;
       L.geoJSON(leg.geometry, { style: () => ({ color: "#c2185b", weight: 6, opacity: 0.95, pane: "legs",
         className: "leg leg-bike-share" }) }).addTo(legLayer);
       [[leg.from, info.pickup, "Pick up"], [leg.to, info.dropoff, "Drop off"]].forEach(([place, end, what]) => {
-        const chance = end.p_bike !== undefined ? `${pct(end.p_bike)} chance of a bike` :
-          `${pct(end.p_dock)} chance of a free dock`;
+        const odds = end.p_bike !== undefined ? chance(end.p_bike, "bike") : chance(end.p_dock, "free dock");
         L.circleMarker([place.lat, place.lon], { radius: 8, color: "#c2185b", weight: 3, fillColor: "#fff",
           fillOpacity: 1, pane: "legs", className: "bike-share-end" })
-          .bindTooltip(`${what}: ${T.escapeHtml(end.name)}, ${chance}`).addTo(legLayer);
+          .bindTooltip(`${what}: ${T.escapeHtml(end.name)}, ${odds}`).addTo(legLayer);
       });
     });
   });

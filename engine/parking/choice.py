@@ -326,8 +326,16 @@ def local_hhmm(timezone: str, utc_s: int) -> str:
     return when.strftime("%H:%M")
 
 
-def _percent(p: float) -> str:
-    return f"{round(100 * float(p))}%"
+def chance_words(p: float, thing: str = "space") -> str:
+    """"70% chance of a space"; above 99 % "almost certainly a space", below 1 % "almost never
+    a space" (a forecast is never sure: "100%" would overstate it). ``thing``: what is hoped
+    for ("space", "bike", "free dock")."""
+    p = float(p)
+    if p > 0.99:
+        return f"almost certainly a {thing}"
+    if p < 0.01:
+        return f"almost never a {thing}"
+    return f"{round(100 * p)}% chance of a {thing}"
 
 
 def _minutes(seconds: float) -> str:
@@ -352,9 +360,9 @@ def avoided_reason(parking: Parking, view: Outlook, row: int, timezone: str, *,
     others = _others_heading(view, row)
     if p < min_p_free:
         how = "is expected to be full" if live else "is usually full"
-        return f"{name} {how} at {when} ({_percent(p)} chance of a space{others})"
+        return f"{name} {how} at {when} ({chance_words(p)}{others})"
     how = ("is likely to be full" if live else "is often full") if p < 0.5 else "may be full"
-    return (f"{name} {how} at {when} ({_percent(p)} chance of a space, "
+    return (f"{name} {how} at {when} ({chance_words(p)}, "
             f"{_minutes(view.expected_search_s[row])} expected to find one{others})")
 
 
@@ -390,11 +398,15 @@ def heading_note(parking: Parking, choice: FacilityChoice, row: int) -> str | No
 
 
 def chosen_reason(parking: Parking, view: Outlook, row: int, walk_s: float) -> str:
-    """"Parking des Pêcheurs, 4 min walk, has 80% chance of a space"."""
+    """"Parking des Pêcheurs, 4 min walk, has 80% chance of a space" ("..., almost certainly has
+    a space" above 99 %, "almost never has a space" below 1 %)."""
     name = facility_label(parking, int(view.facility_idx[row]))
     if view.basis[row] == ForecastBasis.UNKNOWN:
         return f"{name}, {_minutes(walk_s)} walk, occupancy unknown"
-    return f"{name}, {_minutes(walk_s)} walk, has {_percent(view.p_free[row])} chance of a space"
+    p = float(view.p_free[row])
+    words = chance_words(p)
+    has = f"has {words}" if 0.01 <= p <= 0.99 else words.replace(" a space", " has a space")
+    return f"{name}, {_minutes(walk_s)} walk, {has}"
 
 
 def facility_summary(parking: Parking, choice: FacilityChoice, row: int, timezone: str) -> dict:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from engine.parking.bikes import READING_HALF_LIFE_S
-from engine.parking.choice import FacilityChoice, local_hhmm
+from engine.parking.choice import FacilityChoice, chance_words, local_hhmm
 from engine.parking.forecasting import ForecastBasis
 
 
@@ -26,10 +26,6 @@ class Side:
 
 PICKUP = Side("bike", "empties", "is not renting bikes now")
 DROPOFF = Side("free dock", "fills up", "is not taking bikes back now")
-
-
-def _percent(p: float) -> str:
-    return f"{round(100 * float(p))}%"
 
 
 def _minutes(seconds: float) -> str:
@@ -49,7 +45,7 @@ def chosen_reason(side: Side, name: str, choice: FacilityChoice, row: int, walk_
     if view.basis[row] == ForecastBasis.UNKNOWN:
         return f"{name}, {_minutes(walk_s)} walk: {side.thing}s unknown (no reading, no history)"
     when = local_hhmm(timezone, int(view.arrive_utc_s[row]))
-    text = (f"{name}, {_minutes(walk_s)} walk, {_percent(view.p_free[row])} chance of a {side.thing} "
+    text = (f"{name}, {_minutes(walk_s)} walk, {chance_words(view.p_free[row], side.thing)} "
             f"at {when}")
     if decayed and math.isfinite(age_s):
         text += f" ({_fading(side, view.expected_free[row], age_s)})"
@@ -66,12 +62,12 @@ def avoided_reason(side: Side, name: str, choice: FacilityChoice, row: int, time
     if closed:
         text = f"{name} {side.closed}"
     elif decayed and math.isfinite(age_s):
-        text = (f"{name}: {_percent(p)} chance of a {side.thing} at {when} "
+        text = (f"{name}: {chance_words(p, side.thing)} at {when} "
                 f"({_fading(side, view.expected_free[row], age_s)})")
     elif view.basis[row] == ForecastBasis.LIVE:
-        text = f"{name} is expected to have no {side.thing} by {when} ({_percent(p)} chance of one)"
+        text = f"{name} is expected to have no {side.thing} by {when} ({chance_words(p, side.thing)})"
     else:
-        text = f"{name} usually {side.empty} by {when} ({_percent(p)} chance of a {side.thing})"
+        text = f"{name} usually {side.empty} by {when} ({chance_words(p, side.thing)})"
     if chosen_name is not None:
         text += f": go to {chosen_name}" + (f", {round(further_m / 10) * 10:.0f} m further"
                                             if further_m >= 10 else "")

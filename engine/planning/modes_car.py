@@ -1,5 +1,9 @@
 """``CAR_PARK``: drive to a car park (or an on-street zone), park, walk to the destination.
 
+When street zones are among the candidates, ``engine.planning.zone_route`` plans a search route
+over the nearest ones; the itinerary parks in its first zone and carries the route (which zones
+next, where to go when all are full) when its expected total is no worse than the car park.
+
 One car search from the origin (:meth:`Query.car_tree`) and one backward walk search from the
 destination give each facility's drive and walk; ``engine.parking.choice.choose_facility``
 chooses among them with the forecast. :func:`parking_object` writes what the PARK leg says
@@ -28,6 +32,7 @@ from engine.planning.links import drive_between
 from engine.planning.pareto import Candidate
 from engine.planning.query import Query, street_facilities
 from engine.planning.reasons import NO_PARKING_AVAILABLE, LeftOut
+from engine.planning.zone_route import advice_object, better_than_car_park, zone_advice
 
 
 def _avoided_entry(q: Query, choice: FacilityChoice, row: int) -> dict:
@@ -82,6 +87,12 @@ def car_park_mode(q: Query) -> list[Candidate]:
     if choice.n_candidates == 0:
         raise LeftOut(NO_PARKING_AVAILABLE, f"no car park within {q.options.max_walk_m:,.0f} m on "
                       "foot of the destination is reachable by car")
+    base_utc_s = (q.utc_s if not q.arrive_by
+                  else int(choice.depart_utc_s.min()) if choice.n_candidates else q.utc_s)
+    advice = zone_advice(pk, choice, between[np.ix_(near, near)], base_utc_s=base_utc_s,
+                         policy=q.options.parking, live=q.live, now_utc_s=q.now_utc_s)
+    if better_than_car_park(advice, choice):
+        return [_zone_route_itinerary(q, choice, advice, car, walk, base_utc_s)]
     if choice.chosen == NO_CHOICE:
         rows = np.flatnonzero(choice.avoided)
         rows = rows[np.argsort(choice.walk_s[rows], kind="stable")]
@@ -90,10 +101,45 @@ def car_park_mode(q: Query) -> list[Candidate]:
         raise LeftOut(NO_PARKING_AVAILABLE, f"every car park within {q.options.max_walk_m:,.0f} m "
                       f"of the destination is likely full on arrival: {names}", avoided)
     row = choice.chosen
+    parking = parking_object(q, choice, row, fallback_row=choice.fallback)
+    itinerary = _park_itinerary(q, choice, row, car, walk, float(choice.outlook.expected_search_s[row]),
+                                parking)
+    return [Candidate("CAR_PARK", itinerary, parking_risk=1.0 - float(choice.outlook.p_free[row]))]
+
+
+def _zone_route_itinerary(q: Query, choice: FacilityChoice, advice, car, walk, base_utc_s: int
+                          ) -> Candidate:
+    """The car trip parking in the first zone of the search route, the route in the PARK leg."""
+    pk = q.network.parking
+    row = int(advice.rows[0])
+    nodes = [int(pk.car_node_idx[choice.facility_idx[r]]) for r in advice.rows]
+    lon, lat = [np.asarray([q.graph.node_lon[nodes[0]]])], [np.asarray([q.graph.node_lat[nodes[0]]])]
+    for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+        path = street.shortest_path(q.graph, q.car, a, b, deadline=q.deadline)
+        if path is not None:
+            lon.append(np.asarray(path.lon))
+            lat.append(np.asarray(path.lat))
+    # the car parks passed over still matter; the route's own zones are in the route
+    zone_rows = set(np.flatnonzero(np.isin(choice.facility_idx, pk.zones.facility_idx)).tolist())
+    avoided = [int(r) for r in choice.listed_avoided if int(r) not in zone_rows]
+    parking = parking_object(q, choice, row, avoided_rows=avoided, fallback_row=advice.giveup_row)
+    parking["search_route"] = advice_object(pk, choice, advice, q.tz, base_utc_s,
+                                            (np.concatenate(lon), np.concatenate(lat)))
+    parking["why"] = parking["search_route"]["advice"]
+    first = parking["search_route"]["zones"][0]   # the route's reading of the first zone
+    parking.update(p_space_free=first["p_space_free"], forecast_basis=first["p_basis"],
+                   expected_search_s=round(advice.route.expected_search_s, 1))
+    itinerary = _park_itinerary(q, choice, row, car, walk, advice.route.expected_search_s, parking)
+    return Candidate("CAR_PARK", itinerary, parking_risk=advice.route.p_street_full)
+
+
+def _park_itinerary(q: Query, choice: FacilityChoice, row: int, car, walk, search_s: float,
+                    parking: dict) -> Itinerary:
+    """Drive to the facility of ``row``, park (``search_s`` expected search), walk on."""
+    net, pk = q.network, q.network.parking
     f = int(choice.facility_idx[row])
     car_node, walk_node = int(pk.car_node_idx[f]), int(pk.walk_node_idx[f])
     drive_leg, walk_leg = car.path(car_node), walk.path(walk_node)
-    search_s = float(choice.outlook.expected_search_s[row])
     park_s = q.options.parking.park_s
     d_drive, d_park = ceil_s(drive_leg.duration_s), ceil_s(search_s + park_s)
     d_walk = ceil_s(walk_leg.duration_s)
@@ -106,7 +152,6 @@ def car_park_mode(q: Query) -> list[Candidate]:
     t3 = t2 + d_walk
     place = facility_place(net, f)
     entrance = node_place(q.graph, car_node, f"{place.name} (entrance)")
-    parking = parking_object(q, choice, row, fallback_row=choice.fallback)
     legs = (
         make_leg("CAR", q.origin, entrance, t0, t1, drive_leg, extra={"parking_id": place.parking_id}),
         make_leg("PARK", entrance, place, t1, t2, lon=[entrance.lon, place.lon],
@@ -114,5 +159,4 @@ def car_park_mode(q: Query) -> list[Candidate]:
         make_leg("WALK", place, q.destination, t2, t3, distance_m=walk_leg.length_m,
                  lon=np.r_[place.lon, walk_leg.lon], lat=np.r_[place.lat, walk_leg.lat]),
     )
-    risk = 1.0 - float(choice.outlook.p_free[row])
-    return [Candidate("CAR_PARK", Itinerary(q.day, legs), parking_risk=risk)]
+    return Itinerary(q.day, legs)

@@ -54,7 +54,13 @@ def _take_facilities(parking: Parking, keep: np.ndarray) -> Parking:
                     and f.name != "holiday_days":
                 changes[f.name] = np.asarray(value)[keep]
         profile = dataclasses.replace(profile, **changes)
-    return dataclasses.replace(parking, history=history, profile=profile, **per_facility)
+    zones = parking.zones
+    if zones is not None:
+        new_idx = np.full(n, NO_INDEX, dtype=np.int64)
+        new_idx[keep] = np.arange(keep.size)
+        zones = zones.renumbered(new_idx)
+    return dataclasses.replace(parking, history=history, profile=profile, zones=zones,
+                               **per_facility)
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,6 +16,7 @@ from engine.model import LocalProjection, StreetGraph
 from loaders.osm.car_parks import _build_facilities
 from loaders.osm.graph import _build_graph
 from loaders.osm.reading import _read, _sniff_format
+from loaders.osm.street_parking import street_zones_from_ways
 from loaders.report import BuildReport, LoaderError
 
 
@@ -28,10 +29,14 @@ class OsmExtract:
     "park_and_ride", "on_street", "bike_parking", "bike_share"), ``lon``/``lat`` (degrees WGS84),
     ``capacity`` (float, NaN when unknown), ``entrance_lon``/``entrance_lat`` (where cars enter,
     NaN when no entrance is mapped), ``source`` ("osm"); rows sorted by element type and id.
+
+    ``street_zones`` are the on-street parking zones of the streets' parking tags
+    (``loaders.osm.street_parking``): facility records with the zone columns, one per way side.
     """
 
     street: StreetGraph
     facilities: pd.DataFrame
+    street_zones: tuple = ()
 
 
 def street_graph_from_osm(path, report: BuildReport, *, walk_speed_mps: float = 1.3,
@@ -68,8 +73,10 @@ def street_graph_from_osm(path, report: BuildReport, *, walk_speed_mps: float = 
 
     street = _build_graph(raw, report, file, walk_speed_mps, bike_speed_mps, projection)
     facilities = _build_facilities(raw, report, file)
+    zones = street_zones_from_ways(raw.way_ids, raw.way_tags, raw.way_lon, raw.way_lat, report,
+                                   file)
     if raw.n_restrictions:
         report.warn("turn_restrictions_ignored", f"{raw.n_restrictions:,} turn-restriction "
                     "relations are not applied to car routing", file=file, count=raw.n_restrictions)
-    return OsmExtract(street=street, facilities=facilities)
+    return OsmExtract(street=street, facilities=facilities, street_zones=tuple(zones))
 

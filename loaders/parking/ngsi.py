@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from loaders.parking.checks import _missing_file, _number, _valid_lonlat
+from loaders.parking.ngsi_street import zone_columns
 from loaders.parking.schema import LIVE_COLUMNS, facilities_frame
 from loaders.report import BuildReport, LoaderError
 
@@ -86,6 +87,8 @@ def facilities_from_ngsi(path: str | Path, report: BuildReport) -> pd.DataFrame:
 
     Entity types: ``OffStreetParking`` -> car_park (park_and_ride when its ``category`` holds
     ``parkAndRide``), ``OnStreetParking`` -> on_street, ``BikeHireDockingStation`` -> bike_share.
+    An ``OnStreetParking`` is a street zone: its line, fee and longest stay come with it
+    (``ngsi_street.py``); one for residents only is dropped and counted.
     ``ParkingAccess`` entities give the entrance of the parkings that reference them
     (``refParkingAccess``). Other types (``ParkingSpot``, ``ParkingGroup``...) are skipped and counted.
     Attributes may be normalized (``{"type", "value", "metadata"}``), keyValues or NGSI-LD
@@ -177,11 +180,18 @@ def _facility_record(ent, row: int, path: Path, accesses: dict[str, tuple[float,
     capacity = _entity_capacity(ent, eid, row, path, report)
     observed_free, observed_at, bikes, status = _live_values(ent, kind)
     entrance = _entity_entrance(ent, accesses)
-    return dict(facility_id=eid, name=name, kind=kind, lon=pt[0], lat=pt[1],
-                capacity=capacity, entrance_lon=entrance[0], entrance_lat=entrance[1],
-                source="ngsi", observed_free=observed_free,
-                observed_at_utc_s=observed_at, observed_status=status,
-                observed_bikes=bikes)
+    record = dict(facility_id=eid, name=name, kind=kind, lon=pt[0], lat=pt[1],
+                  capacity=capacity, entrance_lon=entrance[0], entrance_lat=entrance[1],
+                  source="ngsi", observed_free=observed_free,
+                  observed_at_utc_s=observed_at, observed_status=status,
+                  observed_bikes=bikes)
+    if kind == "on_street":  # a street zone: its line, fee, longest stay (ngsi_street.py)
+        zone = zone_columns(ent, _unwrap, _categories(ent))
+        if zone is not None and zone.pop("residents_only"):
+            report.drop(where, "on-street parking for residents only")
+            return None
+        record.update(zone or {})
+    return record
 
 
 def _entity_kind(ent, row: int, path: Path, report: BuildReport, where: str) -> str | None:

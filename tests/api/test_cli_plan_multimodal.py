@@ -19,8 +19,8 @@ def test_car_park_at_three_pm_says_what_it_avoided(tiny_town_bundle):
     lines = result.output.splitlines()
     # the last 40.2 m, from Rue du Marché to the point given, on foot (issue 17 item 10)
     assert lines[0].startswith("1. CAR_PARK 15:00 -> 15:11") and "[fastest" in lines[0]
-    assert "avoided: Parking Centre is usually full at 15:01 (0% chance of a space)" in result.output
-    assert "Parking Gare, 9 min walk, has 100% chance of a space" in result.output
+    assert "avoided: Parking Centre is usually full at 15:01 (almost never a space)" in result.output
+    assert "Parking Gare, 9 min walk, almost certainly has a space" in result.output
     assert "The car stays at Parking Relais" in result.output
 
 

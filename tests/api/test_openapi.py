@@ -76,7 +76,8 @@ def api_schema(fuzz_app):
 OPERATIONS = ["GET /healthz", "GET /readyz", "GET /api/v1/info", "GET /api/v1/network",
               "GET /api/v1/stops", "GET /api/v1/parking", "POST /api/v1/parking/observations",
               "GET /api/v1/plan", "GET /api/v1/isochrone", "GET /api/v1/vehicles",
-              "GET /api/v1/bikeshare/stations"]
+              "GET /api/v1/bikeshare/stations",
+              "GET /api/v1/parking/zones", "GET /api/v1/parking/forecast"]
 
 
 def test_every_operation_is_fuzzed(api_schema):

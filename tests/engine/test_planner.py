@@ -71,7 +71,7 @@ def test_at_ten_the_car_goes_to_the_nearest_car_park(town):
     assert p["p_space_free"] > 0.99 and p["expected_search_s"] < 1
     assert 75 < p["expected_free_spaces"] < 90
     assert p["avoided"] == [] and p["fallback"] is None
-    assert p["why"] == "Parking Centre, 1 min walk, has 100% chance of a space"
+    assert p["why"] == "Parking Centre, 1 min walk, almost certainly has a space"
     assert it.parking_risk < 0.01
 
 
@@ -93,7 +93,7 @@ def test_at_three_pm_the_full_car_park_is_avoided_and_named(town):
     assert avoided["p_space_free"] < 0.01 and avoided["below_threshold"] is True
     assert avoided["expected_free_spaces"] < 1
     # it would have been reached at 15:01:38
-    assert avoided["reason"] == "Parking Centre is usually full at 15:01 (0% chance of a space)"
+    assert avoided["reason"] == "Parking Centre is usually full at 15:01 (almost never a space)"
     assert avoided["walk_s"] == pytest.approx(34.2 + 30.9, abs=0.5)    # 44.5 m + 40.2 m
 
 
@@ -147,7 +147,7 @@ def test_a_risky_choice_names_a_fallback(town):
     # from the Centre entrance: up to (2,3), Rue du Canal west to (0,3), Rue de l'Ouest down to
     # (0,1), Avenue de la Gare east to (4,1): 14.4 + 60.2 + 60.1 + 72.2 = 206.9 s
     assert fb["drive_from_chosen_s"] == pytest.approx(206.9, abs=1.0)
-    assert fb["reason"] == "Parking Gare, 9 min walk, has 100% chance of a space"
+    assert fb["reason"] == "Parking Gare, 9 min walk, almost certainly has a space"
 
 
 def test_a_stricter_threshold_avoids_the_risky_car_park(town):
