@@ -128,7 +128,12 @@ import numpy as np  # noqa: E402
 from parking_forecast import DATA, FACILITIES, TIMEZONE, load_montpellier  # noqa: E402
 
 from engine.model import OccupancyHistory, Parking  # noqa: E402
-from engine.parking import LiveObservations, fit_occupancy_profile, local_day_and_second  # noqa: E402
+from engine.parking import (  # noqa: E402
+    LiveObservations,
+    fit_occupancy_profile,
+    local_day_and_second,
+    usable_readings,
+)
 from engine.parking.choice import NO_CHOICE, ParkingPolicy, choose_facility  # noqa: E402
 from engine.parking.pending import PendingArrivals  # noqa: E402
 from loaders.calendar_days import public_holidays  # noqa: E402
@@ -148,7 +153,13 @@ def _subset(h: OccupancyHistory, mask) -> OccupancyHistory:
 
 
 def split(parking: Parking):
-    """(parking fitted on the training weeks, held-out history, held-out local weekdays)."""
+    """(parking fitted on the training weeks, held-out history, held-out local weekdays).
+
+    The held-out history keeps only the readings the fitter would use
+    (``engine.parking.usable_readings``): a stuck sensor's constant count (six Montpellier car
+    parks, Polygone among them, report one count for seven months) is not the car park's
+    occupancy, so it cannot be replayed as the background; those car parks are out of the
+    simulated city (for every strategy)."""
     h = parking.history
     day, _ = local_day_and_second(h.time_utc_s, TIMEZONE)
     monday = int(day.min()) - (int(day.min()) + 3) % 7
@@ -158,7 +169,9 @@ def split(parking: Parking):
     test_days = np.unique(day[~train])
     weekdays = [int(d) for d in test_days if (d + 3) % 7 < 5 and int(d) not in set(holidays)]
     fitted = dataclasses.replace(parking, history=_subset(h, train), profile=profile)
-    return fitted, _subset(h, ~train), weekdays
+    usable = usable_readings(h.facility_idx, h.time_utc_s, h.free_spaces, h.capacity,
+                             np.asarray(parking.capacity)[h.facility_idx])
+    return fitted, _subset(h, ~train & usable), weekdays
 
 
 class Background:
@@ -378,7 +391,7 @@ def run_seed(seed: int, fitted: Parking, everything: Parking, held_out: Occupanc
         day = int(rng.choice(weekdays))
         t0, t1 = afternoon_bounds(day, args.start, args.end)
         bg = Background(held_out, np.asarray(fitted.capacity), t0, t1)
-        if bg.ok.sum() >= 0.75 * bg.ok.size:
+        if bg.ok.sum() >= 0.75 * np.unique(held_out.facility_idx).size:
             break
     xy = facility_xy(fitted)
     top, weight = busiest(fitted, bg.ok, args.busiest, args.busiest_by)
