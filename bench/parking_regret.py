@@ -63,8 +63,8 @@ Results (10,000 trips; about a minute on the project's 2-core machine):
   baseline's car park was full on arrival in 8.4 % of the trip-days, trajet's in 0.6 %. Busiest
   hours (7 groups, baseline full in >= 18 % of their trips): 560 s against 668 s, 16.3 % lower.
   trajet is worse on average in 1 of 72 hour groups (Saturday 1 h, +0.02 s a trip: one trip
-  whose car park, never full on a training Saturday night, was full on held-out ones). (Measured 2026-12-04; an earlier
-  build of the sample gave 552 against 598 s.)
+  whose car park, never full on a training Saturday night, was full on held-out ones).
+  (Measured 2026-12-04; an earlier build of the sample gave 552 against 598 s.)
   Seed 8: 17.6 % lower in the busiest hours; worse in 4 of 72 groups by at most 1.6 s a trip
   (0.3 %). No group is significantly worse (95 % interval of the paired difference).
 * ``--destinations uniform``: 578 s against 611 s (5.4 % lower); busiest hours 12.1 % lower:
