@@ -124,5 +124,5 @@ class LiveObservations:
         since = np.where(last_change >= group_first, ts[np.maximum(last_change, 0)],
                          self.unchanged_since_utc_s[fs])
         last = np.ones(fs.size, dtype=bool)
-        last[:-1] = ~first[1:]
+        last[:-1] = first[1:]             # the next row starts another facility
         return since, last

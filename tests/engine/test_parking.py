@@ -348,6 +348,24 @@ def test_live_observations_keep_the_newest_and_filter_in_time_order(persistent, 
     assert warm.deviation.long[BUSY] == pytest.approx(states.long[last], rel=1e-12)
 
 
+def test_live_observations_of_several_facilities_in_one_update_each_keep_their_newest(persistent):
+    # A feed's poll reports every car park at once: each one keeps its own newest count, time,
+    # capacity, full flag and unchanged-since instant (not only the last facility of the batch).
+    live = LiveObservations.empty(4)
+    t1, t2 = utc("2026-05-06 10:30"), utc("2026-05-06 10:45")
+    assert live.update([BUSY, QUIET], [t1, t1], [12, 80], [100, 120], [False, False],
+                       parking=persistent) == 2
+    assert live.time_utc_s[[BUSY, QUIET]].tolist() == [t1, t1]
+    assert live.free_spaces[[BUSY, QUIET]].tolist() == [12, 80]
+    assert live.capacity[[BUSY, QUIET]].tolist() == [100, 120]
+    assert live.update([QUIET, BUSY, QUIET, BUSY], [t2, t2, t1 + 60, t1 + 60], [80, 0, 81, 3],
+                       full=[False, True, False, False], parking=persistent) == 4
+    assert live.time_utc_s[[BUSY, QUIET]].tolist() == [t2, t2]
+    assert live.free_spaces[[BUSY, QUIET]].tolist() == [0, 80]
+    assert live.full[[BUSY, QUIET]].tolist() == [True, False]
+    assert live.unchanged_since_utc_s[[BUSY, QUIET]].tolist() == [t2, t2]     # 81 then 80 again
+
+
 def test_a_lasting_deviation_is_learnt_from_many_observations(persistent):
     # Two weeks of a car park 20 spaces fuller than usual at 10:00: Monday's 10:00 forecast
     # (3 days after the last observation) moves further than one observation alone moves it
