@@ -72,7 +72,7 @@ def test_stations_show_bikes_and_docks_and_the_forecast_at_the_chosen_time(serve
     page.wait_for_selector(".bikeshare-station.bs-good[title='Kapteeninpuistikko']", timeout=10_000)
     kapteeni.click()
     popup = page.locator(".leaflet-popup-content").inner_text()
-    assert "Now: 7 bikes · 9 free docks" in popup and "chance of a bike" in popup
+    assert "Now: 7 bikes · 9 free docks" in popup and "almost certainly a bike (≈ 8)" in popup
     assert errors == []
     page.close()
 

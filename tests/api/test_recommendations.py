@@ -120,10 +120,10 @@ def test_the_next_driver_is_sent_elsewhere_once_the_port_is_taken_and_told_why(a
     assert chosen[6]["drivers_heading_there"] == 3.0 and chosen[6]["p_space_free"] > 0.99
     moved = chosen[7]
     assert moved["why"] == ("3 other drivers are heading to Parking du Port; Parking Sud is the better "
-                            "bet: Parking Sud, 3 min walk, has 100% chance of a space")
+                            "bet: Parking Sud, 3 min walk, almost certainly has a space")
     (port,) = moved["avoided"]
     assert port["drivers_heading_there"] == 3.5 and port["p_space_free"] < 0.01
-    assert port["reason"] == ("Parking du Port is expected to be full at 10:01 (0% chance of a space, "
+    assert port["reason"] == ("Parking du Port is expected to be full at 10:01 (almost never a space, "
                               "3 other drivers heading there)")
 
 
