@@ -12,6 +12,11 @@ import numpy as np
 from engine.model import Parking
 from engine.parking.deviation import NO_OBSERVATION, DeviationState, _assimilate_rows
 
+SILENCE_RESTARTS_RUN_S = 3 * 3600
+"""A reading after this long without one starts a new run of its count: a feed that resumes with
+the count it last had (a bundle's history ending months ago, a feed down for a night) says nothing
+about a stuck sensor, which is a count repeated by readings that keep coming."""
+
 
 @dataclass(frozen=True)
 class LiveObservations:
@@ -118,7 +123,10 @@ class LiveObservations:
         previous = np.empty(fs.size)
         previous[1:] = xs[:-1]
         previous[first] = self.free_spaces[fs[first]]     # NaN (none yet) differs from any count
-        changed = xs != previous
+        previous_t = np.empty(fs.size, dtype=np.int64)
+        previous_t[1:] = ts[:-1]
+        previous_t[first] = self.time_utc_s[fs[first]]
+        changed = (xs != previous) | (ts - previous_t > SILENCE_RESTARTS_RUN_S)
         group_first = np.maximum.accumulate(np.where(first, rows, 0))
         last_change = np.maximum.accumulate(np.where(changed, rows, -1))
         since = np.where(last_change >= group_first, ts[np.maximum(last_change, 0)],

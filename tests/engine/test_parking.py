@@ -245,6 +245,24 @@ def test_a_stuck_live_sensor_is_not_trusted(persistent):
               stuck_after_s=4 * 86_400)["basis"] == ForecastBasis.LIVE
 
 
+
+def test_a_count_resumed_after_a_silence_is_not_a_stuck_sensor(persistent):
+    # A feed that comes back (after a night down, or months after the bundle's history ended)
+    # with the count it last had starts a new run: only readings that keep coming can be stuck.
+    live = LiveObservations.empty(4)
+    hours = utc("2026-05-04 00:30") + 3600 * np.arange(3)
+    live.update(np.full(3, STUCK), hours, np.full(3, 42), parking=persistent)
+    back = int(hours[-1]) + 90 * 86_400
+    live.update(STUCK, back, 42, parking=persistent)
+    assert live.unchanged_since_utc_s[STUCK] == back
+    later = back + 3 * 86_400   # then three days of one count, hourly: stuck again
+    live.update(np.full(72, STUCK), back + 3600 * np.arange(1, 73), np.full(72, 42), parking=persistent)
+    assert live.unchanged_since_utc_s[STUCK] == back
+    soon = dt.datetime.fromtimestamp(later + 600, PARIS).strftime("%Y-%m-%d %H:%M")
+    assert at(persistent, STUCK, soon, live=live, now_utc_s=later)["basis"] != ForecastBasis.LIVE
+    assert at(persistent, STUCK, soon, live=live, now_utc_s=later,
+              stuck_after_s=4 * 86_400)["basis"] == ForecastBasis.LIVE
+
 # ---- live blending ----------------------------------------------------------------------------
 def test_recent_observation_dominates_short_horizons_and_the_profile_long_ones(persistent):
     live = LiveObservations.empty(4)
