@@ -183,3 +183,15 @@ def forecast_bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("bundles") / "town-forecast"
     save_bundle(dataclasses.replace(network, parking=parking), out)
     return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (tests/api/browser_support.py), closed at the end of the module."""
+    from tests.api.browser_support import CHROMIUM, CHROMIUM_ARGS, require_browser
+
+    sync_api = require_browser()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -12,12 +12,14 @@ import shutil
 
 import pytest
 
+from tests.api.browser_support import OUT, require_browser
 from tests.api.live_server import LiveServer
-from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS, OUT, sync_api
 from tests.bikeshare_city import EMPTYING, HELSINKI, SYSTEM, build_city, near
 
 ORIGIN = near(EMPTYING, east_m=-60)
 DESTINATION = near("002", east_m=40)
+
+require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +34,6 @@ def server(tmp_path_factory):
         yield live.base_url
     finally:
         live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, base):

@@ -9,11 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.api.browser_support import OUT, require_browser
 from tests.api.live_server import LiveServer
-from tests.api.test_browser import CHROMIUM, CHROMIUM_ARGS, OUT, _open, sync_api
+from tests.api.test_browser import _open
 from tests.bart_rt import AVAILABLE, RT, bart_rt_bundle
 
 pytestmark = pytest.mark.skipif(not AVAILABLE, reason="../shared/data/gtfs_rt is missing")
+
+require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +31,6 @@ def rt_server(bundles_dir, tmp_path_factory):
         yield live.base_url, bundle
     finally:
         live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _stop_ll(bundle: Path, stop_id: str) -> str:

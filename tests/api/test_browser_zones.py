@@ -3,25 +3,13 @@ against `trajet serve` on Porto Alegre's streets): the zones drawn by p(free), a
 route and advice, and the day chart of a zone's and a car park's popup."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.api.browser_support import OUT, require_browser
 from tests.api.live_server import LiveServer
 from tests.porto_alegre import BUSY_DESTINATION, ORIGIN, poa_bundle
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "test-output"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-if not CHROMIUM.exists():
-    pytest.skip("SKIPPED: /usr/bin/chromium is missing: install Debian's chromium (`make browser`, "
-                "needs root or sudo) to run the browser tests", allow_module_level=True)
-if not (ROOT / "node_modules" / "leaflet" / "dist" / "leaflet.js").exists():
-    pytest.skip("SKIPPED: Leaflet is not installed: run `make vendor` (npm ci)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+require_browser()
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +22,6 @@ def server(bundles_dir, tmp_path_factory):
         yield live.base_url
     finally:
         live.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, base_url):
