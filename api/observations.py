@@ -22,7 +22,6 @@ transaction as the insert so two workers cannot both store one.
 from __future__ import annotations
 
 import copy
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from api.config import INT32_MAX
+from api.sqlite_log import AppendLog
 from engine import parking as parking_engine
 from engine.model import OccupancyHistory, Parking
 
@@ -84,36 +84,17 @@ def usable(o: Observation) -> bool:
             and (o.capacity is None or (count(o.capacity) and o.free_spaces <= o.capacity > 0)))
 
 
-class ObservationStore:
-    """Append-only SQLite table of observations (WAL journal, one connection per process).
-
-    Raises ``sqlite3.Error`` subclasses for a file that cannot be opened (the app reports it at
-    start-up, naming the path).
-    """
+class ObservationStore(AppendLog):
+    """Append-only SQLite table of observations (``api.sqlite_log``: WAL, one connection per
+    process). Raises ``sqlite3.Error`` subclasses for a file that cannot be opened."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10.0,
-                                     isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
-        self._conn.executescript(_SCHEMA)
+        super().__init__(path, "observations", _SCHEMA)
 
     def add(self, observations: list[Observation]) -> list[int]:
         """Store observations in one transaction; returns their row ids."""
-        ids = []
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                for o in observations:
-                    ids.append(self._insert(o))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-        return ids
+        with self._transaction():
+            return [self._insert(o) for o in observations]
 
     def add_unique(self, observations: list[Observation], *, all_or_nothing: bool = True) -> StoreResult:
         """Store the batch in one transaction, but an exact repeat of a stored row only once;
@@ -158,19 +139,9 @@ class ObservationStore:
 
     def since(self, last_id: int) -> list[tuple[int, Observation]]:
         """Rows with id > last_id, in id order."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, facility_id, time_utc_s, free_spaces, capacity, received_utc_s "
-                "FROM observations WHERE id > ? ORDER BY id", (int(last_id),)).fetchall()
+        rows = self._rows_since("facility_id, time_utc_s, free_spaces, capacity, received_utc_s",
+                                last_id)
         return [(r[0], Observation(r[1], r[2], r[3], r[4], r[5])) for r in rows]
-
-    def count(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM observations").fetchone()[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
 
 class LiveFeed:

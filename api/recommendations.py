@@ -29,13 +29,13 @@ others on their next request, and a restarted app reads them all back.
 """
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from api.sqlite_log import AppendLog
 from engine.parking.pending import EXPIRE_AFTER_STAYS, PendingArrivals
 from engine.planning.itinerary import PlanResult
 from engine.transit.service_days import service_day_reference
@@ -67,60 +67,35 @@ class Recommendation:
     given_utc_s: int         # when the answer was given
 
 
-class RecommendationStore:
-    """Append-only SQLite table of recommendations (WAL, one connection per process).
-
-    Raises ``sqlite3.Error`` subclasses for a file that cannot be opened.
+class RecommendationStore(AppendLog):
+    """Append-only SQLite table of recommendations (``api.sqlite_log``: WAL, one connection per
+    process). Raises ``sqlite3.Error`` subclasses for a file that cannot be opened.
     """
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10.0,
-                                     isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        super().__init__(path, "recommendations", _SCHEMA)
 
     def add(self, rows: list[Recommendation], *, expire_before_utc_s: int | None = None) -> list[int]:
         """Store ``rows`` in one transaction and delete rows arriving before
         ``expire_before_utc_s``; returns the new row ids."""
         ids = []
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                if expire_before_utc_s is not None:
-                    self._conn.execute("DELETE FROM recommendations WHERE arrive_utc_s < ?",
-                                       (int(expire_before_utc_s),))
-                for r in rows:
-                    cur = self._conn.execute(
-                        "INSERT INTO recommendations (facility_id, arrive_utc_s, p_free, weight, "
-                        "given_utc_s) VALUES (?, ?, ?, ?, ?)",
-                        (r.facility_id, int(r.arrive_utc_s), float(r.p_free), float(r.weight),
-                         int(r.given_utc_s)))
-                    ids.append(int(cur.lastrowid))
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+        with self._transaction() as conn:
+            if expire_before_utc_s is not None:
+                conn.execute("DELETE FROM recommendations WHERE arrive_utc_s < ?",
+                             (int(expire_before_utc_s),))
+            for r in rows:
+                cur = conn.execute(
+                    "INSERT INTO recommendations (facility_id, arrive_utc_s, p_free, weight, "
+                    "given_utc_s) VALUES (?, ?, ?, ?, ?)",
+                    (r.facility_id, int(r.arrive_utc_s), float(r.p_free), float(r.weight),
+                     int(r.given_utc_s)))
+                ids.append(int(cur.lastrowid))
         return ids
 
     def since(self, last_id: int) -> list[tuple[int, Recommendation]]:
         """Rows with id > last_id, in id order."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, facility_id, arrive_utc_s, p_free, weight, given_utc_s "
-                "FROM recommendations WHERE id > ? ORDER BY id", (int(last_id),)).fetchall()
+        rows = self._rows_since("facility_id, arrive_utc_s, p_free, weight, given_utc_s", last_id)
         return [(r[0], Recommendation(r[1], r[2], r[3], r[4], r[5])) for r in rows]
-
-    def count(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM recommendations").fetchone()[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
 
 class RecommendationLog:
