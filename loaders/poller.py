@@ -58,7 +58,33 @@ class PollStatus:
         return out
 
 
-class Poller:
+class PollingThread:
+    """The daemon thread of a poller: ``poll_once()`` now and then every ``next_wait_s()`` until
+    :meth:`stop`. The poller sets ``_stop`` (a threading.Event), ``_thread`` (None) and
+    ``thread_name``."""
+
+    _stop: threading.Event
+    _thread: threading.Thread | None
+    thread_name: str
+
+    def start(self):
+        """Start polling in a daemon thread; returns the poller."""
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll_once()
+            self._stop.wait(self.next_wait_s())
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+
+class Poller(PollingThread):
     """Poll ``source`` every ``interval_s`` seconds, passing new bodies to ``handler(bytes)``."""
 
     def __init__(self, source: str, interval_s: float, handler: Callable[[bytes], None], *,
@@ -74,6 +100,7 @@ class Poller:
         self._mtime_ns: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.thread_name = f"poller {self.source}"
 
     # -- one poll ---------------------------------------------------------------------------
     def _fetch_url(self) -> bytes | None:
@@ -170,23 +197,6 @@ class Poller:
         if errors == 0:
             return self.interval_s
         return min(self.interval_s * 2 ** (errors - 1), max(self.max_backoff_s, self.interval_s))
-
-    # -- the thread -------------------------------------------------------------------------
-    def start(self) -> Poller:
-        """Poll now and then every ``next_wait_s()`` in a daemon thread until :meth:`stop`."""
-        self._thread = threading.Thread(target=self._run, name=f"poller {self.source}", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.poll_once()
-            self._stop.wait(self.next_wait_s())
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:

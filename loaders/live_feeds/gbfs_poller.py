@@ -18,7 +18,14 @@ import time
 from collections.abc import Callable
 
 from loaders.gbfs import GbfsFeedError, listed_files
-from loaders.poller import DEFAULT_MAX_BACKOFF_S, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, Poller, PollStatus
+from loaders.poller import (
+    DEFAULT_MAX_BACKOFF_S,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT_S,
+    Poller,
+    PollingThread,
+    PollStatus,
+)
 
 
 def _ttl_of(body: bytes, location: str) -> tuple[dict, int | None]:
@@ -36,7 +43,7 @@ def _ttl_of(body: bytes, location: str) -> tuple[dict, int | None]:
     return document, int(ttl) if ok else None
 
 
-class GbfsPoller:
+class GbfsPoller(PollingThread):
     """Poll the GBFS system of ``url`` (its ``gbfs.json``); see the module docstring."""
 
     def __init__(self, url: str, every_s: float, on_fetch: Callable[[dict, dict], None], *,
@@ -54,6 +61,7 @@ class GbfsPoller:
         self._fresh = self._pending = False   # a new body this round / not yet taken by on_fetch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.thread_name = f"gbfs poller {url}"
 
     def _file_poller(self, name: str, location: str) -> Poller:
         def handler(body: bytes) -> None:
@@ -127,22 +135,6 @@ class GbfsPoller:
         if not self._due:
             return self.every_s
         return max(0.05, min(self._due.values()) - time.monotonic())
-
-    # -- the thread -------------------------------------------------------------------------
-    def start(self) -> GbfsPoller:
-        self._thread = threading.Thread(target=self._run, name=f"gbfs poller {self.url}", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.poll_once()
-            self._stop.wait(self.next_wait_s())
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
 
 
 __all__ = ["GbfsPoller"]
